@@ -1,0 +1,230 @@
+package io.fairqueue.jobs.boundary;
+
+import static io.fairqueue.platform.problem.ProblemException.badRequest;
+
+import io.fairqueue.jobs.control.BulkCancel;
+import io.fairqueue.jobs.control.JobViews;
+import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.jobs.entity.JobStatus;
+import io.fairqueue.jobs.entity.Transition;
+import io.fairqueue.platform.control.Time;
+import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.queues.boundary.QueueView;
+import io.fairqueue.queues.entity.Queue;
+import io.fairqueue.security.control.Caller;
+import io.fairqueue.users.entity.User;
+import jakarta.ejb.Stateless;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import jakarta.persistence.PersistenceContext;
+import jakarta.persistence.TypedQuery;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Jobs as their owners and admins see them: submit, look up, list, pause, resume, cancel,
+ * audit log, dead letters, retry-as-new, clear a queue. A USER sees only its own jobs; another
+ * user's job answers 404, as if it did not exist.
+ */
+@Stateless
+public class JobService {
+
+    public record Submitted(JobView job, boolean created) {
+    }
+
+    @PersistenceContext
+    EntityManager em;
+
+    @Inject
+    Clock clock;
+
+    @Inject
+    JobViews views;
+
+    @Inject
+    BulkCancel bulkCancel;
+
+    public Submitted submit(Caller caller, JobRequests.Submit r, String idempotencyKey) {
+        String owner = r.userId() == null ? caller.id() : r.userId();
+        if (!owner.equals(caller.id()) && !caller.isAdmin()) {
+            throw ProblemException.forbidden("only an ADMIN may submit a job for another user (userId)");
+        }
+        if (em.find(User.class, owner) == null) {
+            throw badRequest("userId", "unknown user '" + owner + "'");
+        }
+        String queueName = r.queue() == null ? Queue.DEFAULT : r.queue();
+        Queue queue = em.find(Queue.class, queueName);
+        if (queue == null) {
+            throw badRequest("queue", "unknown queue '" + queueName + "'");
+        }
+        if (idempotencyKey != null) {
+            // Serializes submits with the same (user, key) so the second one finds the first.
+            em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
+                    .setParameter(1, owner + "\n" + idempotencyKey).getSingleResult();
+            List<Job> existing = em.createQuery(
+                            "SELECT j FROM Job j WHERE j.userId = :u AND j.idempotencyKey = :k", Job.class)
+                    .setParameter("u", owner).setParameter("k", idempotencyKey).getResultList();
+            if (!existing.isEmpty()) {
+                return new Submitted(view(existing.get(0)), false);
+            }
+        }
+        OffsetDateTime now = Time.now(clock);
+        OffsetDateTime start = r.scheduledStartAt() == null ? null
+                : r.scheduledStartAt().withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
+        Job job = new Job(queueName, owner, r.projectId(), r.type(), r.payload(),
+                r.priority() == null ? 0 : r.priority(), start, Boolean.TRUE.equals(r.offPeakOnly()),
+                r.maxRetries() == null ? queue.maxRetries() : r.maxRetries(), null, idempotencyKey, now);
+        em.persist(job);
+        em.flush();
+        em.persist(job.created(caller.id(), null));
+        return new Submitted(view(job), true);
+    }
+
+    public JobView get(Caller caller, long id) {
+        return view(visible(caller, id, LockModeType.NONE));
+    }
+
+    public JobView.Page list(Caller caller, JobStatus status, String queue, String userId, int limit, String cursor) {
+        String owner = userId;
+        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
+            if (userId != null && !userId.equals(caller.id())) {
+                throw ProblemException.forbidden("a USER may list only its own jobs (userId)");
+            }
+            owner = caller.id();
+        }
+        StringBuilder jpql = new StringBuilder("SELECT j FROM Job j WHERE 1 = 1");
+        Map<String, Object> params = new HashMap<>();
+        if (status != null) {
+            jpql.append(" AND j.status = :status");
+            params.put("status", status);
+        }
+        if (queue != null) {
+            jpql.append(" AND j.queue = :queue");
+            params.put("queue", queue);
+        }
+        if (owner != null) {
+            jpql.append(" AND j.userId = :owner");
+            params.put("owner", owner);
+        }
+        if (cursor != null) {
+            jpql.append(" AND j.id < :cursor");
+            params.put("cursor", decodeCursor(cursor));
+        }
+        jpql.append(" ORDER BY j.id DESC");
+        TypedQuery<Job> q = em.createQuery(jpql.toString(), Job.class).setMaxResults(limit + 1);
+        params.forEach(q::setParameter);
+        List<Job> rows = q.getResultList();
+        List<JobView> items = rows.stream().limit(limit).map(JobView::of).toList();
+        String next = rows.size() > limit ? encodeCursor(rows.get(limit - 1).id()) : null;
+        return new JobView.Page(items, next);
+    }
+
+    public JobView pause(Caller caller, long id, String reason) {
+        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE);
+        OffsetDateTime now = Time.now(clock);
+        em.persist(job.pause(now, caller.id(), reason));
+        return view(job);
+    }
+
+    public JobView resume(Caller caller, long id) {
+        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE);
+        em.persist(job.resume(Time.now(clock), caller.id()));
+        return view(job);
+    }
+
+    public JobView cancel(Caller caller, long id, String reason) {
+        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE);
+        em.persist(job.cancel(Time.now(clock), caller.id(), reason));
+        return view(job);
+    }
+
+    public List<JobView.TransitionView> transitions(Caller caller, long id) {
+        visible(caller, id, LockModeType.NONE);
+        return em.createQuery("SELECT t FROM Transition t WHERE t.jobId = :id ORDER BY t.id", Transition.class)
+                .setParameter("id", id).getResultList().stream().map(JobView.TransitionView::of).toList();
+    }
+
+    /** The dead-letter queue: FAILED jobs, newest failure first. */
+    public List<JobView> deadLetters(Caller caller, String queue, int limit) {
+        StringBuilder jpql = new StringBuilder("SELECT j FROM Job j WHERE j.status = :failed");
+        if (queue != null) {
+            jpql.append(" AND j.queue = :queue");
+        }
+        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
+            jpql.append(" AND j.userId = :owner");
+        }
+        jpql.append(" ORDER BY j.finishedAt DESC, j.id DESC");
+        TypedQuery<Job> q = em.createQuery(jpql.toString(), Job.class)
+                .setParameter("failed", JobStatus.FAILED).setMaxResults(limit);
+        if (queue != null) {
+            q.setParameter("queue", queue);
+        }
+        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
+            q.setParameter("owner", caller.id());
+        }
+        return q.getResultList().stream().map(JobView::of).toList();
+    }
+
+    /** Retry from the dead-letter queue: a new PENDING job with {@code retryOf}; the old one stays FAILED. */
+    public JobView retry(Caller caller, long id) {
+        Job failed = visible(caller, id, LockModeType.PESSIMISTIC_WRITE);
+        if (failed.status() != JobStatus.FAILED) {
+            throw ProblemException.stateConflict("not-dead-lettered",
+                    "only a FAILED (dead-lettered) job can be retried; job " + id + " is " + failed.status(),
+                    failed.status().name(), failed.status().allowedTargets().stream().map(Enum::name).sorted().toList());
+        }
+        OffsetDateTime now = Time.now(clock);
+        Job copy = failed.retryAsNew(now);
+        em.persist(copy);
+        em.flush();
+        em.persist(copy.created(caller.id(), "retry of job " + id));
+        return view(copy);
+    }
+
+    public QueueView.Cleared clear(Caller caller, String queue, String userId) {
+        if (em.find(Queue.class, queue) == null) {
+            throw ProblemException.notFound("queue", queue);
+        }
+        String owner = userId;
+        if (!caller.isAdmin()) {
+            if (userId != null && !userId.equals(caller.id())) {
+                throw ProblemException.forbidden("only an ADMIN may clear another user's jobs (userId)");
+            }
+            owner = caller.id();
+        }
+        int n = bulkCancel.cancelWaiting(queue, owner, Time.now(clock), caller.id());
+        return new QueueView.Cleared(queue, owner, n);
+    }
+
+    private Job visible(Caller caller, long id, LockModeType lock) {
+        Job job = em.find(Job.class, id, lock);
+        if (job == null || !caller.mayActOnJobsOf(job.userId())) {
+            throw ProblemException.notFound("job", id);
+        }
+        return job;
+    }
+
+    private JobView view(Job job) {
+        return views.view(job);
+    }
+
+    static String encodeCursor(long id) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Long.toString(id).getBytes(StandardCharsets.UTF_8));
+    }
+
+    static long decodeCursor(String cursor) {
+        try {
+            return Long.parseLong(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw badRequest("cursor", "is not a cursor returned by this API");
+        }
+    }
+}

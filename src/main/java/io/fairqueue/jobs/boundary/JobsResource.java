@@ -1,0 +1,129 @@
+package io.fairqueue.jobs.boundary;
+
+import static io.fairqueue.platform.json.Params.body;
+
+import io.fairqueue.jobs.entity.JobStatus;
+import io.fairqueue.platform.json.Params;
+import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.security.control.Caller;
+import io.fairqueue.security.boundary.RequiresRole;
+import io.fairqueue.users.entity.Role;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriBuilder;
+import java.util.List;
+
+/** {@code /jobs}: submit and manage jobs, and the worker protocol on a claimed job. */
+@Path("jobs")
+@RequestScoped
+@Produces(MediaType.APPLICATION_JSON)
+public class JobsResource {
+
+    static final int MAX_IDEMPOTENCY_KEY = 200;
+
+    @Inject
+    Caller caller;
+
+    @Inject
+    JobService jobs;
+
+    @Inject
+    LeaseService leases;
+
+    /** 201 with the new job; 200 with the first job when the Idempotency-Key was used before. */
+    @POST
+    public Response submit(JobRequests.Submit request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        String key = Params.text("Idempotency-Key", idempotencyKey);
+        if (key != null && key.length() > MAX_IDEMPOTENCY_KEY) {
+            throw ProblemException.badRequest("Idempotency-Key", "must be at most " + MAX_IDEMPOTENCY_KEY + " characters");
+        }
+        JobService.Submitted s = jobs.submit(caller, body(request), key);
+        if (!s.created()) {
+            return Response.ok(s.job()).header("Idempotent-Replayed", "true").build();
+        }
+        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.job().id())).entity(s.job()).build();
+    }
+
+    @GET
+    @Path("{id}")
+    public JobView get(@PathParam("id") long id) {
+        return jobs.get(caller, id);
+    }
+
+    @GET
+    public JobView.Page list(@QueryParam("status") String status, @QueryParam("queue") String queue,
+            @QueryParam("userId") String userId, @QueryParam("limit") String limit,
+            @QueryParam("cursor") String cursor) {
+        return jobs.list(caller, Params.enumValue("status", status, JobStatus.class), Params.text("queue", queue),
+                Params.text("userId", userId), Params.intIn("limit", limit, 1, 500, 50), Params.text("cursor", cursor));
+    }
+
+    @POST
+    @Path("{id}/pause")
+    public JobView pause(@PathParam("id") long id, JobRequests.Reason request) {
+        return jobs.pause(caller, id, request == null ? null : request.reason());
+    }
+
+    @POST
+    @Path("{id}/resume")
+    public JobView resume(@PathParam("id") long id) {
+        return jobs.resume(caller, id);
+    }
+
+    @POST
+    @Path("{id}/cancel")
+    public JobView cancel(@PathParam("id") long id, JobRequests.Reason request) {
+        return jobs.cancel(caller, id, request == null ? null : request.reason());
+    }
+
+    @GET
+    @Path("{id}/transitions")
+    public List<JobView.TransitionView> transitions(@PathParam("id") long id) {
+        return jobs.transitions(caller, id);
+    }
+
+    /** Retry a dead-lettered job as a new job. */
+    @POST
+    @Path("{id}/retry")
+    public Response retry(@PathParam("id") long id) {
+        JobView copy = jobs.retry(caller, id);
+        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(copy.id())).entity(copy).build();
+    }
+
+    @POST
+    @Path("{id}/start")
+    @RequiresRole({Role.WORKER, Role.ADMIN})
+    public JobView start(@PathParam("id") long id, JobRequests.Lease request) {
+        return leases.start(caller, id, body(request));
+    }
+
+    @POST
+    @Path("{id}/heartbeat")
+    @RequiresRole({Role.WORKER, Role.ADMIN})
+    public JobView.Heartbeat heartbeat(@PathParam("id") long id, JobRequests.Lease request) {
+        return leases.heartbeat(caller, id, body(request));
+    }
+
+    @POST
+    @Path("{id}/complete")
+    @RequiresRole({Role.WORKER, Role.ADMIN})
+    public JobView complete(@PathParam("id") long id, JobRequests.Complete request) {
+        return leases.complete(caller, id, body(request));
+    }
+
+    @POST
+    @Path("{id}/fail")
+    @RequiresRole({Role.WORKER, Role.ADMIN})
+    public JobView fail(@PathParam("id") long id, JobRequests.Fail request) {
+        return leases.fail(caller, id, body(request));
+    }
+}

@@ -1,0 +1,87 @@
+package io.fairqueue.jobs.control;
+
+import io.fairqueue.jobs.boundary.JobView.Placement;
+import io.fairqueue.jobs.entity.Job;
+import jakarta.enterprise.context.Dependent;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
+import java.time.OffsetDateTime;
+
+/**
+ * Where a waiting job stands: {@code position} (1 + PENDING jobs ahead in priority desc,
+ * createdAt, id; fairness ignored), {@code userPosition} (the same among the user's own jobs),
+ * {@code estimatedStartAt} and {@code waitingReason}.
+ *
+ * <p>Both counts walk {@code job_pending_order_idx} / {@code job_pending_user_order_idx} up to the
+ * job's own entry: index-only, proportional to the position, never a scan of the table.
+ */
+@Dependent
+public class JobPositions {
+
+    static final String AHEAD = """
+            SELECT count(*) FROM job
+             WHERE status = 'PENDING'
+               AND (priority > ?1 OR (priority = ?1 AND (created_at, id) < (?2, ?3)))
+            """;
+
+    static final String AHEAD_OF_USER = """
+            SELECT count(*) FROM job
+             WHERE status = 'PENDING' AND user_id = ?4
+               AND (priority > ?1 OR (priority = ?1 AND (created_at, id) < (?2, ?3)))
+            """;
+
+    /** Mean run time of the queue's last 100 completed jobs (job_finished_idx, read backwards). */
+    static final String RECENT_DURATION = """
+            SELECT avg(actual_duration_secs) FROM (
+                SELECT actual_duration_secs FROM job
+                 WHERE queue = ?1 AND status = 'COMPLETED'
+                 ORDER BY finished_at DESC LIMIT 100) recent
+            """;
+
+    /** Workers heard from in the last two minutes. */
+    static final String ACTIVE_WORKERS = "SELECT count(*) FROM worker WHERE last_heartbeat_at >= ?1";
+
+    static final double DEFAULT_DURATION_SECS = 60.0;
+
+    @PersistenceContext
+    EntityManager em;
+
+    public Placement place(Job job, boolean queuePaused, OffsetDateTime now) {
+        return switch (job.status()) {
+            case SCHEDULED -> new Placement(null, null, job.scheduledStartAt(), "SCHEDULED");
+            case RETRY_WAIT -> new Placement(null, null, job.nextRetryAt(), "RETRY_BACKOFF");
+            case PENDING -> pending(job, queuePaused, now);
+            default -> Placement.NONE;
+        };
+    }
+
+    private Placement pending(Job job, boolean queuePaused, OffsetDateTime now) {
+        long position = 1 + count(AHEAD, job, false);
+        long userPosition = 1 + count(AHEAD_OF_USER, job, true);
+        double perJob = averageDuration(job.queue()) / Math.max(1, activeWorkers(now));
+        OffsetDateTime estimate = now.plusNanos((long) (position * perJob * 1_000_000_000L));
+        String reason = queuePaused ? "QUEUE_PAUSED" : "AHEAD_IN_QUEUE";
+        return new Placement(position, userPosition, estimate, reason);
+    }
+
+    private long count(String sql, Job job, boolean ofUser) {
+        var q = em.createNativeQuery(sql)
+                .setParameter(1, job.priority())
+                .setParameter(2, job.createdAt())
+                .setParameter(3, job.id());
+        if (ofUser) {
+            q.setParameter(4, job.userId());
+        }
+        return ((Number) q.getSingleResult()).longValue();
+    }
+
+    private double averageDuration(String queue) {
+        Object avg = em.createNativeQuery(RECENT_DURATION).setParameter(1, queue).getSingleResult();
+        return avg == null ? DEFAULT_DURATION_SECS : ((Number) avg).doubleValue();
+    }
+
+    private long activeWorkers(OffsetDateTime now) {
+        return ((Number) em.createNativeQuery(ACTIVE_WORKERS).setParameter(1, now.minusMinutes(2))
+                .getSingleResult()).longValue();
+    }
+}

@@ -1,0 +1,59 @@
+package io.fairqueue.platform.json;
+
+import static io.fairqueue.platform.problem.ProblemException.badRequest;
+
+/**
+ * Query parameters are read as strings and parsed here, so that {@code ?limit=abc} is a 400
+ * naming {@code limit} (JAX-RS would otherwise answer 404).
+ */
+public final class Params {
+
+    private Params() {
+    }
+
+    public static int intIn(String name, String value, int min, int max, int dflt) {
+        if (value == null || value.isBlank()) {
+            return dflt;
+        }
+        try {
+            int v = Integer.parseInt(value.trim());
+            if (v < min || v > max) {
+                throw badRequest(name, "must be between " + min + " and " + max);
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw badRequest(name, "must be an integer between " + min + " and " + max);
+        }
+    }
+
+    public static <E extends Enum<E>> E enumValue(String name, String value, Class<E> type) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw badRequest(name, "unknown value '" + value + "'; expected one of "
+                    + java.util.Arrays.toString(type.getEnumConstants()));
+        }
+    }
+
+    /** A body is required (an empty request is not an empty object when the endpoint needs one). */
+    public static <T> T body(T body) {
+        if (body == null) {
+            throw badRequest("body", "is required");
+        }
+        return body;
+    }
+
+    /** A text parameter: blank is absent; NUL is refused (PostgreSQL text cannot hold it). */
+    public static String text(String name, String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        if (value.indexOf('\0') >= 0) {
+            throw badRequest(name, "must not contain the NUL character");
+        }
+        return value.trim();
+    }
+}

@@ -1,0 +1,107 @@
+package io.fairqueue.platform.json;
+
+import static io.fairqueue.platform.problem.ProblemException.badRequest;
+
+import io.fairqueue.platform.problem.ProblemException;
+import jakarta.json.Json;
+import jakarta.json.JsonException;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonValue;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.Path;
+import jakarta.validation.Validation;
+import jakarta.validation.Validator;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.ext.MessageBodyReader;
+import jakarta.ws.rs.ext.Provider;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Type;
+import java.util.Comparator;
+import java.util.Set;
+
+/**
+ * Reads {@link JsonRequest} bodies: size cap (413), well-formed JSON (400), an object (400),
+ * typed members (400 naming the member), then Bean Validation (400 naming the property).
+ */
+@Provider
+@Consumes({MediaType.APPLICATION_JSON, "application/*+json", MediaType.WILDCARD})
+public class RequestBodyReader implements MessageBodyReader<JsonRequest> {
+
+    /** The whole body: a 1 MiB payload plus room for the other members. */
+    static final int MAX_BODY_BYTES = JsonFields.MAX_DOCUMENT_BYTES + 64 * 1024;
+
+    private static volatile Validator validator;
+
+    @Override
+    public boolean isReadable(Class<?> type, Type genericType, Annotation[] annotations, MediaType mediaType) {
+        return JsonRequest.class.isAssignableFrom(type);
+    }
+
+    @Override
+    public JsonRequest readFrom(Class<JsonRequest> type, Type genericType, Annotation[] annotations,
+            MediaType mediaType, MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
+        byte[] bytes = entity.readNBytes(MAX_BODY_BYTES + 1);
+        if (bytes.length > MAX_BODY_BYTES) {
+            throw ProblemException.tooLarge("body", "the request body must be at most " + MAX_BODY_BYTES + " bytes");
+        }
+        JsonValue value = bytes.length == 0 ? JsonValue.EMPTY_JSON_OBJECT : parse(bytes);
+        JsonRequest request = construct(type, JsonFields.of(value));
+        validate(request);
+        return request;
+    }
+
+    private static JsonValue parse(byte[] bytes) {
+        try (JsonReader reader = Json.createReader(new ByteArrayInputStream(bytes))) {
+            return reader.readValue();
+        } catch (JsonException e) {
+            throw badRequest("body", "malformed JSON: " + e.getMessage());
+        }
+    }
+
+    private static JsonRequest construct(Class<JsonRequest> type, JsonFields fields) {
+        try {
+            Method from = type.getMethod("from", JsonFields.class);
+            return type.cast(from.invoke(null, fields));
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(type + " must declare public static from(JsonFields)", e);
+        }
+    }
+
+    static void validate(Object request) {
+        Set<ConstraintViolation<Object>> violations = validator().validate(request);
+        violations.stream()
+                .min(Comparator.comparing(v -> v.getPropertyPath().toString()))
+                .ifPresent(v -> {
+                    throw badRequest(leaf(v.getPropertyPath()), v.getMessage());
+                });
+    }
+
+    private static String leaf(Path path) {
+        String name = "body";
+        for (Path.Node node : path) {
+            if (node.getName() != null) {
+                name = node.getName();
+            }
+        }
+        return name;
+    }
+
+    private static Validator validator() {
+        if (validator == null) {
+            validator = Validation.buildDefaultValidatorFactory().getValidator();
+        }
+        return validator;
+    }
+}

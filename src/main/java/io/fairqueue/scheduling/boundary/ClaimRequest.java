@@ -1,0 +1,22 @@
+package io.fairqueue.scheduling.boundary;
+
+import io.fairqueue.platform.json.JsonFields;
+import io.fairqueue.platform.json.JsonRequest;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Size;
+import java.util.List;
+
+/** {@code POST /claims}: {@code limit} 1..100 (default 1); {@code userId}: that user's next job only. */
+public record ClaimRequest(
+        @NotBlank(message = "is required") String workerId,
+        @Size(max = 100, message = "must name at most 100 queues") List<String> queues,
+        @Min(value = 1, message = "must be between 1 and 100") @Max(value = 100, message = "must be between 1 and 100") Integer limit,
+        String userId) implements JsonRequest {
+
+    public static ClaimRequest from(JsonFields f) {
+        f.allow("workerId", "queues", "limit", "userId");
+        return new ClaimRequest(f.string("workerId"), f.strings("queues"), f.integer("limit"), f.string("userId"));
+    }
+}

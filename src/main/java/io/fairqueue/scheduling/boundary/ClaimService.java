@@ -1,0 +1,67 @@
+package io.fairqueue.scheduling.boundary;
+
+import static io.fairqueue.platform.problem.ProblemException.badRequest;
+
+import io.fairqueue.jobs.boundary.JobView;
+import io.fairqueue.jobs.control.Promoter;
+import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.platform.control.Time;
+import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.queues.entity.Queue;
+import io.fairqueue.scheduling.control.ClaimQuery;
+import io.fairqueue.security.control.Caller;
+import io.fairqueue.workers.entity.Worker;
+import jakarta.ejb.Stateless;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.util.List;
+
+/**
+ * Hands the next jobs to a worker. Due retries and scheduled starts are promoted first in the
+ * same transaction (the promoter timer does the same on its own schedule), then one claim
+ * statement dispatches up to {@code limit} jobs.
+ */
+@Stateless
+public class ClaimService {
+
+    static final int PROMOTE_BATCH = 500;
+
+    @PersistenceContext
+    EntityManager em;
+
+    @Inject
+    Clock clock;
+
+    @Inject
+    Promoter promoter;
+
+    @Inject
+    ClaimQuery claims;
+
+    public List<JobView> claim(Caller caller, ClaimRequest r) {
+        Worker worker = em.find(Worker.class, r.workerId());
+        if (worker == null) {
+            throw badRequest("workerId", "unknown worker '" + r.workerId() + "'; register it with POST /api/v1/workers");
+        }
+        if (!caller.isAdmin() && !worker.ownerId().equals(caller.id())) {
+            throw ProblemException.forbidden("worker '" + r.workerId() + "' belongs to another account");
+        }
+        List<String> queues = r.queues() != null && !r.queues().isEmpty() ? r.queues() : worker.queues();
+        if (r.queues() != null) {
+            for (String q : r.queues()) {
+                if (em.find(Queue.class, q) == null) {
+                    throw badRequest("queues", "unknown queue '" + q + "'");
+                }
+            }
+        }
+        OffsetDateTime now = Time.now(clock);
+        promoter.promoteDue(now, PROMOTE_BATCH);
+        List<Job> jobs = claims.claim(worker.id(), queues, r.userId(), r.limit() == null ? 1 : r.limit(), now,
+                caller.id());
+        worker.heartbeat(now);
+        return jobs.stream().map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken())).toList();
+    }
+}

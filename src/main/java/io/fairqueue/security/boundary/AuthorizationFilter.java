@@ -1,0 +1,51 @@
+package io.fairqueue.security.boundary;
+
+import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.security.control.Caller;
+import jakarta.annotation.Priority;
+import io.fairqueue.users.entity.Role;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.Provider;
+import java.util.Arrays;
+
+/**
+ * Every API call needs a valid bearer token (401 otherwise); a resource method or class
+ * annotated {@link RequiresRole} admits only those roles (403 otherwise).
+ */
+@Provider
+@Priority(Priorities.AUTHORIZATION)
+public class AuthorizationFilter implements ContainerRequestFilter {
+
+    @Context
+    HttpServletRequest servletRequest;
+
+    @Context
+    ResourceInfo resource;
+
+    @Override
+    public void filter(ContainerRequestContext request) {
+        Caller caller = (Caller) servletRequest.getAttribute(Caller.REQUEST_ATTRIBUTE);
+        if (caller == null) {
+            Response r = ProblemException.unauthorized().getResponse();
+            request.abortWith(Response.fromResponse(r)
+                    .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"fairqueue\"").build());
+            return;
+        }
+        RequiresRole allowed = resource.getResourceMethod() == null ? null
+                : resource.getResourceMethod().getAnnotation(RequiresRole.class);
+        if (allowed == null && resource.getResourceClass() != null) {
+            allowed = resource.getResourceClass().getAnnotation(RequiresRole.class);
+        }
+        if (allowed != null && Arrays.stream(allowed.value()).noneMatch(r -> r == caller.role())) {
+            request.abortWith(ProblemException.forbidden("this operation needs role "
+                    + Arrays.stream(allowed.value()).map(Role::name).collect(java.util.stream.Collectors.joining(" or ")) + "; you are " + caller.role()).getResponse());
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.fairqueue.security.boundary;
+
+import io.fairqueue.security.control.BearerCredential;
+import io.fairqueue.security.control.Caller;
+import io.fairqueue.users.entity.Role;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.security.enterprise.AuthenticationStatus;
+import jakarta.security.enterprise.authentication.mechanism.http.HttpAuthenticationMechanism;
+import jakarta.security.enterprise.authentication.mechanism.http.HttpMessageContext;
+import jakarta.security.enterprise.identitystore.CredentialValidationResult;
+import jakarta.security.enterprise.identitystore.IdentityStoreHandler;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * Jakarta Security mechanism for {@code Authorization: Bearer <token>}. A valid token logs the
+ * caller in with its role as group; a missing or unknown token leaves the request anonymous,
+ * and {@link AuthorizationFilter} answers 401 for API calls (so public pages and health stay open).
+ */
+@ApplicationScoped
+public class BearerTokenMechanism implements HttpAuthenticationMechanism {
+
+    @Inject
+    IdentityStoreHandler identityStores;
+
+    @Override
+    public AuthenticationStatus validateRequest(HttpServletRequest request, HttpServletResponse response,
+            HttpMessageContext context) {
+        String header = request.getHeader("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return context.doNothing();
+        }
+        CredentialValidationResult result = identityStores.validate(new BearerCredential(header.substring(7).trim()));
+        if (result.getStatus() != CredentialValidationResult.Status.VALID) {
+            return context.doNothing();
+        }
+        String role = result.getCallerGroups().iterator().next();
+        request.setAttribute(Caller.REQUEST_ATTRIBUTE,
+                new Caller(result.getCallerPrincipal().getName(), Role.valueOf(role)));
+        return context.notifyContainerAboutLogin(result.getCallerPrincipal(), result.getCallerGroups());
+    }
+}

@@ -1,0 +1,86 @@
+package io.fairqueue.users.boundary;
+
+import io.fairqueue.platform.control.Time;
+import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.security.control.Tokens;
+import io.fairqueue.users.entity.ApiToken;
+import io.fairqueue.users.entity.User;
+import jakarta.ejb.Stateless;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import jakarta.persistence.PersistenceContext;
+import jakarta.persistence.PersistenceException;
+import java.time.Clock;
+import java.util.List;
+
+/** User administration: accounts, roles, limits and tokens. */
+@Stateless
+public class UserService {
+
+    @PersistenceContext
+    EntityManager em;
+
+    @Inject
+    Clock clock;
+
+    public UserView.WithToken create(UserRequests.Create r) {
+        if (em.find(User.class, r.id()) != null) {
+            throw ProblemException.conflict("user-exists", "user '" + r.id() + "' already exists");
+        }
+        User user = new User(r.id(), r.displayName(), r.role(), r.maxConcurrent() == null ? 1 : r.maxConcurrent(),
+                r.monthlyHoursLimit(), Time.now(clock));
+        em.persist(user);
+        try {
+            em.flush();
+        } catch (PersistenceException e) {
+            throw ProblemException.conflict("user-exists", "user '" + r.id() + "' already exists");
+        }
+        return new UserView.WithToken(UserView.of(user), issueToken(user.id()));
+    }
+
+    public List<UserView> list() {
+        return em.createQuery("SELECT u FROM User u ORDER BY u.id", User.class).getResultList().stream()
+                .map(UserView::of).toList();
+    }
+
+    public UserView get(String id) {
+        return UserView.of(find(id, LockModeType.NONE));
+    }
+
+    public UserView patch(String id, UserRequests.Patch r) {
+        User user = find(id, LockModeType.PESSIMISTIC_WRITE);
+        if (r.displayName() != null) {
+            user.rename(r.displayName());
+        }
+        if (r.role() != null) {
+            user.changeRole(r.role());
+        }
+        if (r.maxConcurrent() != null) {
+            user.limitConcurrency(r.maxConcurrent());
+        }
+        if (r.monthlyHoursLimitGiven()) {
+            user.limitMonthlyHours(r.monthlyHoursLimit());
+        }
+        return UserView.of(user);
+    }
+
+    public UserView.NewToken newToken(String id) {
+        find(id, LockModeType.NONE);
+        return new UserView.NewToken(id, issueToken(id));
+    }
+
+    private String issueToken(String userId) {
+        String token = Tokens.generate();
+        em.persist(new ApiToken(Tokens.hash(token), userId, Time.now(clock)));
+        return token;
+    }
+
+    private User find(String id, LockModeType lock) {
+        User user = em.find(User.class, id, lock);
+        if (user == null) {
+            throw ProblemException.notFound("user", id);
+        }
+        return user;
+    }
+}

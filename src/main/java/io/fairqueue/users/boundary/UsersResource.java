@@ -1,0 +1,56 @@
+package io.fairqueue.users.boundary;
+
+import io.fairqueue.security.boundary.RequiresRole;
+import io.fairqueue.users.entity.Role;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriBuilder;
+import java.util.List;
+
+@Path("admin/users")
+@RequestScoped
+@RequiresRole(Role.ADMIN)
+@Produces(MediaType.APPLICATION_JSON)
+public class UsersResource {
+
+    @Inject
+    UserService users;
+
+    @POST
+    public Response create(UserRequests.Create body) {
+        UserView.WithToken created = users.create(body);
+        return Response.created(UriBuilder.fromPath("/api/v1/admin/users/{id}").build(created.user().id()))
+                .entity(created).build();
+    }
+
+    @GET
+    public List<UserView> list() {
+        return users.list();
+    }
+
+    @GET
+    @Path("{id}")
+    public UserView get(@PathParam("id") String id) {
+        return users.get(id);
+    }
+
+    @PATCH
+    @Path("{id}")
+    public UserView patch(@PathParam("id") String id, UserRequests.Patch body) {
+        return users.patch(id, body);
+    }
+
+    @POST
+    @Path("{id}/tokens")
+    public Response newToken(@PathParam("id") String id) {
+        return Response.status(Response.Status.CREATED).entity(users.newToken(id)).build();
+    }
+}

@@ -1,0 +1,67 @@
+package io.fairqueue.workers.boundary;
+
+import static io.fairqueue.platform.problem.ProblemException.badRequest;
+
+import io.fairqueue.platform.control.Time;
+import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.queues.entity.Queue;
+import io.fairqueue.security.control.Caller;
+import io.fairqueue.workers.entity.Worker;
+import jakarta.ejb.Stateless;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
+import java.time.Clock;
+import java.util.List;
+import java.util.UUID;
+
+/** Worker registration and liveness. A WORKER account manages its own workers; ADMIN all. */
+@Stateless
+public class WorkerService {
+
+    @PersistenceContext
+    EntityManager em;
+
+    @Inject
+    Clock clock;
+
+    public WorkerView register(Caller caller, WorkerRequests.Register r) {
+        List<String> queues = r.queues() == null ? null : r.queues().stream().distinct().toList();
+        if (queues != null) {
+            for (String q : queues) {
+                if (em.find(Queue.class, q) == null) {
+                    throw badRequest("queues", "unknown queue '" + q + "'");
+                }
+            }
+        }
+        Worker w = new Worker(UUID.randomUUID().toString(), r.name(), caller.id(),
+                r.capacity() == null ? 1 : r.capacity(), r.callbackUrl(), queues, Time.now(clock));
+        em.persist(w);
+        return WorkerView.of(w);
+    }
+
+    public WorkerView heartbeat(Caller caller, String id) {
+        Worker w = owned(caller, id);
+        w.heartbeat(Time.now(clock));
+        return WorkerView.of(w);
+    }
+
+    public List<WorkerView> list(Caller caller) {
+        String jpql = caller.isAdmin() ? "SELECT w FROM Worker w ORDER BY w.registeredAt"
+                : "SELECT w FROM Worker w WHERE w.ownerId = :owner ORDER BY w.registeredAt";
+        var q = em.createQuery(jpql, Worker.class);
+        if (!caller.isAdmin()) {
+            q.setParameter("owner", caller.id());
+        }
+        return q.getResultList().stream().map(WorkerView::of).toList();
+    }
+
+    /** The caller's worker (an ADMIN's: any), or 404. */
+    public Worker owned(Caller caller, String id) {
+        Worker w = em.find(Worker.class, id);
+        if (w == null || !(caller.isAdmin() || w.ownerId().equals(caller.id()))) {
+            throw ProblemException.notFound("worker", id);
+        }
+        return w;
+    }
+}

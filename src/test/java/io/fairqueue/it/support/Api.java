@@ -1,0 +1,110 @@
+package io.fairqueue.it.support;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/** A small HTTP client for the FairQueue API, as one caller (bearer token). */
+public final class Api {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    public static final String ADMIN_TOKEN = System.getProperty("fairqueue.it.adminToken");
+
+    private final URI root;
+    private final String token;
+
+    private Api(URI root, String token) {
+        this.root = root;
+        this.token = token;
+    }
+
+    /** The server Arquillian started (its URL names a non-loopback address; we use loopback). */
+    public static Api admin(URL deployment) {
+        return new Api(URI.create("http://127.0.0.1:" + deployment.getPort() + "/"), ADMIN_TOKEN);
+    }
+
+    public Api as(String otherToken) {
+        return new Api(root, otherToken);
+    }
+
+    public Res get(String path) {
+        return send("GET", path, null, Map.of());
+    }
+
+    public Res post(String path, String json) {
+        return send("POST", path, json, Map.of());
+    }
+
+    public Res post(String path, String json, Map<String, String> headers) {
+        return send("POST", path, json, headers);
+    }
+
+    public Res patch(String path, String json) {
+        return send("PATCH", path, json, Map.of());
+    }
+
+    public Res delete(String path) {
+        return send("DELETE", path, null, Map.of());
+    }
+
+    public Res send(String method, String path, String json, Map<String, String> headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(root.resolve(path.startsWith("/") ? path.substring(1) : "api/v1/" + path))
+                .timeout(Duration.ofSeconds(30))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        headers.forEach(b::header);
+        try {
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new Res(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""), r);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An HTTP answer with JSON accessors. */
+    public record Res(int status, String body, String contentType, HttpResponse<String> raw) {
+
+        public JsonValue value() {
+            return Json.createReader(new StringReader(body)).readValue();
+        }
+
+        public JsonObject json() {
+            return value().asJsonObject();
+        }
+
+        public JsonArray array() {
+            return value().asJsonArray();
+        }
+
+        public String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+
+        /** Fails with the body when the status is not the expected one. */
+        public Res expect(int expected) {
+            if (status != expected) {
+                throw new AssertionError("expected HTTP " + expected + " but got " + status + ": " + body);
+            }
+            return this;
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.fairqueue.jobs.entity;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.OffsetDateTime;
+import org.junit.jupiter.api.Test;
+
+/** The intent methods move status only through the table and return the audit row. */
+class JobTest {
+
+    static final OffsetDateTime T0 = OffsetDateTime.parse("2026-01-01T10:00:00Z");
+
+    static Job aJob(OffsetDateTime scheduledStart) {
+        return new Job("default", "alice", null, "render", null, 0, scheduledStart, false, 1, null, null, T0);
+    }
+
+    @Test
+    void a_job_with_a_future_start_is_created_scheduled_otherwise_pending() {
+        assertEquals(JobStatus.SCHEDULED, aJob(T0.plusMinutes(5)).status());
+        assertEquals(JobStatus.PENDING, aJob(T0.minusMinutes(5)).status());
+        assertEquals(JobStatus.PENDING, aJob(null).status());
+    }
+
+    @Test
+    void an_invalid_move_throws_and_leaves_the_status_alone() {
+        Job job = aJob(null);
+        InvalidTransitionException e = assertThrows(InvalidTransitionException.class, () -> job.start(T0, "w"));
+        assertEquals(JobStatus.PENDING, e.from());
+        assertEquals(JobStatus.RUNNING, e.to());
+        assertEquals(JobStatus.PENDING, job.status());
+    }
+
+    @Test
+    void pause_and_resume_return_audit_rows_naming_who_and_why() {
+        Job job = aJob(null);
+        Transition paused = job.pause(T0, "admin", "maintenance");
+        assertEquals(JobStatus.PENDING, paused.from());
+        assertEquals(JobStatus.PAUSED, paused.to());
+        assertEquals("admin", paused.triggeredBy());
+        assertEquals("maintenance", paused.reason());
+        Transition resumed = job.resume(T0.plusSeconds(1), "alice");
+        assertEquals(JobStatus.PENDING, resumed.to());
+    }
+
+    @Test
+    void resume_before_the_scheduled_start_returns_to_scheduled() {
+        Job job = aJob(T0.plusHours(1));
+        job.pause(T0, "alice", null);
+        assertEquals(JobStatus.SCHEDULED, job.resume(T0.plusMinutes(1), "alice").to());
+    }
+
+    @Test
+    void cancel_is_final() {
+        Job job = aJob(null);
+        job.cancel(T0, "alice", null);
+        assertEquals(T0, job.finishedAt());
+        assertThrows(InvalidTransitionException.class, () -> job.resume(T0, "alice"));
+        assertThrows(InvalidTransitionException.class, () -> job.reprioritize(10, T0, "admin", null));
+    }
+
+    @Test
+    void only_a_failed_job_can_be_retried_as_new() {
+        Job job = aJob(null);
+        assertThrows(InvalidTransitionException.class, () -> job.retryAsNew(T0));
+        assertNull(job.retryOf());
+    }
+}
