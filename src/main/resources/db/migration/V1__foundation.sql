@@ -42,8 +42,7 @@ CREATE TABLE worker (
     callback_url      text,
     queues            text,           -- comma-separated queue names; NULL = every queue
     registered_at     timestamptz NOT NULL,
-    last_heartbeat_at timestamptz NOT NULL,
-    version           bigint NOT NULL DEFAULT 0
+    last_heartbeat_at timestamptz NOT NULL
 );
 
 CREATE TABLE job (

@@ -37,6 +37,9 @@ public class RequestBodyReader implements MessageBodyReader<JsonRequest> {
     /** The whole body: a 1 MiB payload plus room for the other members. */
     static final int MAX_BODY_BYTES = JsonFields.MAX_DOCUMENT_BYTES + 64 * 1024;
 
+    /** How much of an oversized body is read and dropped before answering 413. */
+    static final long DRAIN_LIMIT_BYTES = 64L * 1024 * 1024;
+
     private static volatile Validator validator;
 
     @Override
@@ -49,12 +52,24 @@ public class RequestBodyReader implements MessageBodyReader<JsonRequest> {
             MediaType mediaType, MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
         byte[] bytes = entity.readNBytes(MAX_BODY_BYTES + 1);
         if (bytes.length > MAX_BODY_BYTES) {
+            // Read (and drop) the rest, up to a bound, so clients that send the whole body before
+            // reading the answer get the 413 instead of a stalled connection.
+            drain(entity);
             throw ProblemException.tooLarge("body", "the request body must be at most " + MAX_BODY_BYTES + " bytes");
         }
         JsonValue value = bytes.length == 0 ? JsonValue.EMPTY_JSON_OBJECT : parse(bytes);
         JsonRequest request = construct(type, JsonFields.of(value));
         validate(request);
         return request;
+    }
+
+    private static void drain(InputStream entity) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        long left = DRAIN_LIMIT_BYTES;
+        int n;
+        while (left > 0 && (n = entity.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+            left -= n;
+        }
     }
 
     private static JsonValue parse(byte[] bytes) {

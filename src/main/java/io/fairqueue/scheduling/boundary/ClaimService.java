@@ -61,7 +61,8 @@ public class ClaimService {
         promoter.promoteDue(now, PROMOTE_BATCH);
         List<Job> jobs = claims.claim(worker.id(), queues, r.userId(), r.limit() == null ? 1 : r.limit(), now,
                 caller.id());
-        worker.heartbeat(now);
+        em.createNativeQuery("UPDATE worker SET last_heartbeat_at = greatest(last_heartbeat_at, CAST(?1 AS timestamptz)) WHERE id = ?2")
+                .setParameter(1, now).setParameter(2, worker.id()).executeUpdate();
         return jobs.stream().map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken())).toList();
     }
 }

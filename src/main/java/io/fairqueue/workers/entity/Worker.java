@@ -4,12 +4,15 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
-import jakarta.persistence.Version;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
 import java.util.List;
 
-/** A registered executor. {@code queues == null} means it takes work from every queue. */
+/**
+ * A registered executor. {@code queues == null} means it takes work from every queue. Not
+ * versioned: its only changing field is the last heartbeat, where the latest writer is right, and
+ * one worker process claims from many threads at once.
+ */
 @Entity
 @Table(name = "worker")
 public class Worker {
@@ -35,9 +38,6 @@ public class Worker {
 
     @Column(name = "last_heartbeat_at", nullable = false)
     private OffsetDateTime lastHeartbeatAt;
-
-    @Version
-    private long version;
 
     protected Worker() {
     }

@@ -1,0 +1,177 @@
+package io.fairqueue.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fairqueue.it.support.Api;
+import io.fairqueue.it.support.Deployments;
+import io.fairqueue.it.support.Fixtures;
+import io.fairqueue.it.support.Fixtures.Account;
+import io.fairqueue.it.support.Fixtures.WorkerAccount;
+import jakarta.json.JsonObject;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.HexFormat;
+import java.util.List;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Who may do what: no token 401, wrong role 403, someone else's job 404. */
+@ExtendWith(ArquillianExtension.class)
+@RunAsClient
+class SecurityIT {
+
+    @Deployment(testable = false)
+    static WebArchive deployment() {
+        return Deployments.fairQueue();
+    }
+
+    @ArquillianResource
+    URL url;
+
+    Api admin;
+    Fixtures fx;
+
+    @BeforeEach
+    void setUp() {
+        admin = Api.admin(url);
+        fx = new Fixtures(admin);
+    }
+
+    static void assertProblem(Api.Res r, int status) {
+        assertEquals(status, r.status(), r.body());
+        assertTrue(r.contentType().startsWith("application/problem+json"), r.contentType());
+        assertEquals(status, r.json().getInt("status"));
+        assertTrue(r.json().getString("type").startsWith("https://fairqueue.io/problems/"));
+    }
+
+    @Test
+    void calls_without_a_token_or_with_an_unknown_token_answer_401() {
+        for (Api anonymous : List.of(admin.as(null), admin.as("fq_not-a-real-token"), admin.as(""))) {
+            for (String path : List.of("jobs", "queues", "admin/users", "dead-letter", "workers")) {
+                Api.Res r = anonymous.get(path);
+                assertProblem(r, 401);
+                assertTrue(r.header("WWW-Authenticate").startsWith("Bearer"));
+            }
+            assertProblem(anonymous.post("jobs", "{\"type\":\"x\"}"), 401);
+            assertProblem(anonymous.post("claims", "{\"workerId\":\"x\"}"), 401);
+        }
+    }
+
+    @Test
+    void a_user_on_admin_routes_is_refused_with_403() {
+        Account user = fx.user("USER");
+        String q = fx.queue("");
+        assertProblem(user.api().get("admin/users"), 403);
+        assertProblem(user.api().post("admin/users", "{\"id\":\"x\",\"displayName\":\"x\",\"role\":\"ADMIN\"}"), 403);
+        assertProblem(user.api().patch("admin/users/" + user.id(), "{\"role\":\"ADMIN\"}"), 403);
+        assertProblem(user.api().post("admin/users/" + user.id() + "/tokens", null), 403);
+        assertProblem(user.api().post("queues", "{\"name\":\"mine\"}"), 403);
+        assertProblem(user.api().patch("queues/" + q, "{\"maxRetries\":1}"), 403);
+        assertProblem(user.api().post("queues/" + q + "/pause", null), 403);
+        assertEquals("USER", admin.get("admin/users/" + user.id()).json().getString("role"), "nothing changed");
+    }
+
+    @Test
+    void users_may_not_claim_or_report_or_register_workers() {
+        Account user = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        String q = fx.queue("");
+        String id = user.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201).json()
+                .getJsonNumber("id").toString();
+        assertProblem(user.api().post("claims", "{\"workerId\":\"" + w.workerId() + "\"}"), 403);
+        assertProblem(user.api().post("workers", "{\"name\":\"mine\"}"), 403);
+        String lease = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
+        for (String action : List.of("start", "heartbeat", "complete")) {
+            assertProblem(user.api().post("jobs/" + id + "/" + action, "{\"leaseToken\":\"" + lease + "\"}"), 403);
+        }
+        assertProblem(user.api().post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + lease + "\",\"error\":\"x\"}"), 403);
+        assertEquals("DISPATCHED", user.api().get("jobs/" + id).json().getString("status"));
+    }
+
+    @Test
+    void a_worker_may_not_claim_through_another_accounts_worker() {
+        WorkerAccount mine = fx.worker();
+        WorkerAccount theirs = fx.worker();
+        assertProblem(mine.api().post("claims", "{\"workerId\":\"" + theirs.workerId() + "\"}"), 403);
+        assertProblem(mine.api().post("workers/" + theirs.workerId() + "/heartbeat", null), 404);
+    }
+
+    @Test
+    void another_users_job_answers_404_as_if_it_did_not_exist() {
+        Account alice = fx.user("USER");
+        Account bob = fx.user("USER");
+        String q = fx.queue("");
+        String id = alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201).json()
+                .getJsonNumber("id").toString();
+        assertProblem(bob.api().get("jobs/" + id), 404);
+        assertProblem(bob.api().get("jobs/" + id + "/transitions"), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/pause", null), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/cancel", null), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/resume", null), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/retry", null), 404);
+        assertEquals(0, bob.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
+        assertProblem(bob.api().get("jobs?userId=" + alice.id()), 403);
+        assertEquals(0, bob.api().delete("queues/" + q + "/jobs").expect(200).json().getInt("cancelled"));
+        assertProblem(bob.api().delete("queues/" + q + "/jobs?userId=" + alice.id()), 403);
+        assertEquals("PENDING", alice.api().get("jobs/" + id).json().getString("status"));
+        assertEquals(200, admin.get("jobs/" + id).status(), "an admin sees every job");
+    }
+
+    @Test
+    void only_an_admin_submits_on_behalf_of_another_user() {
+        Account alice = fx.user("USER");
+        Account bob = fx.user("USER");
+        String q = fx.queue("");
+        assertProblem(bob.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}"), 403);
+        JsonObject job = admin.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}")
+                .expect(201).json();
+        assertEquals(alice.id(), job.getString("userId"));
+        assertEquals(200, alice.api().get("jobs/" + job.getJsonNumber("id")).status());
+        assertProblem(admin.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"ghost-" + q + "\"}"), 400);
+    }
+
+    @Test
+    void tokens_are_stored_only_as_sha256_hashes() throws Exception {
+        Account user = fx.user("USER");
+        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(user.token().getBytes(StandardCharsets.UTF_8)));
+        try (Connection c = DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "");
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT token_hash, (SELECT count(*) FROM api_token WHERE token_hash = ?) FROM api_token WHERE user_id = ?")) {
+            ps.setString(1, user.token());
+            ps.setString(2, user.id());
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertEquals(hash, rs.getString(1));
+                assertEquals(0, rs.getLong(2), "the plain token is nowhere");
+                assertFalse(rs.next());
+            }
+        }
+    }
+
+    @Test
+    void health_metrics_and_openapi_are_served_without_a_token() {
+        Api anonymous = admin.as(null);
+        Api.Res ready = anonymous.get("/health/ready");
+        assertEquals(200, ready.status(), ready.body());
+        assertTrue(ready.body().contains("\"database\""), ready.body());
+        assertEquals(200, anonymous.get("/health/live").status());
+        assertEquals(200, anonymous.get("/metrics").status());
+        Api.Res openapi = anonymous.get("/openapi");
+        assertEquals(200, openapi.status());
+        assertTrue(openapi.body().contains("/api/v1/claims"), "the OpenAPI document lists the API");
+    }
+}
