@@ -329,6 +329,7 @@ class JobLifecycleIT {
         assertEquals(7, patched.getInt("maxRetries"));
         assertFalse(patched.containsKey("maxConcurrent"));
         assertEquals("renders", admin.get("queues/" + q).expect(200).json().getString("description"));
+        assertFalse(admin.patch("queues/" + q, "{\"description\":null}").expect(200).json().containsKey("description"));
 
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();

@@ -102,11 +102,29 @@ class SecurityIT {
     }
 
     @Test
+    void a_worker_sees_jobs_but_may_not_manage_another_users_job() {
+        Account alice = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        String q = fx.queue("");
+        String id = alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201).json()
+                .getJsonNumber("id").toString();
+        assertEquals(200, w.api().get("jobs/" + id).status());
+        assertEquals(200, w.api().get("jobs/" + id + "/transitions").status());
+        for (String action : List.of("pause", "cancel", "resume", "retry")) {
+            assertProblem(w.api().post("jobs/" + id + "/" + action, null), 403);
+        }
+        assertEquals("PENDING", alice.api().get("jobs/" + id).json().getString("status"));
+        assertProblem(w.api().delete("queues/" + q + "/jobs"), 403);
+    }
+
+    @Test
     void a_worker_may_not_claim_through_another_accounts_worker() {
         WorkerAccount mine = fx.worker();
         WorkerAccount theirs = fx.worker();
         assertProblem(mine.api().post("claims", "{\"workerId\":\"" + theirs.workerId() + "\"}"), 403);
         assertProblem(mine.api().post("workers/" + theirs.workerId() + "/heartbeat", null), 404);
+        assertProblem(mine.api().get("workers/" + theirs.workerId()), 404);
+        assertEquals(theirs.workerId(), theirs.api().get("workers/" + theirs.workerId()).expect(200).json().getString("id"));
     }
 
     @Test

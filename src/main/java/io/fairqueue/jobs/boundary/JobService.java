@@ -89,7 +89,7 @@ public class JobService {
     }
 
     public JobView get(Caller caller, long id) {
-        return view(visible(caller, id, LockModeType.NONE));
+        return view(visible(caller, id, LockModeType.NONE, false));
     }
 
     public JobView.Page list(Caller caller, JobStatus status, String queue, String userId, int limit, String cursor) {
@@ -128,26 +128,25 @@ public class JobService {
     }
 
     public JobView pause(Caller caller, long id, String reason) {
-        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE);
-        OffsetDateTime now = Time.now(clock);
-        em.persist(job.pause(now, caller.id(), reason));
+        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE, true);
+        em.persist(job.pause(Time.now(clock), caller.id(), reason));
         return view(job);
     }
 
     public JobView resume(Caller caller, long id) {
-        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE);
+        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE, true);
         em.persist(job.resume(Time.now(clock), caller.id()));
         return view(job);
     }
 
     public JobView cancel(Caller caller, long id, String reason) {
-        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE);
+        Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE, true);
         em.persist(job.cancel(Time.now(clock), caller.id(), reason));
         return view(job);
     }
 
     public List<JobView.TransitionView> transitions(Caller caller, long id) {
-        visible(caller, id, LockModeType.NONE);
+        visible(caller, id, LockModeType.NONE, false);
         return em.createQuery("SELECT t FROM Transition t WHERE t.jobId = :id ORDER BY t.id", Transition.class)
                 .setParameter("id", id).getResultList().stream().map(JobView.TransitionView::of).toList();
     }
@@ -175,7 +174,7 @@ public class JobService {
 
     /** Retry from the dead-letter queue: a new PENDING job with {@code retryOf}; the old one stays FAILED. */
     public JobView retry(Caller caller, long id) {
-        Job failed = visible(caller, id, LockModeType.PESSIMISTIC_WRITE);
+        Job failed = visible(caller, id, LockModeType.PESSIMISTIC_WRITE, true);
         if (failed.status() != JobStatus.FAILED) {
             throw ProblemException.stateConflict("not-dead-lettered",
                     "only a FAILED (dead-lettered) job can be retried; job " + id + " is " + failed.status(),
@@ -204,10 +203,17 @@ public class JobService {
         return new QueueView.Cleared(queue, owner, n);
     }
 
-    private Job visible(Caller caller, long id, LockModeType lock) {
+    /**
+     * The job if the caller may see it (404 otherwise, as if it did not exist); with
+     * {@code manage}, 403 for a caller that may see but not manage it (a WORKER).
+     */
+    private Job visible(Caller caller, long id, LockModeType lock, boolean manage) {
         Job job = em.find(Job.class, id, lock);
-        if (job == null || !caller.mayActOnJobsOf(job.userId())) {
+        if (job == null || !caller.maySeeJobsOf(job.userId())) {
             throw ProblemException.notFound("job", id);
+        }
+        if (manage && !caller.mayManageJobsOf(job.userId())) {
+            throw ProblemException.forbidden("only the job's owner or an ADMIN may pause, resume, cancel or retry it");
         }
         return job;
     }

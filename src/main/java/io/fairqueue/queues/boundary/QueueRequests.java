@@ -32,9 +32,13 @@ public final class QueueRequests {
         }
     }
 
-    /** Absent members stay as they are; {@code "maxConcurrent": null} makes the queue unlimited. */
+    /**
+     * Absent members stay as they are; {@code "maxConcurrent": null} makes the queue unlimited,
+     * {@code "description": null} removes the description.
+     */
     public record Patch(
             @Size(max = 1000, message = "must be at most 1000 characters") String description,
+            boolean descriptionGiven,
             @Min(value = 1, message = "must be at least 1") Integer maxConcurrent,
             boolean maxConcurrentGiven,
             @Min(value = 0, message = "must be between 0 and 100") @Max(value = 100, message = "must be between 0 and 100") Integer maxRetries,
@@ -44,7 +48,7 @@ public final class QueueRequests {
 
         public static Patch from(JsonFields f) {
             f.allow("description", "maxConcurrent", "maxRetries", "retryBaseDelaySeconds", "leaseSeconds");
-            return new Patch(f.string("description"), f.integer("maxConcurrent"), f.has("maxConcurrent"),
+            return new Patch(f.string("description"), f.has("description"), f.integer("maxConcurrent"), f.has("maxConcurrent"),
                     f.integer("maxRetries"), f.integer("retryBaseDelaySeconds"), f.integer("leaseSeconds"));
         }
     }

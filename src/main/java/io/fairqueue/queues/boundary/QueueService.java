@@ -58,7 +58,7 @@ public class QueueService {
 
     public QueueView patch(String name, QueueRequests.Patch r) {
         Queue q = find(name, LockModeType.PESSIMISTIC_WRITE);
-        if (r.description() != null) {
+        if (r.descriptionGiven()) {
             q.describe(r.description());
         }
         if (r.maxConcurrentGiven()) {

@@ -10,6 +10,7 @@ import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.scheduling.control.ClaimQuery;
 import io.fairqueue.security.control.Caller;
+import io.fairqueue.users.entity.User;
 import io.fairqueue.workers.entity.Worker;
 import jakarta.ejb.Stateless;
 import jakarta.inject.Inject;
@@ -56,6 +57,9 @@ public class ClaimService {
                     throw badRequest("queues", "unknown queue '" + q + "'");
                 }
             }
+        }
+        if (r.userId() != null && em.find(User.class, r.userId()) == null) {
+            throw badRequest("userId", "unknown user '" + r.userId() + "'");
         }
         OffsetDateTime now = Time.now(clock);
         promoter.promoteDue(now, PROMOTE_BATCH);

@@ -11,8 +11,13 @@ public record Caller(String id, Role role) {
         return role == Role.ADMIN;
     }
 
-    /** USERs act on their own jobs only; WORKERs and ADMINs on every job. */
-    public boolean mayActOnJobsOf(String userId) {
+    /** USERs see their own jobs only; WORKERs (which run them) and ADMINs see every job. */
+    public boolean maySeeJobsOf(String userId) {
         return role != Role.USER || id.equals(userId);
+    }
+
+    /** Pause, resume, cancel and retry: the job's owner or an ADMIN. */
+    public boolean mayManageJobsOf(String userId) {
+        return role == Role.ADMIN || id.equals(userId);
     }
 }

@@ -4,6 +4,7 @@ import io.fairqueue.platform.json.JsonFields;
 import io.fairqueue.platform.json.JsonRequest;
 import io.fairqueue.users.entity.Role;
 import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Digits;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -27,7 +28,9 @@ public final class UserRequests {
             @NotBlank(message = "is required") @Size(max = 200, message = "must be at most 200 characters") String displayName,
             @NotNull(message = "is required") Role role,
             @Min(value = 1, message = "must be at least 1") @Max(value = 10000, message = "must be at most 10000") Integer maxConcurrent,
-            @DecimalMin(value = "0", message = "must not be negative") BigDecimal monthlyHoursLimit) implements JsonRequest {
+            @DecimalMin(value = "0", message = "must not be negative")
+            @Digits(integer = 10, fraction = 2, message = "must have at most 10 integer digits and 2 decimals")
+            BigDecimal monthlyHoursLimit) implements JsonRequest {
 
         public static Create from(JsonFields f) {
             f.allow("id", "displayName", "role", "maxConcurrent", "monthlyHoursLimit");
@@ -38,10 +41,13 @@ public final class UserRequests {
 
     /** Absent members stay as they are; {@code "monthlyHoursLimit": null} removes the limit. */
     public record Patch(
-            @Size(min = 1, max = 200, message = "must be 1-200 characters") String displayName,
+            @Size(min = 1, max = 200, message = "must be 1-200 characters")
+            @Pattern(regexp = "(?s).*\\S.*", message = "must not be blank") String displayName,
             Role role,
             @Min(value = 1, message = "must be at least 1") @Max(value = 10000, message = "must be at most 10000") Integer maxConcurrent,
-            @DecimalMin(value = "0", message = "must not be negative") BigDecimal monthlyHoursLimit,
+            @DecimalMin(value = "0", message = "must not be negative")
+            @Digits(integer = 10, fraction = 2, message = "must have at most 10 integer digits and 2 decimals")
+            BigDecimal monthlyHoursLimit,
             boolean monthlyHoursLimitGiven) implements JsonRequest {
 
         public static Patch from(JsonFields f) {

@@ -35,6 +35,12 @@ public class WorkersResource {
         return Response.created(UriBuilder.fromPath("/api/v1/workers/{id}").build(w.id())).entity(w).build();
     }
 
+    @GET
+    @Path("{id}")
+    public WorkerView get(@PathParam("id") String id) {
+        return WorkerView.of(workers.owned(caller, id));
+    }
+
     @POST
     @Path("{id}/heartbeat")
     public WorkerView heartbeat(@PathParam("id") String id) {
