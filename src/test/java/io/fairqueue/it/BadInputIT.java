@@ -5,48 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Api;
-import io.fairqueue.it.support.Deployments;
+import io.fairqueue.it.support.ApiTestBase;
 import io.fairqueue.it.support.Fixtures;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonObject;
-import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 
 /**
  * Bad input answers a 4xx problem document naming the field, never a 500, and changes nothing.
  */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class BadInputIT {
-
-    @Deployment(testable = false)
-    static WebArchive deployment() {
-        return Deployments.fairQueue();
-    }
-
-    @ArquillianResource
-    URL url;
-
-    Api admin;
-    Fixtures fx;
-
-    @BeforeEach
-    void setUp() {
-        admin = Api.admin(url);
-        fx = new Fixtures(admin);
-    }
+class BadInputIT extends ApiTestBase {
 
     record Case(String name, String method, String path, String body, Map<String, String> headers, int status,
             String field) {

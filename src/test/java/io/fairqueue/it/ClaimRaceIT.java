@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Api;
-import io.fairqueue.it.support.Deployments;
+import io.fairqueue.it.support.ApiTestBase;
 import io.fairqueue.it.support.Fixtures;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonArray;
-import java.net.URL;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -24,37 +23,19 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Claims racing from 8 threads never hand one job out twice. Two threads share each worker, as
  * a worker process with several slots does.
  */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class ClaimRaceIT {
+class ClaimRaceIT extends ApiTestBase {
 
     static final int JOBS = 400;
     static final int CLAIMERS = 8;
 
-    @Deployment(testable = false)
-    static WebArchive deployment() {
-        return Deployments.fairQueue();
-    }
-
-    @ArquillianResource
-    URL url;
-
     @Test
     void eight_racing_claimers_get_disjoint_jobs_and_every_job_is_claimed_exactly_once() throws Exception {
-        Api admin = Api.admin(url);
-        Fixtures fx = new Fixtures(admin);
         String q = fx.queue("");
         List<Account> users = new ArrayList<>();
         for (int u = 0; u < 10; u++) {

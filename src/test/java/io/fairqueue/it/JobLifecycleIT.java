@@ -7,46 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Api;
-import io.fairqueue.it.support.Deployments;
+import io.fairqueue.it.support.ApiTestBase;
 import io.fairqueue.it.support.Fixtures;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
-import java.net.URL;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The whole job lifecycle over HTTP against Payara Micro and PostgreSQL. */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class JobLifecycleIT {
-
-    @Deployment(testable = false)
-    static WebArchive deployment() {
-        return Deployments.fairQueue();
-    }
-
-    @ArquillianResource
-    URL url;
-
-    Api admin;
-    Fixtures fx;
-
-    @BeforeEach
-    void setUp() {
-        admin = Api.admin(url);
-        fx = new Fixtures(admin);
-    }
+class JobLifecycleIT extends ApiTestBase {
 
     static String submit(Account user, String queue, String extra) {
         return user.api().post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"render\"" + extra + "}").expect(201)

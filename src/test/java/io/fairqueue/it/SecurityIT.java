@@ -5,12 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Api;
-import io.fairqueue.it.support.Deployments;
+import io.fairqueue.it.support.ApiTestBase;
 import io.fairqueue.it.support.Fixtures;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonObject;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.sql.Connection;
@@ -19,36 +18,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.HexFormat;
 import java.util.List;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Who may do what: no token 401, wrong role 403, someone else's job 404. */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class SecurityIT {
-
-    @Deployment(testable = false)
-    static WebArchive deployment() {
-        return Deployments.fairQueue();
-    }
-
-    @ArquillianResource
-    URL url;
-
-    Api admin;
-    Fixtures fx;
-
-    @BeforeEach
-    void setUp() {
-        admin = Api.admin(url);
-        fx = new Fixtures(admin);
-    }
+class SecurityIT extends ApiTestBase {
 
     static void assertProblem(Api.Res r, int status) {
         assertEquals(status, r.status(), r.body());

@@ -28,12 +28,12 @@ public class SchemaMigration {
 
     @PostConstruct
     void migrate() {
-        MigrateResult result = Flyway.configure(getClass().getClassLoader())
+        Flyway flyway = Flyway.configure(getClass().getClassLoader())
                 .dataSource(dataSource)
                 .locations("classpath:db/migration")
-                .load()
-                .migrate();
-        LOG.info("Schema at version " + result.targetSchemaVersion + " (" + result.migrationsExecuted
+                .load();
+        MigrateResult result = flyway.migrate();
+        LOG.info("Schema at version " + flyway.info().current().getVersion() + " (" + result.migrationsExecuted
                 + " migrations applied now)");
     }
 }
