@@ -268,7 +268,7 @@ class JobLifecycleIT extends ApiTestBase {
     @Test
     void claims_follow_priority_then_age_and_a_user_filter_claims_that_users_next_job() {
         String q = fx.queue("");
-        Account alice = fx.user("USER");
+        Account alice = fx.user("USER", 10);
         Account bob = fx.user("USER");
         WorkerAccount w = fx.worker();
         String background = submit(alice, q, ",\"priority\":\"BACKGROUND\"");

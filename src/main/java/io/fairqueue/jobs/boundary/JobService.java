@@ -2,6 +2,7 @@ package io.fairqueue.jobs.boundary;
 
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
+import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.BulkCancel;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.entity.Job;
@@ -45,6 +46,9 @@ public class JobService {
 
     @Inject
     Clock clock;
+
+    @Inject
+    AuditLog audit;
 
     @Inject
     JobViews views;
@@ -129,19 +133,19 @@ public class JobService {
 
     public JobView pause(Caller caller, long id, String reason) {
         Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE, true);
-        em.persist(job.pause(Time.now(clock), caller.id(), reason));
+        audit.record(job.pause(Time.now(clock), caller.id(), reason));
         return view(job);
     }
 
     public JobView resume(Caller caller, long id) {
         Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE, true);
-        em.persist(job.resume(Time.now(clock), caller.id()));
+        audit.record(job.resume(Time.now(clock), caller.id()));
         return view(job);
     }
 
     public JobView cancel(Caller caller, long id, String reason) {
         Job job = visible(caller, id, LockModeType.PESSIMISTIC_WRITE, true);
-        em.persist(job.cancel(Time.now(clock), caller.id(), reason));
+        audit.record(job.cancel(Time.now(clock), caller.id(), reason));
         return view(job);
     }
 

@@ -1,5 +1,6 @@
 package io.fairqueue.jobs.boundary;
 
+import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
@@ -31,11 +32,14 @@ public class LeaseService {
     Clock clock;
 
     @Inject
+    AuditLog audit;
+
+    @Inject
     JobViews views;
 
     public JobView start(Caller caller, long id, JobRequests.Lease r) {
         Job job = leased(id, r.leaseToken(), true);
-        em.persist(job.start(Time.now(clock), caller.id()));
+        audit.record(job.start(Time.now(clock), caller.id()));
         return views.view(job);
     }
 
@@ -54,14 +58,14 @@ public class LeaseService {
 
     public JobView complete(Caller caller, long id, JobRequests.Complete r) {
         Job job = leased(id, r.leaseToken(), true);
-        em.persist(job.complete(r.result(), Time.now(clock), caller.id()));
+        audit.record(job.complete(r.result(), Time.now(clock), caller.id()));
         return views.view(job);
     }
 
     public JobView fail(Caller caller, long id, JobRequests.Fail r) {
         Job job = leased(id, r.leaseToken(), true);
         Queue queue = em.find(Queue.class, job.queue());
-        em.persist(job.fail(r.error(), !Boolean.FALSE.equals(r.retryable()), queue.retryBaseDelaySeconds(),
+        audit.record(job.fail(r.error(), !Boolean.FALSE.equals(r.retryable()), queue.retryBaseDelaySeconds(),
                 Time.now(clock), caller.id()));
         return views.view(job);
     }

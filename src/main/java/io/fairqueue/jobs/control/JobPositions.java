@@ -2,7 +2,12 @@ package io.fairqueue.jobs.control;
 
 import io.fairqueue.jobs.boundary.JobView.Placement;
 import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.policies.control.OffPeakWindows;
+import io.fairqueue.queues.entity.Queue;
+import io.fairqueue.scheduling.entity.Settings;
+import io.fairqueue.users.entity.User;
 import jakarta.enterprise.context.Dependent;
+import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
 import java.time.OffsetDateTime;
@@ -10,10 +15,11 @@ import java.time.OffsetDateTime;
 /**
  * Where a waiting job stands: {@code position} (1 + PENDING jobs ahead in priority desc,
  * createdAt, id; fairness ignored), {@code userPosition} (the same among the user's own jobs),
- * {@code estimatedStartAt} and {@code waitingReason}.
+ * {@code estimatedStartAt} and {@code waitingReason} (the first rule that holds it back, in the
+ * order the claim checks them).
  *
- * <p>Both counts walk {@code job_pending_order_idx} / {@code job_pending_user_order_idx} up to the
- * job's own entry: index-only, proportional to the position, never a scan of the table.
+ * <p>The counts walk {@code job_pending_order_idx} / {@code job_pending_user_order_idx} up to the
+ * job's own entry (index-only); the reason reads the counters the claim uses.
  */
 @Dependent
 public class JobPositions {
@@ -41,27 +47,58 @@ public class JobPositions {
     /** Workers heard from in the last two minutes. */
     static final String ACTIVE_WORKERS = "SELECT count(*) FROM worker WHERE last_heartbeat_at >= ?1";
 
+    static final String QUOTA_BLOCKED = "SELECT fq_quota_blocked_until(?1, ?2, CAST(?3 AS timestamptz)) IS NOT NULL";
+
     static final double DEFAULT_DURATION_SECS = 60.0;
 
     @PersistenceContext
     EntityManager em;
 
-    public Placement place(Job job, boolean queuePaused, OffsetDateTime now) {
+    @Inject
+    OffPeakWindows offPeak;
+
+    public Placement place(Job job, Queue queue, OffsetDateTime now) {
         return switch (job.status()) {
             case SCHEDULED -> new Placement(null, null, job.scheduledStartAt(), "SCHEDULED");
             case RETRY_WAIT -> new Placement(null, null, job.nextRetryAt(), "RETRY_BACKOFF");
-            case PENDING -> pending(job, queuePaused, now);
+            case PENDING -> pending(job, queue, now);
             default -> Placement.NONE;
         };
     }
 
-    private Placement pending(Job job, boolean queuePaused, OffsetDateTime now) {
+    private Placement pending(Job job, Queue queue, OffsetDateTime now) {
+        Settings settings = em.find(Settings.class, Settings.ID);
         long position = 1 + count(AHEAD, job, false);
         long userPosition = 1 + count(AHEAD_OF_USER, job, true);
-        double perJob = averageDuration(job.queue()) / Math.max(1, activeWorkers(now));
+        long workers = activeWorkers(now);
+        long slots = workers > 0 ? workers : settings.globalSlots() != null ? settings.globalSlots() : 1;
+        double perJob = averageDuration(job.queue()) / Math.max(1, slots);
         OffsetDateTime estimate = now.plusNanos((long) (position * perJob * 1_000_000_000L));
-        String reason = queuePaused ? "QUEUE_PAUSED" : "AHEAD_IN_QUEUE";
-        return new Placement(position, userPosition, estimate, reason);
+        return new Placement(position, userPosition, estimate, reason(job, queue, settings, now));
+    }
+
+    private String reason(Job job, Queue queue, Settings settings, OffsetDateTime now) {
+        User user = em.find(User.class, job.userId());
+        if (queue.paused()) {
+            return "QUEUE_PAUSED";
+        }
+        if (job.offPeakOnly() && !offPeak.isOpen(now)) {
+            return "OFF_PEAK_WINDOW";
+        }
+        if (Boolean.TRUE.equals(em.createNativeQuery(QUOTA_BLOCKED).setParameter(1, job.userId())
+                .setParameter(2, job.projectId()).setParameter(3, now).getSingleResult())) {
+            return "QUOTA_EXCEEDED";
+        }
+        if (settings.perUserSerialization() && user.running() >= user.maxConcurrent()) {
+            return "USER_LIMIT";
+        }
+        if (queue.maxConcurrent() != null && queue.running() >= queue.maxConcurrent()) {
+            return "QUEUE_LIMIT";
+        }
+        if (settings.globalSlots() != null && settings.running() >= settings.globalSlots()) {
+            return "GLOBAL_SLOTS";
+        }
+        return "AHEAD_IN_QUEUE";
     }
 
     private long count(String sql, Job job, boolean ofUser) {

@@ -25,6 +25,6 @@ public class JobViews {
 
     public JobView view(Job job) {
         Queue queue = em.find(Queue.class, job.queue());
-        return JobView.of(job, positions.place(job, queue.paused(), Time.now(clock)), null);
+        return JobView.of(job, positions.place(job, queue, Time.now(clock)), null);
     }
 }

@@ -93,6 +93,21 @@ public final class JsonFields {
         }
     }
 
+    public Long longValue(String name) {
+        JsonValue v = value(name);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof JsonNumber n) || !n.isIntegral()) {
+            throw badRequest(name, "must be an integer");
+        }
+        try {
+            return n.longValueExact();
+        } catch (ArithmeticException e) {
+            throw badRequest(name, "is out of range");
+        }
+    }
+
     public Double number(String name) {
         JsonValue v = value(name);
         if (v == null) {

@@ -26,6 +26,21 @@ public final class Params {
         }
     }
 
+    public static Long longIn(String name, String value, long min, long max) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            long v = Long.parseLong(value.trim());
+            if (v < min || v > max) {
+                throw badRequest(name, "must be between " + min + " and " + max);
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw badRequest(name, "must be an integer between " + min + " and " + max);
+        }
+    }
+
     public static <E extends Enum<E>> E enumValue(String name, String value, Class<E> type) {
         if (value == null || value.isBlank()) {
             return null;

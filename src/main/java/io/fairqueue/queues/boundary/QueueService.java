@@ -4,6 +4,7 @@ import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.control.QueueStatsQuery;
 import io.fairqueue.queues.entity.Queue;
+import io.fairqueue.scheduling.control.Limits;
 import jakarta.ejb.Stateless;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
@@ -29,6 +30,9 @@ public class QueueService {
 
     @Inject
     QueueStatsQuery statsQuery;
+
+    @Inject
+    Limits limits;
 
     public QueueView create(QueueRequests.Create r) {
         if (em.find(Queue.class, r.name()) != null) {
@@ -57,12 +61,16 @@ public class QueueService {
     }
 
     public QueueView patch(String name, QueueRequests.Patch r) {
+        if (r.maxConcurrentGiven()) {
+            limits.lockJobs();
+        }
         Queue q = find(name, LockModeType.PESSIMISTIC_WRITE);
         if (r.descriptionGiven()) {
             q.describe(r.description());
         }
         if (r.maxConcurrentGiven()) {
             q.limitConcurrency(r.maxConcurrent());
+            limits.recountQueue(name);
         }
         if (r.maxRetries() != null || r.retryBaseDelaySeconds() != null) {
             q.retryPolicy(r.maxRetries() == null ? q.maxRetries() : r.maxRetries(),

@@ -40,6 +40,10 @@ public class Queue {
     @Column(name = "created_at", nullable = false)
     private OffsetDateTime createdAt;
 
+    /** DISPATCHED + RUNNING jobs, kept by the database trigger while {@code maxConcurrent} is set. */
+    @Column(insertable = false, updatable = false)
+    private int running;
+
     @Version
     private long version;
 
@@ -79,6 +83,11 @@ public class Queue {
 
     public int leaseSeconds() {
         return leaseSeconds;
+    }
+
+    /** Running jobs; meaningful only while the queue has a {@code maxConcurrent}. */
+    public int running() {
+        return running;
     }
 
     public boolean paused() {

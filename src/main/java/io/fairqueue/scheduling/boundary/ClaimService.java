@@ -7,6 +7,7 @@ import io.fairqueue.jobs.control.Promoter;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.policies.control.OffPeakWindows;
 import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.scheduling.control.ClaimQuery;
 import io.fairqueue.security.control.Caller;
@@ -22,8 +23,8 @@ import java.util.List;
 
 /**
  * Hands the next jobs to a worker. Due retries and scheduled starts are promoted first in the
- * same transaction (the promoter timer does the same on its own schedule), then one claim
- * statement dispatches up to {@code limit} jobs.
+ * same transaction, then one call of {@code fq_claim} dispatches up to {@code limit} jobs, fairly
+ * and within every limit (see {@link ClaimQuery}).
  */
 @Stateless
 public class ClaimService {
@@ -41,6 +42,9 @@ public class ClaimService {
 
     @Inject
     ClaimQuery claims;
+
+    @Inject
+    OffPeakWindows offPeak;
 
     public List<JobView> claim(Caller caller, ClaimRequest r) {
         Worker worker = em.find(Worker.class, r.workerId());
@@ -61,10 +65,19 @@ public class ClaimService {
         if (r.userId() != null && em.find(User.class, r.userId()) == null) {
             throw badRequest("userId", "unknown user '" + r.userId() + "'");
         }
+        return claim(worker, queues, r.userId(), r.limit() == null ? 1 : r.limit(), caller.id());
+    }
+
+    /**
+     * Claims up to {@code limit} jobs for a registered worker (also the Java entry point, see
+     * {@link SchedulingService}).
+     *
+     * @param triggeredBy the account recorded in the audit rows; null = the system
+     */
+    public List<JobView> claim(Worker worker, List<String> queues, String userId, int limit, String triggeredBy) {
         OffsetDateTime now = Time.now(clock);
         promoter.promoteDue(now, PROMOTE_BATCH);
-        List<Job> jobs = claims.claim(worker.id(), queues, r.userId(), r.limit() == null ? 1 : r.limit(), now,
-                caller.id());
+        List<Job> jobs = claims.claim(worker.id(), queues, userId, limit, now, offPeak.isOpen(now), triggeredBy);
         em.createNativeQuery("UPDATE worker SET last_heartbeat_at = greatest(last_heartbeat_at, CAST(?1 AS timestamptz)) WHERE id = ?2")
                 .setParameter(1, now).setParameter(2, worker.id()).executeUpdate();
         return jobs.stream().map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken())).toList();

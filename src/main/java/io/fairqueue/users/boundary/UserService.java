@@ -2,6 +2,7 @@ package io.fairqueue.users.boundary;
 
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.scheduling.control.Limits;
 import io.fairqueue.security.control.Tokens;
 import io.fairqueue.users.entity.ApiToken;
 import io.fairqueue.users.entity.User;
@@ -23,6 +24,9 @@ public class UserService {
 
     @Inject
     Clock clock;
+
+    @Inject
+    Limits limits;
 
     public UserView.WithToken create(UserRequests.Create r) {
         if (em.find(User.class, r.id()) != null) {
@@ -50,6 +54,7 @@ public class UserService {
 
     public UserView patch(String id, UserRequests.Patch r) {
         User user = find(id, LockModeType.PESSIMISTIC_WRITE);
+        boolean limitsChanged = r.maxConcurrent() != null || r.monthlyHoursLimitGiven();
         if (r.displayName() != null) {
             user.rename(r.displayName());
         }
@@ -61,6 +66,9 @@ public class UserService {
         }
         if (r.monthlyHoursLimitGiven()) {
             user.limitMonthlyHours(r.monthlyHoursLimit());
+        }
+        if (limitsChanged) {
+            limits.refreshUserLanes(id);
         }
         return UserView.of(user);
     }

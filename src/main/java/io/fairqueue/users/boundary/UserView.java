@@ -5,11 +5,13 @@ import io.fairqueue.users.entity.User;
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 
+/** A user with its limits and its live counts ({@code running}: DISPATCHED + RUNNING jobs; {@code pending}). */
 public record UserView(String id, String displayName, Role role, int maxConcurrent, BigDecimal monthlyHoursLimit,
-        OffsetDateTime createdAt) {
+        OffsetDateTime createdAt, int running, int pending) {
 
     public static UserView of(User u) {
-        return new UserView(u.id(), u.displayName(), u.role(), u.maxConcurrent(), u.monthlyHoursLimit(), u.createdAt());
+        return new UserView(u.id(), u.displayName(), u.role(), u.maxConcurrent(), u.monthlyHoursLimit(), u.createdAt(),
+                u.running(), u.pending());
     }
 
     /** The answer to creating a user: the user and its first token, shown this once. */

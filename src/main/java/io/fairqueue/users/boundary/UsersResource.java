@@ -1,5 +1,10 @@
 package io.fairqueue.users.boundary;
 
+import static io.fairqueue.platform.json.Params.body;
+
+import io.fairqueue.quotas.boundary.QuotaRequest;
+import io.fairqueue.quotas.boundary.QuotaService;
+import io.fairqueue.quotas.boundary.QuotaView;
 import io.fairqueue.security.boundary.RequiresRole;
 import io.fairqueue.users.entity.Role;
 import jakarta.enterprise.context.RequestScoped;
@@ -7,6 +12,7 @@ import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -24,9 +30,12 @@ public class UsersResource {
     @Inject
     UserService users;
 
+    @Inject
+    QuotaService quotas;
+
     @POST
-    public Response create(UserRequests.Create body) {
-        UserView.WithToken created = users.create(body);
+    public Response create(UserRequests.Create request) {
+        UserView.WithToken created = users.create(body(request));
         return Response.created(UriBuilder.fromPath("/api/v1/admin/users/{id}").build(created.user().id()))
                 .entity(created).build();
     }
@@ -44,8 +53,14 @@ public class UsersResource {
 
     @PATCH
     @Path("{id}")
-    public UserView patch(@PathParam("id") String id, UserRequests.Patch body) {
-        return users.patch(id, body);
+    public UserView patch(@PathParam("id") String id, UserRequests.Patch request) {
+        return users.patch(id, body(request));
+    }
+
+    @PUT
+    @Path("{id}/quota")
+    public QuotaView setQuota(@PathParam("id") String id, QuotaRequest request) {
+        return quotas.setUserQuota(id, body(request));
     }
 
     @POST

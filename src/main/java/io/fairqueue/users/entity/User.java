@@ -34,6 +34,14 @@ public class User {
     @Column(name = "created_at", nullable = false)
     private OffsetDateTime createdAt;
 
+    /** DISPATCHED + RUNNING jobs; kept by the database trigger, never written by JPA. */
+    @Column(insertable = false, updatable = false)
+    private int running;
+
+    /** PENDING jobs; kept by the database trigger. */
+    @Column(insertable = false, updatable = false)
+    private int pending;
+
     @Version
     private long version;
 
@@ -72,6 +80,14 @@ public class User {
 
     public OffsetDateTime createdAt() {
         return createdAt;
+    }
+
+    public int running() {
+        return running;
+    }
+
+    public int pending() {
+        return pending;
     }
 
     public void rename(String displayName) {

@@ -50,6 +50,10 @@ public final class Api {
         return send("POST", path, json, headers);
     }
 
+    public Res put(String path, String json) {
+        return send("PUT", path, json, Map.of());
+    }
+
     public Res patch(String path, String json) {
         return send("PATCH", path, json, Map.of());
     }

@@ -1,0 +1,319 @@
+package io.fairqueue.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fairqueue.it.support.Api;
+import io.fairqueue.it.support.ApiTestBase;
+import io.fairqueue.it.support.Fixtures.Account;
+import io.fairqueue.it.support.Fixtures.WorkerAccount;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.time.temporal.TemporalAdjusters;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which job runs next (SPEC §3): per-user, per-queue and global limits, fairness between users,
+ * quotas and their windows, off-peak windows, locks. Time is moved with the test clock.
+ */
+class SchedulingIT extends ApiTestBase {
+
+    static String submit(Account user, String queue, String extra) {
+        return user.api().post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"t\"" + extra + "}").expect(201).json()
+                .getJsonNumber("id").toString();
+    }
+
+    static List<String> ids(JsonArray claimed) {
+        return claimed.stream().map(v -> v.asJsonObject().getJsonNumber("id").toString()).toList();
+    }
+
+    static String lease(JsonArray claimed, String id) {
+        return claimed.stream().map(v -> v.asJsonObject())
+                .filter(j -> j.getJsonNumber("id").toString().equals(id)).findFirst().orElseThrow()
+                .getString("leaseToken");
+    }
+
+    void run(WorkerAccount w, String id, String lease, long seconds) {
+        w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
+        advance(seconds);
+        w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
+    }
+
+    OffsetDateTime advance(long seconds) {
+        return OffsetDateTime.parse(admin.post("test/clock/advance?seconds=" + seconds, null).expect(200).json()
+                .getString("now"));
+    }
+
+    String reason(Account user, String id) {
+        return user.api().get("jobs/" + id).expect(200).json().getString("waitingReason");
+    }
+
+    @Test
+    void seed_002_scenario_1_a_user_at_its_limit_is_skipped_and_never_blocks_the_others() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER");
+        Account bob = fx.user("USER");
+        Account charlie = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        String alice1 = submit(alice, q, "");
+        String bob1 = submit(bob, q, "");
+        String alice2 = submit(alice, q, "");
+        String charlie1 = submit(charlie, q, "");
+
+        JsonArray claimed = w.claim(q, 10);
+        assertEquals(List.of(alice1, bob1, charlie1), ids(claimed));
+        assertEquals("USER_LIMIT", reason(alice, alice2));
+        assertEquals(1, admin.get("admin/users/" + alice.id()).json().getInt("running"));
+        assertEquals(1, admin.get("admin/users/" + alice.id()).json().getInt("pending"));
+        assertEquals(0, w.claim(q, 10).size());
+
+        run(w, alice1, lease(claimed, alice1), 1);
+        assertEquals(List.of(alice2), ids(w.claim(q, 10)));
+    }
+
+    @Test
+    void at_equal_priority_the_user_with_fewer_running_jobs_goes_first_but_priority_comes_before_fairness() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 3);
+        Account bob = fx.user("USER", 3);
+        WorkerAccount w = fx.worker();
+        submit(alice, q, "");
+        assertEquals(1, w.claim(q, 1).size(), "alice now runs one job");
+        String aliceOlder = submit(alice, q, "");
+        String bobNewer = submit(bob, q, "");
+        assertEquals(List.of(bobNewer), ids(w.claim(q, 1)), "bob runs nothing, so his newer job goes first");
+        assertEquals(List.of(aliceOlder), ids(w.claim(q, 1)));
+
+        String bobNormal = submit(bob, q, "");
+        String aliceUrgent = submit(alice, q, ",\"priority\":\"URGENT\"");
+        assertEquals(List.of(aliceUrgent, bobNormal), ids(w.claim(q, 2)), "priority first, then fairness");
+    }
+
+    @Test
+    void a_queue_limit_caps_the_queue_and_frees_a_slot_when_a_job_ends() {
+        String q = fx.queue("\"maxConcurrent\":2");
+        List<Account> users = List.of(fx.user("USER"), fx.user("USER"), fx.user("USER"));
+        WorkerAccount w = fx.worker();
+        List<String> jobs = users.stream().map(u -> submit(u, q, "")).toList();
+        JsonArray claimed = w.claim(q, 10);
+        assertEquals(jobs.subList(0, 2), ids(claimed));
+        assertEquals("QUEUE_LIMIT", reason(users.get(2), jobs.get(2)));
+        w.api().post("jobs/" + jobs.get(0) + "/fail", "{\"leaseToken\":\"" + lease(claimed, jobs.get(0))
+                + "\",\"error\":\"x\",\"retryable\":false}").expect(200);
+        assertEquals(List.of(jobs.get(2)), ids(w.claim(q, 10)));
+
+        admin.patch("queues/" + q, "{\"maxConcurrent\":null}").expect(200);
+        String more = submit(users.get(0), q, "");
+        assertEquals(List.of(more), ids(w.claim(q, 10)), "unlimited again");
+        admin.patch("queues/" + q, "{\"maxConcurrent\":1}").expect(200);
+        Account dave = fx.user("USER");
+        String blocked = submit(dave, q, "");
+        assertEquals(0, w.claim(q, 10).size(), "the recount at the change sees 3 running >= 1");
+        assertEquals("QUEUE_LIMIT", reason(dave, blocked));
+    }
+
+    @Test
+    void global_slots_cap_every_queue_and_per_user_serialization_can_be_switched_off() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER");
+        Account bob = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        try {
+            int running = admin.put("admin/settings", "{\"globalSlots\":1000000}").expect(200).json().getInt("globalRunning");
+            JsonObject s = admin.put("admin/settings", "{\"globalSlots\":" + (running + 1) + "}").expect(200).json();
+            assertEquals(running + 1, s.getInt("globalSlots"));
+            String a = submit(alice, q, "");
+            String b = submit(bob, q, "");
+            assertEquals(List.of(a), ids(w.claim(q, 10)));
+            assertEquals("GLOBAL_SLOTS", reason(bob, b));
+            admin.put("admin/settings", "{\"globalSlots\":null}").expect(200);
+            assertEquals(List.of(b), ids(w.claim(q, 10)));
+
+            String a2 = submit(alice, q, "");
+            assertEquals("USER_LIMIT", reason(alice, a2));
+            JsonObject off = admin.put("admin/settings", "{\"perUserSerialization\":{\"enabled\":false}}").expect(200).json();
+            assertFalse(off.getJsonObject("perUserSerialization").getBoolean("enabled"));
+            assertEquals(3600, off.getJsonObject("perUserSerialization").getInt("lockTimeoutSeconds"));
+            assertEquals(List.of(a2), ids(w.claim(q, 10)), "alice may now run two at once");
+        } finally {
+            admin.put("admin/settings", "{\"globalSlots\":null,\"perUserSerialization\":{\"enabled\":true,\"lockTimeoutSeconds\":3600}}")
+                    .expect(200);
+        }
+        assertTrue(admin.get("admin/settings").json().getJsonObject("perUserSerialization").getBoolean("enabled"));
+    }
+
+    @Test
+    void raising_a_users_limit_takes_effect_on_the_next_claim() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        submit(alice, q, "");
+        String second = submit(alice, q, "");
+        assertEquals(1, w.claim(q, 10).size());
+        admin.patch("admin/users/" + alice.id(), "{\"maxConcurrent\":2}").expect(200);
+        assertEquals(List.of(second), ids(w.claim(q, 10)));
+    }
+
+    @Test
+    void an_admin_sees_the_users_locks_and_releasing_one_ends_the_attempt_and_frees_the_slot() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        String first = submit(alice, q, "");
+        String second = submit(alice, q, "");
+        JsonArray claimed = w.claim(q, 10);
+        assertEquals(List.of(first), ids(claimed));
+
+        JsonObject lock = admin.get("admin/locks").expect(200).array().stream().map(v -> v.asJsonObject())
+                .filter(l -> l.getString("userId").equals(alice.id())).findFirst().orElseThrow();
+        assertEquals(first, lock.getJsonNumber("jobId").toString());
+        assertEquals(Duration.ofHours(1), Duration.between(OffsetDateTime.parse(lock.getString("acquiredAt")),
+                OffsetDateTime.parse(lock.getString("expiresAt"))));
+
+        JsonObject released = admin.delete("admin/locks/" + alice.id()).expect(200).json();
+        assertEquals(List.of(Long.valueOf(first)), released.getJsonArray("jobIds").getValuesAs(
+                jakarta.json.JsonNumber.class).stream().map(jakarta.json.JsonNumber::longValue).toList());
+        JsonObject job = alice.api().get("jobs/" + first).json();
+        assertEquals("RETRY_WAIT", job.getString("status"));
+        assertTrue(job.getString("lastError").contains("lock released by admin"));
+        assertEquals(409, w.api().post("jobs/" + first + "/complete", "{\"leaseToken\":\"" + lease(claimed, first) + "\"}").status());
+        assertEquals(List.of(second), ids(w.claim(q, 10)), "the slot is free at once");
+        assertEquals(404, admin.delete("admin/locks/" + alice.id() + "?jobId=" + first).status());
+        assertEquals(404, admin.delete("admin/locks/nobody-" + q).status());
+    }
+
+    @Test
+    void an_exhausted_daily_quota_stops_the_next_claim_until_midnight_with_a_warning_before() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        admin.put("admin/users/" + alice.id() + "/quota", "{\"dailyLimitSecs\":100}").expect(200);
+        OffsetDateTime now = startOfDayPlus(advance(0), 1);
+        String first = submit(alice, q, "");
+        String second = submit(alice, q, "");
+        JsonArray claimed = w.claim(q, 1);
+        run(w, first, lease(claimed, first), 85);
+
+        JsonObject status = alice.api().get("quota/status").expect(200).json();
+        assertEquals(85.0, status.getJsonObject("day").getJsonNumber("usedSecs").doubleValue(), 1.0);
+        assertEquals(100, status.getJsonObject("day").getInt("limitSecs"));
+        assertEquals(15.0, status.getJsonObject("day").getJsonNumber("remainingSecs").doubleValue(), 1.0);
+        assertTrue(status.getBoolean("warning"), "85% is past the 80% warning");
+        assertFalse(status.getBoolean("exhausted"));
+        assertFalse(status.getJsonObject("week").containsKey("limitSecs"), "no weekly limit");
+
+        JsonArray again = w.claim(q, 1);
+        assertEquals(List.of(second), ids(again), "85 < 100: still allowed (a running job is never preempted)");
+        run(w, second, lease(again, second), 30);
+        String third = submit(alice, q, "");
+        assertTrue(alice.api().get("quota/status").json().getBoolean("exhausted"));
+        assertEquals(0, w.claim(q, 1).size());
+        assertEquals("QUOTA_EXCEEDED", reason(alice, third));
+
+        advance(Duration.between(now, now.truncatedTo(ChronoUnit.DAYS).plusDays(1)).toSeconds() + 60);
+        assertEquals(List.of(third), ids(w.claim(q, 1)), "a new day, a new quota");
+        assertEquals(0.0, alice.api().get("quota/status").json().getJsonObject("day").getJsonNumber("usedSecs").doubleValue());
+    }
+
+    /** Moves the clock to {@code hours} after the next UTC midnight; answers the new now. */
+    OffsetDateTime startOfDayPlus(OffsetDateTime now, int hours) {
+        OffsetDateTime target = now.withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.DAYS).plusDays(1).plusHours(hours);
+        return advance(Duration.between(now, target).toSeconds());
+    }
+
+    @Test
+    void weekly_project_and_monthly_quotas_hold_until_monday_and_the_first() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 5);
+        WorkerAccount w = fx.worker();
+        String project = fx.unique("proj");
+        admin.put("admin/projects/" + project + "/quota", "{\"weeklyLimitSecs\":50}").expect(200);
+        OffsetDateTime now = startOfDayPlus(advance(0), 2);
+        String p1 = submit(alice, q, ",\"projectId\":\"" + project + "\"");
+        JsonArray c = w.claim(q, 1);
+        run(w, p1, lease(c, p1), 60);
+        String p2 = submit(alice, q, ",\"projectId\":\"" + project + "\"");
+        String free = submit(alice, q, "");
+        assertEquals(List.of(free), ids(w.claim(q, 5)), "the project is over quota, alice's other work is not");
+        assertEquals("QUOTA_EXCEEDED", reason(alice, p2));
+        OffsetDateTime monday = now.withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.DAYS)
+                .with(TemporalAdjusters.next(java.time.DayOfWeek.MONDAY)).plusMinutes(5);
+        now = advance(Duration.between(now, monday).toSeconds());
+        assertEquals(List.of(p2), ids(w.claim(q, 5)), "a new week");
+
+        Account bob = fx.user("USER", 5);
+        admin.patch("admin/users/" + bob.id(), "{\"monthlyHoursLimit\":0.01}").expect(200);
+        String m1 = submit(bob, q, "");
+        c = w.claim(q, 1);
+        run(w, m1, lease(c, m1), 40);
+        String m2 = submit(bob, q, "");
+        assertEquals(0, w.claim(q, 5).size(), "36 s of monthly plan used up");
+        assertEquals("QUOTA_EXCEEDED", reason(bob, m2));
+        JsonObject month = bob.api().get("quota/status").json().getJsonObject("month");
+        assertEquals(36, month.getInt("limitSecs"));
+        OffsetDateTime first = now.withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.DAYS)
+                .with(TemporalAdjusters.firstDayOfNextMonth()).plusMinutes(5);
+        advance(Duration.between(now, first).toSeconds());
+        assertEquals(List.of(m2), ids(w.claim(q, 5)), "a new month");
+    }
+
+    @Test
+    void off_peak_only_jobs_wait_for_the_window_that_wraps_midnight() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 5);
+        WorkerAccount w = fx.worker();
+        OffsetDateTime now = startOfDayPlus(advance(0), 12);   // 12:00 UTC: peak
+        String night = submit(alice, q, ",\"offPeakOnly\":true");
+        String day = submit(alice, q, "");
+        assertEquals(List.of(day), ids(w.claim(q, 5)));
+        assertEquals("OFF_PEAK_WINDOW", reason(alice, night));
+        now = advance(Duration.ofHours(11).toSeconds());       // 23:00 UTC
+        assertEquals(List.of(night), ids(w.claim(q, 5)));
+        advance(Duration.ofHours(8).toSeconds());              // 07:00 UTC, still inside 22:00-08:00
+        String early = submit(alice, q, ",\"offPeakOnly\":true");
+        assertEquals(List.of(early), ids(w.claim(q, 5)));
+    }
+
+    @Test
+    void bad_settings_and_quota_input_name_the_field() {
+        Account alice = fx.user("USER");
+        for (String[] c : new String[][] {
+            {"admin/settings", "{\"globalSlots\":0}", "globalSlots"},
+            {"admin/settings", "{\"perUserSerialization\":{\"lockTimeoutSeconds\":1}}", "lockTimeoutSeconds"},
+            {"admin/settings", "{\"perUserSerialization\":true}", "perUserSerialization"},
+            {"admin/settings", "{\"perUserSerialization\":{\"enabled\":\"yes\"}}", "enabled"},
+            {"admin/users/" + alice.id() + "/quota", "{\"dailyLimitSecs\":-1}", "dailyLimitSecs"},
+            {"admin/users/" + alice.id() + "/quota", "{\"weeklyLimitSecs\":\"lots\"}", "weeklyLimitSecs"},
+            {"admin/projects/p/quota", "{\"daily\":1}", "daily"}}) {
+            Api.Res r = admin.put(c[0], c[1]);
+            assertEquals(400, r.status(), c[1] + " " + r.body());
+            assertEquals(c[2], r.json().getString("field"), r.body());
+        }
+        assertEquals(404, admin.put("admin/users/nobody-" + alice.id() + "/quota", "{}").status());
+        assertEquals(403, alice.api().put("admin/settings", "{\"globalSlots\":1}").status());
+        assertEquals(403, alice.api().get("quota/status?userId=admin").status());
+        assertEquals(200, admin.get("quota/status?userId=" + alice.id()).status());
+    }
+
+    @Test
+    void after_all_of_this_the_counters_equal_a_recount() {
+        String q = fx.queue("\"maxConcurrent\":3");
+        Account alice = fx.user("USER", 2);
+        WorkerAccount w = fx.worker();
+        for (int i = 0; i < 5; i++) {
+            submit(alice, q, "");
+        }
+        JsonArray claimed = w.claim(q, 10);
+        String first = claimed.getJsonObject(0).getJsonNumber("id").toString();
+        run(w, first, lease(claimed, first), 1);
+        alice.api().delete("queues/" + q + "/jobs").expect(200);
+        JsonObject recount = admin.post("admin/recount", null).expect(200).json();
+        assertEquals(0, recount.getJsonArray("drift").size(), recount.toString());
+    }
+}
