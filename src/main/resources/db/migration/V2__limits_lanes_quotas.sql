@@ -5,7 +5,9 @@
 -- keeps them, whatever path changes a status (JPA, bulk SQL, the claim), so they always equal a
 -- recount. fq_claim checks each limit under the row lock of its counter before it dispatches a job:
 -- a limit can never be exceeded, however many claimers run on however many nodes.
--- Lock order everywhere: job -> fq_user -> queue -> settings -> lane.
+-- Lock order: job -> fq_user -> queue -> settings -> lane -> usage. The claim never waits for a
+-- user or queue row (SKIP LOCKED); moves of many jobs lock their users first, sorted, and take
+-- the jobs with SKIP LOCKED (fq_promote, fq_cancel_waiting).
 -- Changing queue.max_concurrent or settings.global_slots (rare) takes LOCK TABLE job IN EXCLUSIVE
 -- MODE and recounts, so no claim or completion runs while a counter starts or stops being kept.
 --
@@ -311,7 +313,13 @@ BEGIN
             CONTINUE;
         END IF;
 
-        SELECT running, max_concurrent INTO u FROM fq_user WHERE id = j.user_id FOR UPDATE;
+        -- User and queue rows are never waited for (a busy one is skipped for this call): a
+        -- batch may already hold another queue's or the pool's lock, which their holders want next.
+        SELECT running, max_concurrent INTO u FROM fq_user WHERE id = j.user_id FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            skip_users := skip_users || j.user_id;
+            CONTINUE;
+        END IF;
         IF s.per_user_serialization AND u.running >= u.max_concurrent THEN
             skip_users := skip_users || j.user_id;
             UPDATE lane SET blocked = true, user_running = u.running WHERE user_id = j.user_id AND NOT blocked;
@@ -328,8 +336,8 @@ BEGIN
 
         SELECT paused, max_concurrent INTO q FROM queue WHERE name = j.queue;
         IF q.max_concurrent IS NOT NULL THEN
-            SELECT paused, max_concurrent, running INTO q FROM queue WHERE name = j.queue FOR UPDATE;
-            IF q.running >= q.max_concurrent THEN
+            SELECT paused, max_concurrent, running INTO q FROM queue WHERE name = j.queue FOR UPDATE SKIP LOCKED;
+            IF NOT FOUND OR q.running >= q.max_concurrent THEN
                 skip_queues := skip_queues || j.queue;
                 CONTINUE;
             END IF;
@@ -340,6 +348,8 @@ BEGIN
         END IF;
 
         IF s.global_slots IS NOT NULL THEN
+            -- Waiting here is safe: settings is the last counter in the lock order, and its
+            -- holders only go on to lanes and usage of their own user, never to ours.
             SELECT * INTO s FROM settings WHERE id = 1 FOR UPDATE;
             EXIT WHEN s.running >= s.global_slots;
         END IF;
@@ -411,4 +421,77 @@ BEGIN
         UPDATE lane l SET user_running = u.running, blocked = s.per_user_serialization AND u.running >= u.max_concurrent
           FROM fq_user u, settings s WHERE s.id = 1 AND u.id = l.user_id;
     END IF;
+END $$;
+
+-- Locks the users of the given jobs in id order (the one order all multi-user moves use).
+CREATE FUNCTION fq_lock_users(p_jobs bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM fq_user WHERE id IN (SELECT user_id FROM job WHERE id = ANY (p_jobs)) ORDER BY id FOR UPDATE;
+END $$;
+
+-- Promotion: due RETRY_WAIT and SCHEDULED jobs become PENDING, with their audit rows. Every node
+-- may run it at once: the jobs are taken with SKIP LOCKED, their users locked in id order.
+CREATE FUNCTION fq_promote(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+    moved integer := 0;
+    n integer;
+BEGIN
+    -- RETRY_WAIT whose backoff elapsed (job_retry_due_idx)
+    SELECT array_agg(id) INTO ids FROM (
+        SELECT id FROM job WHERE status = 'RETRY_WAIT' AND next_retry_at <= p_now
+         ORDER BY next_retry_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due;
+    IF ids IS NOT NULL THEN
+        PERFORM fq_lock_users(ids);
+        WITH moved_rows AS (
+            UPDATE job SET status = 'PENDING', next_retry_at = NULL, version = version + 1
+             WHERE id = ANY (ids) AND status = 'RETRY_WAIT' RETURNING id)
+        INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+        SELECT id, 'RETRY_WAIT', 'PENDING', p_now, NULL, 'retry backoff elapsed' FROM moved_rows;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        moved := moved + n;
+    END IF;
+    -- SCHEDULED whose start time came (job_scheduled_due_idx)
+    SELECT array_agg(id) INTO ids FROM (
+        SELECT id FROM job WHERE status = 'SCHEDULED' AND scheduled_start_at <= p_now
+         ORDER BY scheduled_start_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due;
+    IF ids IS NOT NULL THEN
+        PERFORM fq_lock_users(ids);
+        WITH moved_rows AS (
+            UPDATE job SET status = 'PENDING', version = version + 1
+             WHERE id = ANY (ids) AND status = 'SCHEDULED' RETURNING id)
+        INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+        SELECT id, 'SCHEDULED', 'PENDING', p_now, NULL, 'start time reached' FROM moved_rows;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        moved := moved + n;
+    END IF;
+    RETURN moved;
+END $$;
+
+-- "Clear a queue": its waiting jobs (PENDING, SCHEDULED, RETRY_WAIT, PAUSED), of one user or all,
+-- become CANCELLED with their audit rows. Nothing is deleted. Users are locked first, in id order;
+-- a job that another transaction holds right now (being claimed, paused) is left alone.
+CREATE FUNCTION fq_cancel_waiting(p_queue text, p_user text, p_now timestamptz, p_by text) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    PERFORM 1 FROM fq_user
+      WHERE id IN (SELECT DISTINCT user_id FROM job
+                    WHERE queue = p_queue AND status IN ('PENDING', 'SCHEDULED', 'RETRY_WAIT', 'PAUSED')
+                      AND (p_user IS NULL OR user_id = p_user))
+      ORDER BY id FOR UPDATE;
+    WITH picked AS (
+        SELECT id, status FROM job
+         WHERE queue = p_queue AND status IN ('PENDING', 'SCHEDULED', 'RETRY_WAIT', 'PAUSED')
+           AND (p_user IS NULL OR user_id = p_user)
+         ORDER BY id FOR UPDATE SKIP LOCKED),
+    moved AS (
+        UPDATE job j SET status = 'CANCELLED', finished_at = p_now, next_retry_at = NULL, version = j.version + 1
+          FROM picked p WHERE j.id = p.id
+        RETURNING j.id, p.status AS from_status)
+    INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+    SELECT id, from_status, 'CANCELLED', p_now, p_by, 'queue cleared' FROM moved;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
 END $$;
