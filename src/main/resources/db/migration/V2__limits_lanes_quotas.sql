@@ -197,6 +197,107 @@ BEGIN
        AND (p_if_head IS NULL OR l.head_job_id = p_if_head);
 END $$;
 
+-- POSITIONS. position = 1 + PENDING jobs ahead (priority desc, created_at, id). Counting them in
+-- the index would grow with the backlog, and counter rows updated from the job trigger would
+-- deadlock across batches, so: the trigger only appends +1/-1 rows to pending_delta (no locks);
+-- fq_compact_pending folds them into per-minute counts (one compactor at a time); fq_position
+-- sums the counts and deltas ahead of the job's minute and counts the job's own minute in the
+-- index. Exact, and bounded by the jobs created in one minute, not by the backlog.
+CREATE FUNCTION fq_minute(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT floor(extract(epoch FROM t) / 60)::bigint
+$$;
+
+-- No identity column here, nor in any table the job trigger inserts into: EclipseLink reads a new
+-- job's id with lastval(), which a sequence used by the trigger would change.
+CREATE TABLE pending_delta (
+    user_id  text NOT NULL,
+    priority smallint NOT NULL,
+    minute   bigint NOT NULL,
+    delta    smallint NOT NULL
+);
+CREATE INDEX pending_delta_order_idx ON pending_delta (priority, minute);
+CREATE INDEX pending_delta_user_idx ON pending_delta (user_id, priority, minute);
+
+CREATE TABLE pending_count (
+    priority smallint NOT NULL,
+    minute   bigint NOT NULL,
+    n        bigint NOT NULL,
+    PRIMARY KEY (priority, minute)
+);
+
+CREATE TABLE user_pending_count (
+    user_id  text NOT NULL,
+    priority smallint NOT NULL,
+    minute   bigint NOT NULL,
+    n        bigint NOT NULL,
+    PRIMARY KEY (user_id, priority, minute)
+);
+
+INSERT INTO pending_count (priority, minute, n)
+SELECT priority, fq_minute(created_at), count(*) FROM job WHERE status = 'PENDING' GROUP BY 1, 2;
+INSERT INTO user_pending_count (user_id, priority, minute, n)
+SELECT user_id, priority, fq_minute(created_at), count(*) FROM job WHERE status = 'PENDING' GROUP BY 1, 2, 3;
+
+-- Folds pending_delta into the counts; answers how many deltas it folded (0 if another
+-- transaction is compacting right now).
+CREATE FUNCTION fq_compact_pending() RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    folded integer;
+    kp smallint[]; km bigint[];
+    ku text[]; kup smallint[]; kum bigint[];
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(7312220031) THEN
+        RETURN 0;
+    END IF;
+    WITH moved AS (DELETE FROM pending_delta RETURNING user_id, priority, minute, delta),
+         g AS (SELECT priority, minute, sum(delta) AS d FROM moved GROUP BY 1, 2),
+         gu AS (SELECT user_id, priority, minute, sum(delta) AS d FROM moved GROUP BY 1, 2, 3),
+         a AS (INSERT INTO pending_count AS c (priority, minute, n)
+               SELECT priority, minute, d FROM g ORDER BY 1, 2
+               ON CONFLICT (priority, minute) DO UPDATE SET n = c.n + EXCLUDED.n
+               RETURNING priority, minute),
+         b AS (INSERT INTO user_pending_count AS c (user_id, priority, minute, n)
+               SELECT user_id, priority, minute, d FROM gu ORDER BY 1, 2, 3
+               ON CONFLICT (user_id, priority, minute) DO UPDATE SET n = c.n + EXCLUDED.n
+               RETURNING user_id, priority, minute)
+    SELECT (SELECT count(*) FROM moved),
+           (SELECT array_agg(priority) FROM a), (SELECT array_agg(minute) FROM a),
+           (SELECT array_agg(user_id) FROM b), (SELECT array_agg(priority) FROM b), (SELECT array_agg(minute) FROM b)
+      INTO folded, kp, km, ku, kup, kum;
+    DELETE FROM pending_count WHERE n = 0 AND (priority, minute) IN (SELECT * FROM unnest(kp, km));
+    DELETE FROM user_pending_count WHERE n = 0 AND (user_id, priority, minute) IN (SELECT * FROM unnest(ku, kup, kum));
+    RETURN folded;
+END $$;
+
+-- 1 + the PENDING jobs ahead of (priority, created_at, id), among all jobs or one user's.
+-- STABLE: all its reads share one snapshot, so counts and deltas agree.
+CREATE FUNCTION fq_position(p_priority smallint, p_created timestamptz, p_id bigint, p_user text) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    m bigint := fq_minute(p_created);
+    from_minute timestamptz := to_timestamp(m * 60);
+    ahead bigint;
+BEGIN
+    IF p_user IS NULL THEN
+        SELECT coalesce(sum(n), 0) INTO ahead FROM (
+            SELECT n FROM pending_count WHERE priority > p_priority
+            UNION ALL SELECT n FROM pending_count WHERE priority = p_priority AND minute < m
+            UNION ALL SELECT delta FROM pending_delta WHERE priority > p_priority
+            UNION ALL SELECT delta FROM pending_delta WHERE priority = p_priority AND minute < m) c;
+        RETURN 1 + ahead + (SELECT count(*) FROM job
+                             WHERE status = 'PENDING' AND priority = p_priority AND created_at >= from_minute
+                               AND (created_at, id) < (p_created, p_id));
+    END IF;
+    SELECT coalesce(sum(n), 0) INTO ahead FROM (
+        SELECT n FROM user_pending_count WHERE user_id = p_user AND priority > p_priority
+        UNION ALL SELECT n FROM user_pending_count WHERE user_id = p_user AND priority = p_priority AND minute < m
+        UNION ALL SELECT delta FROM pending_delta WHERE user_id = p_user AND priority > p_priority
+        UNION ALL SELECT delta FROM pending_delta WHERE user_id = p_user AND priority = p_priority AND minute < m) c;
+    RETURN 1 + ahead + (SELECT count(*) FROM job
+                         WHERE status = 'PENDING' AND user_id = p_user AND priority = p_priority
+                           AND created_at >= from_minute AND (created_at, id) < (p_created, p_id));
+END $$;
+
 -- Keeps the counters, the lanes and the usage in step with every change of a job's status or
 -- priority, in the same transaction.
 CREATE FUNCTION fq_job_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -226,9 +327,13 @@ BEGIN
         END IF;
     END IF;
     IF was_pending AND (NOT is_pending OR OLD.priority <> NEW.priority) THEN
+        INSERT INTO pending_delta (user_id, priority, minute, delta)
+        VALUES (OLD.user_id, OLD.priority, fq_minute(OLD.created_at), -1);
         PERFORM fq_lane_refresh(OLD.user_id, OLD.queue, coalesce(OLD.project_id, ''), OLD.off_peak_only, OLD.id);
     END IF;
     IF is_pending AND (NOT was_pending OR OLD.priority <> NEW.priority) THEN
+        INSERT INTO pending_delta (user_id, priority, minute, delta)
+        VALUES (NEW.user_id, NEW.priority, fq_minute(NEW.created_at), 1);
         PERFORM fq_lane_offer(NEW);
     END IF;
     RETURN NULL;
@@ -402,6 +507,15 @@ BEGIN
             ORDER BY j.priority DESC, j.created_at, j.id LIMIT 1) h ON true
      WHERE l.head_job_id IS DISTINCT FROM h.id
     UNION ALL
+    SELECT 'pending.count', coalesce(a.priority, c.priority) || '/' || coalesce(a.minute, c.minute),
+           coalesce(c.n, 0)::bigint, coalesce(a.n, 0)::bigint
+      FROM (SELECT priority, fq_minute(created_at) AS minute, count(*) AS n FROM job WHERE status = 'PENDING' GROUP BY 1, 2) a
+      FULL JOIN (SELECT priority, minute, sum(n) AS n FROM (
+                     SELECT priority, minute, n FROM pending_count
+                     UNION ALL SELECT priority, minute, delta FROM pending_delta) x GROUP BY 1, 2) c
+        ON c.priority = a.priority AND c.minute = a.minute
+     WHERE coalesce(c.n, 0) <> coalesce(a.n, 0)
+    UNION ALL
     SELECT 'lane.user_running', l.user_id || '/' || l.queue || '/' || l.project_key || '/' || l.off_peak,
            l.user_running::bigint, u.running::bigint
       FROM lane l JOIN fq_user u ON u.id = l.user_id
@@ -418,6 +532,13 @@ BEGIN
           FROM job j WHERE j.status = 'PENDING'
         ON CONFLICT DO NOTHING;
         PERFORM fq_lane_refresh(l.user_id, l.queue, l.project_key, l.off_peak, NULL) FROM lane l;
+        DELETE FROM pending_delta;
+        DELETE FROM pending_count;
+        DELETE FROM user_pending_count;
+        INSERT INTO pending_count (priority, minute, n)
+        SELECT priority, fq_minute(created_at), count(*) FROM job WHERE status = 'PENDING' GROUP BY 1, 2;
+        INSERT INTO user_pending_count (user_id, priority, minute, n)
+        SELECT user_id, priority, fq_minute(created_at), count(*) FROM job WHERE status = 'PENDING' GROUP BY 1, 2, 3;
         UPDATE lane l SET user_running = u.running, blocked = s.per_user_serialization AND u.running >= u.max_concurrent
           FROM fq_user u, settings s WHERE s.id = 1 AND u.id = l.user_id;
     END IF;
@@ -465,6 +586,7 @@ BEGIN
         GET DIAGNOSTICS n = ROW_COUNT;
         moved := moved + n;
     END IF;
+    PERFORM fq_compact_pending();
     RETURN moved;
 END $$;
 

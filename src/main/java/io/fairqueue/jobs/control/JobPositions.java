@@ -18,23 +18,15 @@ import java.time.OffsetDateTime;
  * {@code estimatedStartAt} and {@code waitingReason} (the first rule that holds it back, in the
  * order the claim checks them).
  *
- * <p>The counts walk {@code job_pending_order_idx} / {@code job_pending_user_order_idx} up to the
- * job's own entry (index-only); the reason reads the counters the claim uses.
+ * <p>Positions come from {@code fq_position}: per-minute counts ahead of the job plus an index count
+ * within its own minute, so they cost the same at any backlog; the reason reads the counters the
+ * claim uses.
  */
 @Dependent
 public class JobPositions {
 
-    static final String AHEAD = """
-            SELECT count(*) FROM job
-             WHERE status = 'PENDING'
-               AND (priority > ?1 OR (priority = ?1 AND (created_at, id) < (?2, ?3)))
-            """;
-
-    static final String AHEAD_OF_USER = """
-            SELECT count(*) FROM job
-             WHERE status = 'PENDING' AND user_id = ?4
-               AND (priority > ?1 OR (priority = ?1 AND (created_at, id) < (?2, ?3)))
-            """;
+    /** See fq_position (migration V2): counts per minute plus the job's own minute from the index. */
+    static final String POSITION = "SELECT fq_position(CAST(?1 AS smallint), CAST(?2 AS timestamptz), ?3, ?4)";
 
     /** Mean run time of the queue's last 100 completed jobs (job_finished_idx, read backwards). */
     static final String RECENT_DURATION = """
@@ -68,8 +60,8 @@ public class JobPositions {
 
     private Placement pending(Job job, Queue queue, OffsetDateTime now) {
         Settings settings = em.find(Settings.class, Settings.ID);
-        long position = 1 + count(AHEAD, job, false);
-        long userPosition = 1 + count(AHEAD_OF_USER, job, true);
+        long position = position(job, null);
+        long userPosition = position(job, job.userId());
         long workers = activeWorkers(now);
         long slots = workers > 0 ? workers : settings.globalSlots() != null ? settings.globalSlots() : 1;
         double perJob = averageDuration(job.queue()) / Math.max(1, slots);
@@ -101,15 +93,13 @@ public class JobPositions {
         return "AHEAD_IN_QUEUE";
     }
 
-    private long count(String sql, Job job, boolean ofUser) {
-        var q = em.createNativeQuery(sql)
+    private long position(Job job, String ofUser) {
+        return ((Number) em.createNativeQuery(POSITION)
                 .setParameter(1, job.priority())
                 .setParameter(2, job.createdAt())
-                .setParameter(3, job.id());
-        if (ofUser) {
-            q.setParameter(4, job.userId());
-        }
-        return ((Number) q.getSingleResult()).longValue();
+                .setParameter(3, job.id())
+                .setParameter(4, ofUser)
+                .getSingleResult()).longValue();
     }
 
     private double averageDuration(String queue) {

@@ -18,7 +18,8 @@ import java.util.Map;
 /** A small HTTP client for the FairQueue API, as one caller (bearer token). */
 public final class Api {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
     public static final String ADMIN_TOKEN = System.getProperty("fairqueue.it.adminToken");
 
     private final URI root;

@@ -48,8 +48,9 @@ public final class SecondNode implements AutoCloseable {
     }
 
     private void awaitReady(Duration timeout, File log) throws InterruptedException {
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("the second node exited; see " + log);
@@ -60,13 +61,15 @@ public final class SecondNode implements AutoCloseable {
                 if (r.statusCode() == 200) {
                     return;
                 }
+                last = "HTTP " + r.statusCode();
             } catch (IOException e) {
-                // not listening yet
+                last = e.toString(); // not listening yet
             }
             Thread.sleep(500);
         }
         close();
-        throw new IllegalStateException("the second node was not ready within " + timeout + "; see " + log);
+        throw new IllegalStateException("the second node was not ready within " + timeout + " (last: " + last
+                + "); see " + log);
     }
 
     /** An admin client of this node. */
