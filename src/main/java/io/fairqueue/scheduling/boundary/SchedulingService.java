@@ -16,7 +16,8 @@ import java.util.Optional;
 /**
  * Seed 000's TaskQueueService methods for Java callers in the same application: running and
  * pending counts, claim the next job of one user or across users (fairly, within every limit),
- * and a job's position in its user's queue. Claims made here are audited as the system's.
+ * and a job's position in its user's queue. Claims take work from the worker's registered queues
+ * and are audited as the system's.
  */
 @Stateless
 public class SchedulingService {
@@ -43,12 +44,14 @@ public class SchedulingService {
     /** The user's next job, if the user's limits, quotas and queues allow one now. */
     public Optional<JobView> claimNextTaskForUser(String workerId, String userId) {
         user(userId);
-        return first(claims.claim(worker(workerId), null, userId, 1, null));
+        Worker worker = worker(workerId);
+        return first(claims.claim(worker, worker.queues(), userId, 1, null));
     }
 
     /** The next job across all users: priority, then the user with fewer running jobs, then age. */
     public Optional<JobView> claimNextTaskAnyUser(String workerId) {
-        return first(claims.claim(worker(workerId), null, null, 1, null));
+        Worker worker = worker(workerId);
+        return first(claims.claim(worker, worker.queues(), null, 1, null));
     }
 
     /** The job's position among its user's PENDING jobs (1 = next), or empty when it is not PENDING. */
