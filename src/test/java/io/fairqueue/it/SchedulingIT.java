@@ -281,6 +281,52 @@ class SchedulingIT extends ApiTestBase {
     }
 
     @Test
+    void usage_counts_the_run_time_of_every_ended_attempt_completed_failed_paused_or_cancelled() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 5);
+        WorkerAccount w = fx.worker();
+        startOfDayPlus(advance(0), 3);
+        List<String> ids = List.of(submit(alice, q, ""), submit(alice, q, ""), submit(alice, q, ""), submit(alice, q, ""));
+        JsonArray claimed = w.claim(q, 4);
+        assertEquals(ids, ids(claimed));
+        for (String id : ids) {
+            w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease(claimed, id) + "\"}").expect(200);
+        }
+        advance(10);
+        w.api().post("jobs/" + ids.get(0) + "/complete", "{\"leaseToken\":\"" + lease(claimed, ids.get(0)) + "\"}").expect(200);
+        advance(10);
+        w.api().post("jobs/" + ids.get(1) + "/fail", "{\"leaseToken\":\"" + lease(claimed, ids.get(1))
+                + "\",\"error\":\"x\",\"retryable\":false}").expect(200);
+        advance(10);
+        alice.api().post("jobs/" + ids.get(2) + "/pause", null).expect(200);
+        advance(10);
+        alice.api().post("jobs/" + ids.get(3) + "/cancel", null).expect(200);
+        JsonObject day = alice.api().get("quota/status").expect(200).json().getJsonObject("day");
+        assertEquals(10 + 20 + 30 + 40, day.getJsonNumber("usedSecs").doubleValue(), 1.0);
+        assertEquals(0, admin.get("admin/users/" + alice.id()).json().getInt("running"), "every slot is free");
+    }
+
+    @Test
+    void quota_windows_follow_the_quota_reset_policys_time_zone() throws Exception {
+        Account alice = fx.user("USER");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
+            c.createStatement().executeUpdate("INSERT INTO scheduling_policy (policy_type, name, config) "
+                    + "VALUES ('QUOTA_RESET', 'it-tokyo', '{\"timezone\": \"Asia/Tokyo\"}')");
+            try {
+                OffsetDateTime now = advance(0);
+                JsonObject status = alice.api().get("quota/status").expect(200).json();
+                assertEquals("Asia/Tokyo", status.getString("timezone"));
+                java.time.ZonedDateTime tokyo = now.atZoneSameInstant(java.time.ZoneId.of("Asia/Tokyo"));
+                OffsetDateTime midnight = tokyo.toLocalDate().plusDays(1).atStartOfDay(tokyo.getZone()).toOffsetDateTime();
+                assertEquals(midnight.toInstant(), OffsetDateTime.parse(status.getJsonObject("day").getString("resetsAt")).toInstant());
+                assertEquals(tokyo.toLocalDate().toString(), status.getJsonObject("day").getString("periodStart"));
+            } finally {
+                c.createStatement().executeUpdate("DELETE FROM scheduling_policy WHERE name = 'it-tokyo'");
+            }
+        }
+    }
+
+    @Test
     void bad_settings_and_quota_input_name_the_field() {
         Account alice = fx.user("USER");
         for (String[] c : new String[][] {
