@@ -94,7 +94,7 @@ class JobLifecycleIT extends ApiTestBase {
         String id = submit(alice, q, "");
 
         for (int attempt = 1; attempt <= 3; attempt++) {
-            JsonArray claimed = w.claim(q, 1);
+            JsonArray claimed = w.claimWithin(q, 1);
             assertEquals(1, claimed.size(), "attempt " + attempt + " is claimable");
             assertEquals(attempt, claimed.getJsonObject(0).getInt("attempts"));
             String lease = claimed.getJsonObject(0).getString("leaseToken");
@@ -259,7 +259,7 @@ class JobLifecycleIT extends ApiTestBase {
         assertEquals("SCHEDULED", job.getString("waitingReason"));
         assertEquals(0, w.claim(q, 1).size());
         admin.post("test/clock/advance?seconds=" + Duration.ofDays(3).plusMinutes(1).toSeconds(), null).expect(200);
-        JsonArray claimed = w.claim(q, 1);
+        JsonArray claimed = w.claimWithin(q, 1);
         assertEquals(1, claimed.size());
         assertEquals(List.of(">SCHEDULED", "SCHEDULED>PENDING", "PENDING>DISPATCHED"),
                 statuses(alice.api().get("jobs/" + job.getJsonNumber("id") + "/transitions").array()));

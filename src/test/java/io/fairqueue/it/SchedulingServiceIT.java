@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** In the container: seed 000's service methods, as a Java caller in the application uses them. */
-@ExtendWith(ArquillianExtension.class)
+@ExtendWith({io.fairqueue.it.support.JmxPortExtension.class, ArquillianExtension.class})
 class SchedulingServiceIT {
 
     @Deployment

@@ -149,6 +149,16 @@ public class JobService {
         return view(job);
     }
 
+    /** An admin's new priority for a waiting job, logged as a transition with the same from and to status. */
+    public JobView reorder(Caller caller, long id, int priority, String reason) {
+        Job job = em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE);
+        if (job == null) {
+            throw ProblemException.notFound("job", id);
+        }
+        audit.record(job.reprioritize(priority, Time.now(clock), caller.id(), reason));
+        return view(job);
+    }
+
     public List<JobView.TransitionView> transitions(Caller caller, long id) {
         visible(caller, id, LockModeType.NONE, false);
         return em.createQuery("SELECT t FROM Transition t WHERE t.jobId = :id ORDER BY t.id", Transition.class)

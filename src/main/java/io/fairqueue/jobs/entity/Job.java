@@ -176,12 +176,25 @@ public class Job {
      * FAILED (dead letter) otherwise.
      */
     public Transition fail(String error, boolean retryable, int retryBaseDelaySeconds, OffsetDateTime now, String by) {
+        return endFailed(error, retryable, now, by, attempts <= maxRetries
+                ? RetryPolicy.delay(Math.max(1, attempts), retryBaseDelaySeconds) : java.time.Duration.ZERO);
+    }
+
+    /**
+     * The worker was lost (its lease expired or it ran past the lock timeout): a failed attempt,
+     * retried at once while retries remain, since the failure was the worker's, not the job's.
+     */
+    public Transition loseWorker(String reason, OffsetDateTime now) {
+        return endFailed(reason, true, now, null, java.time.Duration.ZERO);
+    }
+
+    private Transition endFailed(String error, boolean retryable, OffsetDateTime now, String by, java.time.Duration backoff) {
         boolean retry = retryable && attempts <= maxRetries;
         Transition t = move(retry ? RETRY_WAIT : FAILED, now, by, error);
         endAttempt(now);
         lastError = error;
         if (retry) {
-            nextRetryAt = now.plus(RetryPolicy.delay(attempts, retryBaseDelaySeconds));
+            nextRetryAt = now.plus(backoff);
         } else {
             finishedAt = now;
         }
@@ -196,6 +209,17 @@ public class Job {
             endAttempt(now);
         }
         nextRetryAt = null;
+        return t;
+    }
+
+    /**
+     * DISPATCHED -> PENDING: the job was handed out but never reached its worker (a push that
+     * failed). The attempt did not happen, so it is not counted; the lease is revoked.
+     */
+    public Transition release(OffsetDateTime now, String by, String reason) {
+        Transition t = move(PENDING, now, by, reason);
+        endAttempt(now);
+        attempts = Math.max(0, attempts - 1);
         return t;
     }
 

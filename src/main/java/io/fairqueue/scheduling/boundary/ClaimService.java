@@ -3,7 +3,6 @@ package io.fairqueue.scheduling.boundary;
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.jobs.boundary.JobView;
-import io.fairqueue.jobs.control.Promoter;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
@@ -22,23 +21,18 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 /**
- * Hands the next jobs to a worker. Due retries and scheduled starts are promoted first in the
- * same transaction, then one call of {@code fq_claim} dispatches up to {@code limit} jobs, fairly
- * and within every limit (see {@link ClaimQuery}).
+ * Hands the next jobs to a worker: one call of {@code fq_claim} dispatches up to {@code limit}
+ * PENDING jobs, fairly and within every limit (see {@link ClaimQuery}). Due retries and
+ * scheduled starts become PENDING by the Promoter timer, within a second.
  */
 @Stateless
 public class ClaimService {
-
-    static final int PROMOTE_BATCH = 500;
 
     @PersistenceContext
     EntityManager em;
 
     @Inject
     Clock clock;
-
-    @Inject
-    Promoter promoter;
 
     @Inject
     ClaimQuery claims;
@@ -76,7 +70,6 @@ public class ClaimService {
      */
     public List<JobView> claim(Worker worker, List<String> queues, String userId, int limit, String triggeredBy) {
         OffsetDateTime now = Time.now(clock);
-        promoter.promoteDue(now, PROMOTE_BATCH);
         List<Job> jobs = claims.claim(worker.id(), queues, userId, limit, now, offPeak.isOpen(now), triggeredBy);
         em.createNativeQuery("UPDATE worker SET last_heartbeat_at = greatest(last_heartbeat_at, CAST(?1 AS timestamptz)) WHERE id = ?2")
                 .setParameter(1, now).setParameter(2, worker.id()).executeUpdate();

@@ -37,13 +37,13 @@ public class WorkerService {
         Worker w = new Worker(UUID.randomUUID().toString(), r.name(), caller.id(),
                 r.capacity() == null ? 1 : r.capacity(), r.callbackUrl(), queues, Time.now(clock));
         em.persist(w);
-        return WorkerView.of(w);
+        return WorkerView.of(w, Time.now(clock));
     }
 
     public WorkerView heartbeat(Caller caller, String id) {
         Worker w = owned(caller, id);
         w.heartbeat(Time.now(clock));
-        return WorkerView.of(w);
+        return WorkerView.of(w, Time.now(clock));
     }
 
     public List<WorkerView> list(Caller caller) {
@@ -53,7 +53,11 @@ public class WorkerService {
         if (!caller.isAdmin()) {
             q.setParameter("owner", caller.id());
         }
-        return q.getResultList().stream().map(WorkerView::of).toList();
+        return q.getResultList().stream().map(w -> WorkerView.of(w, Time.now(clock))).toList();
+    }
+
+    public WorkerView get(Caller caller, String id) {
+        return WorkerView.of(owned(caller, id), Time.now(clock));
     }
 
     /** The caller's worker (an ADMIN's: any), or 404. */

@@ -38,7 +38,7 @@ public class WorkersResource {
     @GET
     @Path("{id}")
     public WorkerView get(@PathParam("id") String id) {
-        return WorkerView.of(workers.owned(caller, id));
+        return workers.get(caller, id);
     }
 
     @POST

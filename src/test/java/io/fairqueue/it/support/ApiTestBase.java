@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * built (plus the movable clock) against PostgreSQL; tests talk to it as an admin and as
  * users they create.
  */
-@ExtendWith(ArquillianExtension.class)
+@ExtendWith({JmxPortExtension.class, ArquillianExtension.class})
 @RunAsClient
 public abstract class ApiTestBase {
 

@@ -52,6 +52,25 @@ public final class Fixtures {
             return account.api();
         }
 
+        /**
+         * Claims up to {@code limit} jobs of one queue, trying for up to 5 s: jobs that became due
+         * (a moved clock, an elapsed backoff) turn PENDING at the Promoter timer's next tick.
+         */
+        public jakarta.json.JsonArray claimWithin(String queue, int limit) {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            jakarta.json.JsonArray claimed = claim(queue, limit);
+            while (claimed.isEmpty() && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                claimed = claim(queue, limit);
+            }
+            return claimed;
+        }
+
         /** Claims up to {@code limit} jobs of one queue. */
         public jakarta.json.JsonArray claim(String queue, int limit) {
             return api().post("claims", "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":"

@@ -1,0 +1,84 @@
+package io.fairqueue.timers.boundary;
+
+import io.fairqueue.timers.control.Housekeeping;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.DependsOn;
+import jakarta.ejb.LocalBean;
+import jakarta.ejb.Schedule;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.Timer;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.logging.Logger;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Every minute: terminal jobs finished more than {@code fairqueue.archive.retention-days} (default
+ * 90) ago move with their transitions to {@code job_archive} / {@code job_transition_archive},
+ * in batches until none is left.
+ */
+@Singleton
+@Startup
+@DependsOn("SchemaMigration")
+@LocalBean
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class ArchiverTimer extends ManagedTimer {
+
+    private static final Logger LOG = Logger.getLogger(ArchiverTimer.class.getName());
+    static final int MAX_BATCHES_PER_RUN = 20;
+
+    @Inject
+    Housekeeping housekeeping;
+
+    @Inject
+    @ConfigProperty(name = "fairqueue.archive.retention-days", defaultValue = "90")
+    int retentionDays;
+
+    @PostConstruct
+    void start() {
+        register();
+    }
+
+    @PreDestroy
+    void stop() {
+        unregister();
+    }
+
+    @Schedule(second = "0", minute = "*", hour = "*", persistent = false)
+    void onSchedule(Timer timer) {
+        tick(timer);
+    }
+
+    @Override
+    public String name() {
+        return "Archiver";
+    }
+
+    @Override
+    public Duration period() {
+        return Duration.ofMinutes(1);
+    }
+
+    @Override
+    protected String work() {
+        int total = 0;
+        for (int i = 0; i < MAX_BATCHES_PER_RUN; i++) {
+            int n = housekeeping.archive(retentionDays);
+            total += n;
+            if (n == 0) {
+                break;
+            }
+        }
+        if (total > 0) {
+            LOG.info("Archived " + total + " jobs finished more than " + retentionDays + " days ago");
+        }
+        return "archived " + total;
+    }
+}

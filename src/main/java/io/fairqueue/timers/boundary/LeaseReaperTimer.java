@@ -1,0 +1,60 @@
+package io.fairqueue.timers.boundary;
+
+import io.fairqueue.timers.control.Housekeeping;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.DependsOn;
+import jakarta.ejb.LocalBean;
+import jakarta.ejb.Schedule;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.Timer;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.inject.Inject;
+import java.time.Duration;
+
+/** Every second: runs whose lease expired (a dead worker) or that passed the lock timeout end as failed attempts. */
+@Singleton
+@Startup
+@DependsOn("SchemaMigration")
+@LocalBean
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class LeaseReaperTimer extends ManagedTimer {
+
+    @Inject
+    Housekeeping housekeeping;
+
+    @PostConstruct
+    void start() {
+        register();
+    }
+
+    @PreDestroy
+    void stop() {
+        unregister();
+    }
+
+    @Schedule(second = "*", minute = "*", hour = "*", persistent = false)
+    void onSchedule(Timer timer) {
+        tick(timer);
+    }
+
+    @Override
+    public String name() {
+        return "LeaseReaper";
+    }
+
+    @Override
+    public Duration period() {
+        return Duration.ofSeconds(1);
+    }
+
+    @Override
+    protected String work() {
+        return "reaped " + housekeeping.reap();
+    }
+}

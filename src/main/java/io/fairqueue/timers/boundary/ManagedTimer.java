@@ -1,0 +1,162 @@
+package io.fairqueue.timers.boundary;
+
+import jakarta.annotation.Resource;
+import jakarta.ejb.Timer;
+import jakarta.ejb.TimerService;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+/**
+ * What every timer shares: its run statistics, the enabled switch, its MXBean registration and
+ * the rule that runs never overlap on one node (a tick that finds the previous one still running
+ * is skipped). Subclasses are {@code @Singleton @Startup} beans with bean-managed concurrency
+ * whose {@code @Schedule} method calls {@link #tick(Timer)}; {@link #work()} runs its own
+ * transactions through stateless beans. Safe on every node at once: the work is claimed in the
+ * database, never assumed exclusive.
+ */
+public abstract class ManagedTimer implements TimerMXBean {
+
+    private static final Logger LOG = Logger.getLogger(ManagedTimer.class.getName());
+
+    private final AtomicLong runs = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong lastDuration = new AtomicLong();
+    private final AtomicReference<Date> lastStart = new AtomicReference<>();
+    private final AtomicReference<String> lastError = new AtomicReference<>();
+    private final AtomicReference<Date> nextTimeout = new AtomicReference<>();
+    private final AtomicBoolean enabled = new AtomicBoolean(true);
+    private final ReentrantLock running = new ReentrantLock();
+    private ObjectName objectName;
+
+    @Resource
+    TimerService timerService;
+
+    /** The name in {@code fairqueue:type=Timer,name=<name>}. */
+    public abstract String name();
+
+    /** How often the schedule fires; the health check wants a run within three periods. */
+    public abstract Duration period();
+
+    /** One run of the timer's work; answers a short summary for the log at FINE. */
+    protected abstract String work();
+
+    protected void register() {
+        try {
+            timerService.getTimers().stream().map(Timer::getNextTimeout).min(Date::compareTo).ifPresent(nextTimeout::set);
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "next timeout of " + name() + " unknown until its first run", e);
+        }
+        try {
+            objectName = new ObjectName("fairqueue:type=Timer,name=" + name());
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            if (server.isRegistered(objectName)) { // left behind by a redeploy that did not clean up
+                server.unregisterMBean(objectName);
+            }
+            server.registerMBean(this, objectName);
+        } catch (JMException e) {
+            throw new IllegalStateException("cannot register the MXBean of timer " + name(), e);
+        }
+    }
+
+    protected void unregister() {
+        try {
+            if (objectName != null && ManagementFactory.getPlatformMBeanServer().isRegistered(objectName)) {
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);
+            }
+        } catch (JMException e) {
+            LOG.log(Level.WARNING, "cannot unregister " + objectName, e);
+        }
+    }
+
+    /** Called by the subclass's {@code @Schedule} method. */
+    protected void tick(Timer timer) {
+        if (timer != null) {
+            try {
+                nextTimeout.set(timer.getNextTimeout());
+            } catch (RuntimeException e) {
+                nextTimeout.set(null);
+            }
+        }
+        if (enabled.get()) {
+            run();
+        }
+    }
+
+    private void run() {
+        if (!running.tryLock()) {
+            return;
+        }
+        long start = System.nanoTime();
+        lastStart.set(new Date());
+        try {
+            String summary = work();
+            lastError.set(null);
+            if (LOG.isLoggable(Level.FINE)) {
+                LOG.fine(name() + ": " + summary);
+            }
+        } catch (RuntimeException e) {
+            failures.incrementAndGet();
+            lastError.set(e.toString());
+            LOG.log(Level.WARNING, "Timer " + name() + " failed", e);
+        } finally {
+            runs.incrementAndGet();
+            lastDuration.set((System.nanoTime() - start) / 1_000_000);
+            running.unlock();
+        }
+    }
+
+    @Override
+    public void runNow() {
+        run();
+    }
+
+    @Override
+    public long getRunCount() {
+        return runs.get();
+    }
+
+    @Override
+    public long getFailureCount() {
+        return failures.get();
+    }
+
+    @Override
+    public Date getLastRunStart() {
+        return lastStart.get();
+    }
+
+    @Override
+    public long getLastDurationMillis() {
+        return lastDuration.get();
+    }
+
+    @Override
+    public String getLastError() {
+        return lastError.get();
+    }
+
+    @Override
+    public Date getNextTimeout() {
+        return nextTimeout.get();
+    }
+
+    @Override
+    public boolean isEnabled() {
+        return enabled.get();
+    }
+
+    @Override
+    public void setEnabled(boolean enabled) {
+        this.enabled.set(enabled);
+    }
+}

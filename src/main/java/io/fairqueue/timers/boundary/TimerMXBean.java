@@ -1,0 +1,26 @@
+package io.fairqueue.timers.boundary;
+
+import java.util.Date;
+
+/** JMX view and control of one FairQueue timer: {@code fairqueue:type=Timer,name=<Name>}. */
+public interface TimerMXBean {
+
+    long getRunCount();
+
+    long getFailureCount();
+
+    Date getLastRunStart();
+
+    long getLastDurationMillis();
+
+    String getLastError();
+
+    Date getNextTimeout();
+
+    boolean isEnabled();
+
+    /** Runs the timer's work now, on the calling thread, whether or not it is enabled. */
+    void runNow();
+
+    void setEnabled(boolean enabled);
+}

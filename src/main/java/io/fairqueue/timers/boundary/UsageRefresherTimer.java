@@ -1,0 +1,65 @@
+package io.fairqueue.timers.boundary;
+
+import io.fairqueue.timers.control.Housekeeping;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.DependsOn;
+import jakarta.ejb.LocalBean;
+import jakarta.ejb.Schedule;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.Timer;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.inject.Inject;
+import java.time.Duration;
+
+/** Every 10 s: folds pending-count deltas, lifts reset quota blocks, and registers MXBeans of new queues. */
+@Singleton
+@Startup
+@DependsOn("SchemaMigration")
+@LocalBean
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class UsageRefresherTimer extends ManagedTimer {
+
+    @Inject
+    Housekeeping housekeeping;
+
+    @Inject
+    QueueMXBeans queueBeans;
+
+    @PostConstruct
+    void start() {
+        register();
+    }
+
+    @PreDestroy
+    void stop() {
+        unregister();
+    }
+
+    @Schedule(second = "*/10", minute = "*", hour = "*", persistent = false)
+    void onSchedule(Timer timer) {
+        tick(timer);
+    }
+
+    @Override
+    public String name() {
+        return "UsageRefresher";
+    }
+
+    @Override
+    public Duration period() {
+        return Duration.ofSeconds(10);
+    }
+
+    @Override
+    protected String work() {
+        int folded = housekeeping.refreshUsage();
+        queueBeans.refresh();
+        return "folded " + folded;
+    }
+}

@@ -1,0 +1,99 @@
+package io.fairqueue.timers.control;
+
+import io.fairqueue.jobs.control.AuditLog;
+import io.fairqueue.jobs.control.Promoter;
+import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.platform.control.Time;
+import io.fairqueue.scheduling.entity.Settings;
+import jakarta.ejb.Stateless;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The timers' database work, one transaction per call. Every step takes its rows with
+ * {@code SKIP LOCKED} (and locks users in id order), so every node may run it at the same moment
+ * and no row is moved twice.
+ */
+@Stateless
+@TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
+public class Housekeeping {
+
+    static final int BATCH = 500;
+
+    /** Running jobs whose lease expired or that ran past the lock timeout; users in id order. */
+    static final String EXPIRED = """
+            SELECT id FROM job
+             WHERE status IN ('DISPATCHED', 'RUNNING')
+               AND (lease_expires_at < CAST(?1 AS timestamptz) OR claimed_at < CAST(?2 AS timestamptz))
+             ORDER BY user_id, id
+             LIMIT ?3
+               FOR UPDATE SKIP LOCKED
+            """;
+
+    @PersistenceContext
+    EntityManager em;
+
+    @Inject
+    Clock clock;
+
+    @Inject
+    Promoter promoter;
+
+    @Inject
+    AuditLog audit;
+
+    /** SCHEDULED and RETRY_WAIT jobs that are due become PENDING. */
+    public int promote() {
+        return promoter.promoteDue(Time.now(clock), BATCH);
+    }
+
+    /**
+     * Ends, as failed attempts, the runs whose lease expired (a worker that died) or that ran past
+     * {@code perUserSerialization.lockTimeoutSeconds}: a failed attempt, retried at once while
+     * retries remain (see {@code Job.loseWorker}); the slots are free at once.
+     */
+    public int reap() {
+        OffsetDateTime now = Time.now(clock);
+        int lockTimeout = em.find(Settings.class, Settings.ID).lockTimeoutSeconds();
+        @SuppressWarnings("unchecked")
+        List<Number> ids = em.createNativeQuery(EXPIRED)
+                .setParameter(1, now).setParameter(2, now.minusSeconds(lockTimeout)).setParameter(3, BATCH)
+                .getResultList();
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))")
+                .setParameter(1, ids.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}")))
+                .getSingleResult();
+        for (Number id : ids) {
+            Job job = em.find(Job.class, id.longValue());
+            boolean leaseLost = job.leaseExpiresAt() != null && job.leaseExpiresAt().isBefore(now);
+            String reason = leaseLost ? "lease expired" : "ran past the lock timeout of " + lockTimeout + " s";
+            audit.record(job.loseWorker(reason, now));
+        }
+        return ids.size();
+    }
+
+    /** Folds the pending-count deltas and lifts quota blocks whose window has reset. */
+    public int refreshUsage() {
+        int folded = ((Number) em.createNativeQuery("SELECT fq_compact_pending()").getSingleResult()).intValue();
+        em.createNativeQuery("UPDATE lane SET quota_blocked_until = NULL WHERE quota_blocked_until <= CAST(?1 AS timestamptz)")
+                .setParameter(1, Time.now(clock)).executeUpdate();
+        return folded;
+    }
+
+    /** Moves terminal jobs finished before the retention, with their transitions, to the archive. */
+    public int archive(int retentionDays) {
+        OffsetDateTime now = Time.now(clock);
+        return ((Number) em.createNativeQuery("SELECT fq_archive(CAST(?1 AS timestamptz), CAST(?2 AS timestamptz), ?3)")
+                .setParameter(1, now.minusDays(retentionDays)).setParameter(2, now).setParameter(3, BATCH)
+                .getSingleResult()).intValue();
+    }
+}
