@@ -420,7 +420,9 @@ BEGIN
 
         -- User and queue rows are never waited for (a busy one is skipped for this call): a
         -- batch may already hold another queue's or the pool's lock, which their holders want next.
-        SELECT running, max_concurrent INTO u FROM fq_user WHERE id = j.user_id FOR UPDATE SKIP LOCKED;
+        -- NO KEY UPDATE, like the counter updates themselves: it does not conflict with the KEY
+        -- SHARE locks that foreign-key checks (new lanes, new jobs) take on these rows.
+        SELECT running, max_concurrent INTO u FROM fq_user WHERE id = j.user_id FOR NO KEY UPDATE SKIP LOCKED;
         IF NOT FOUND THEN
             skip_users := skip_users || j.user_id;
             CONTINUE;
@@ -441,7 +443,7 @@ BEGIN
 
         SELECT paused, max_concurrent INTO q FROM queue WHERE name = j.queue;
         IF q.max_concurrent IS NOT NULL THEN
-            SELECT paused, max_concurrent, running INTO q FROM queue WHERE name = j.queue FOR UPDATE SKIP LOCKED;
+            SELECT paused, max_concurrent, running INTO q FROM queue WHERE name = j.queue FOR NO KEY UPDATE SKIP LOCKED;
             IF NOT FOUND OR q.running >= q.max_concurrent THEN
                 skip_queues := skip_queues || j.queue;
                 CONTINUE;
@@ -516,6 +518,11 @@ BEGIN
         ON c.priority = a.priority AND c.minute = a.minute
      WHERE coalesce(c.n, 0) <> coalesce(a.n, 0)
     UNION ALL
+    SELECT 'lane.blocked', l.user_id || '/' || l.queue || '/' || l.project_key || '/' || l.off_peak,
+           l.blocked::int::bigint, (s.per_user_serialization AND u.running >= u.max_concurrent)::int::bigint
+      FROM lane l JOIN fq_user u ON u.id = l.user_id CROSS JOIN settings s
+     WHERE s.id = 1 AND l.blocked <> (s.per_user_serialization AND u.running >= u.max_concurrent)
+    UNION ALL
     SELECT 'lane.user_running', l.user_id || '/' || l.queue || '/' || l.project_key || '/' || l.off_peak,
            l.user_running::bigint, u.running::bigint
       FROM lane l JOIN fq_user u ON u.id = l.user_id
@@ -547,7 +554,7 @@ END $$;
 -- Locks the users of the given jobs in id order (the one order all multi-user moves use).
 CREATE FUNCTION fq_lock_users(p_jobs bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM fq_user WHERE id IN (SELECT user_id FROM job WHERE id = ANY (p_jobs)) ORDER BY id FOR UPDATE;
+    PERFORM 1 FROM fq_user WHERE id IN (SELECT user_id FROM job WHERE id = ANY (p_jobs)) ORDER BY id FOR NO KEY UPDATE;
 END $$;
 
 -- Promotion: due RETRY_WAIT and SCHEDULED jobs become PENDING, with their audit rows. Every node
@@ -555,15 +562,22 @@ END $$;
 CREATE FUNCTION fq_promote(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     ids bigint[];
+    sids bigint[];
     moved integer := 0;
     n integer;
 BEGIN
-    -- RETRY_WAIT whose backoff elapsed (job_retry_due_idx)
+    -- Both kinds are picked first (SKIP LOCKED), then all their users locked once, in id order.
     SELECT array_agg(id) INTO ids FROM (
         SELECT id FROM job WHERE status = 'RETRY_WAIT' AND next_retry_at <= p_now
          ORDER BY next_retry_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due;
+    SELECT array_agg(id) INTO sids FROM (
+        SELECT id FROM job WHERE status = 'SCHEDULED' AND scheduled_start_at <= p_now
+         ORDER BY scheduled_start_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due;
+    IF ids IS NOT NULL OR sids IS NOT NULL THEN
+        PERFORM fq_lock_users(coalesce(ids, '{}') || coalesce(sids, '{}'));
+    END IF;
+    -- RETRY_WAIT whose backoff elapsed (job_retry_due_idx)
     IF ids IS NOT NULL THEN
-        PERFORM fq_lock_users(ids);
         WITH moved_rows AS (
             UPDATE job SET status = 'PENDING', next_retry_at = NULL, version = version + 1
              WHERE id = ANY (ids) AND status = 'RETRY_WAIT' RETURNING id)
@@ -573,14 +587,10 @@ BEGIN
         moved := moved + n;
     END IF;
     -- SCHEDULED whose start time came (job_scheduled_due_idx)
-    SELECT array_agg(id) INTO ids FROM (
-        SELECT id FROM job WHERE status = 'SCHEDULED' AND scheduled_start_at <= p_now
-         ORDER BY scheduled_start_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due;
-    IF ids IS NOT NULL THEN
-        PERFORM fq_lock_users(ids);
+    IF sids IS NOT NULL THEN
         WITH moved_rows AS (
             UPDATE job SET status = 'PENDING', version = version + 1
-             WHERE id = ANY (ids) AND status = 'SCHEDULED' RETURNING id)
+             WHERE id = ANY (sids) AND status = 'SCHEDULED' RETURNING id)
         INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
         SELECT id, 'SCHEDULED', 'PENDING', p_now, NULL, 'start time reached' FROM moved_rows;
         GET DIAGNOSTICS n = ROW_COUNT;
@@ -598,11 +608,13 @@ LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
 BEGIN
+    -- Ordered against fq_recount and limit changes (EXCLUSIVE on job) before any row lock.
+    LOCK TABLE job IN ROW EXCLUSIVE MODE;
     PERFORM 1 FROM fq_user
       WHERE id IN (SELECT DISTINCT user_id FROM job
                     WHERE queue = p_queue AND status IN ('PENDING', 'SCHEDULED', 'RETRY_WAIT', 'PAUSED')
                       AND (p_user IS NULL OR user_id = p_user))
-      ORDER BY id FOR UPDATE;
+      ORDER BY id FOR NO KEY UPDATE;
     WITH picked AS (
         SELECT id, status FROM job
          WHERE queue = p_queue AND status IN ('PENDING', 'SCHEDULED', 'RETRY_WAIT', 'PAUSED')

@@ -31,11 +31,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Exactness across nodes (SPEC §3, §7): 16 claimer threads, 8 on each of two Payara Micro nodes
+ * Two nodes on one database. Exactness across nodes (SPEC §3, §7): 16 claimer threads, 8 on each of two Payara Micro nodes
  * sharing one database, race over 2,000 jobs of 40 users (limits 1..3) in two limited queues
  * under a global limit. No user, queue or the pool ever exceeds its limit (checked live by a
  * sampler and afterwards by replaying the audit log), no job is handed out twice, every job
- * completes once, and the counters equal a recount.
+ * completes once, and the counters equal a recount. And the timers, firing on both nodes at
+ * once, promote, reap and push every job exactly once (SPEC §5).
  */
 class TwoNodeRaceIT extends ApiTestBase {
 
@@ -58,9 +59,10 @@ class TwoNodeRaceIT extends ApiTestBase {
             limits.put(a.id(), 1 + i % 3);
         }
         submitAll(users, q1, q2);
-        int baseline = admin.put("admin/settings", "{\"globalSlots\":1000000}").expect(200).json().getInt("globalRunning");
-        int globalLimit = baseline + GLOBAL_EXTRA;
+        int runningNow = admin.put("admin/settings", "{\"globalSlots\":1000000}").expect(200).json().getInt("globalRunning");
+        int globalLimit = runningNow + GLOBAL_EXTRA;
         admin.put("admin/settings", "{\"globalSlots\":" + globalLimit + "}").expect(200);
+        long[] start = snapshot(); // {last audit id, running jobs}, one snapshot
 
         try (SecondNode nodeB = SecondNode.start("node-b")) {
             Api adminB = nodeB.admin();
@@ -128,11 +130,112 @@ class TwoNodeRaceIT extends ApiTestBase {
             assertTrue(claimsPerNode.get("A").get() > 0 && claimsPerNode.get("B").get() > 0, "both nodes claimed");
             assertTrue(liveViolations.isEmpty(), "limits exceeded at some moment: " + liveViolations);
             assertTrue(samples > 10, "the sampler ran");
-            replayAuditLog(q1, q2, limits, baseline, globalLimit);
+            replayAuditLog(q1, q2, limits, start, globalLimit);
             JsonObject recount = adminB.post("admin/recount", null).expect(200).json();
             assertEquals(0, recount.getJsonArray("drift").size(), recount.toString());
         } finally {
             admin.put("admin/settings", "{\"globalSlots\":null}").expect(200);
+        }
+    }
+
+    @Test
+    void timers_firing_on_two_nodes_promote_reap_and_push_every_job_exactly_once() throws Exception {
+        String scheduledQ = fx.queue("");
+        String reapQ = fx.queue("\"leaseSeconds\":5");
+        String pushQ = fx.queue("");
+        Account alice = fx.user("USER", 1000);
+        java.util.Queue<String> pushed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        com.sun.net.httpserver.HttpServer receiver = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        receiver.createContext("/jobs", ex -> {
+            String body = new String(ex.getRequestBody().readAllBytes());
+            pushed.add(jakarta.json.Json.createReader(new java.io.StringReader(body)).readObject().getJsonNumber("id").toString());
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
+        receiver.setExecutor(Executors.newFixedThreadPool(4));
+        receiver.start();
+        try (SecondNode nodeB = SecondNode.start("node-b-timers")) {
+            String start = java.time.OffsetDateTime.now().plusSeconds(4).toString();
+            List<String> scheduled = new ArrayList<>();
+            List<String> reaped = new ArrayList<>();
+            List<String> pushJobs = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                scheduled.add(alice.api().post("jobs", "{\"queue\":\"" + scheduledQ + "\",\"type\":\"t\",\"scheduledStartAt\":\""
+                        + start + "\"}").expect(201).json().getJsonNumber("id").toString());
+                reaped.add(alice.api().post("jobs", "{\"queue\":\"" + reapQ + "\",\"type\":\"t\"}").expect(201).json()
+                        .getJsonNumber("id").toString());
+            }
+            Fixtures.WorkerAccount dying = fx.worker();
+            assertEquals(60, dying.claim(reapQ, 100).size(), "claimed, then never heartbeated");
+            Account fleet = fx.user("WORKER");
+            fleet.api().post("workers", "{\"name\":\"push\",\"capacity\":1000,\"callbackUrl\":\"http://127.0.0.1:"
+                    + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + pushQ + "\"]}").expect(201);
+            for (int i = 0; i < 60; i++) {
+                pushJobs.add(alice.api().post("jobs", "{\"queue\":\"" + pushQ + "\",\"type\":\"t\"}").expect(201).json()
+                        .getJsonNumber("id").toString());
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && (pushed.size() < 60 || count(scheduledQ, "SCHEDULED") > 0
+                    || count(reapQ, "DISPATCHED") > 0 || count(reapQ, "RETRY_WAIT") > 0)) {
+                Thread.sleep(250);
+            }
+            Thread.sleep(2500); // both nodes' timers run a few more times over the same rows
+            admin.post("queues/" + pushQ + "/pause", null).expect(200);
+
+            assertEquals(0, count(scheduledQ, "SCHEDULED"), "every scheduled job was promoted");
+            assertEquals(60, count(reapQ, "PENDING"), "every dead worker's job is back");
+            assertEquals(60, pushed.size(), "every push job was pushed once: " + pushed);
+            assertEquals(60, new java.util.HashSet<>(pushed).size(), "no job pushed twice");
+            assertEquals(60, transitions(scheduledQ, "SCHEDULED", "PENDING", null), "one promotion per job");
+            assertEquals(60, transitions(reapQ, "RUNNING", "RETRY_WAIT", "lease expired")
+                    + transitions(reapQ, "DISPATCHED", "RETRY_WAIT", "lease expired"), "one reaping per job");
+            assertEquals(60, transitions(reapQ, "RETRY_WAIT", "PENDING", null), "one retry per job");
+            assertEquals(60, transitions(pushQ, "PENDING", "DISPATCHED", null), "one dispatch per job");
+            assertEquals(0, maxPerJob(scheduledQ, reapQ, pushQ) - 1, "no job has a step twice");
+        } finally {
+            receiver.stop(0);
+        }
+    }
+
+    static int count(String queue, String status) throws Exception {
+        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM job WHERE queue = ? AND status = ?")) {
+            ps.setString(1, queue);
+            ps.setString(2, status);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    static int transitions(String queue, String from, String to, String reason) throws Exception {
+        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("""
+                SELECT count(*) FROM job_transition t JOIN job j ON j.id = t.job_id
+                 WHERE j.queue = ? AND t.from_status = ? AND t.to_status = ? AND (? IS NULL OR t.reason = ?)""")) {
+            ps.setString(1, queue);
+            ps.setString(2, from);
+            ps.setString(3, to);
+            ps.setString(4, reason);
+            ps.setString(5, reason);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** The most times any one job of these queues went through the same from -> to step. */
+    static int maxPerJob(String... queues) throws Exception {
+        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("""
+                SELECT coalesce(max(n), 0) FROM (
+                    SELECT count(*) AS n FROM job_transition t JOIN job j ON j.id = t.job_id
+                     WHERE j.queue = ANY (?) GROUP BY t.job_id, t.from_status, t.to_status) steps""")) {
+            ps.setArray(1, c.createArrayOf("text", queues));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
         }
     }
 
@@ -188,42 +291,81 @@ class TwoNodeRaceIT extends ApiTestBase {
     }
 
     /**
-     * Replays the test's transitions in id order. Ids are taken after the counter locks (the job
-     * update comes first), so for each user, queue and the pool they follow the order in which
-     * slots were taken and given back.
+     * The last audit id and the pool's running count, read under the pool counter's row lock:
+     * every slot change takes that lock before it writes its audit row, so each one is either in
+     * the count with an id below, or not in it with an id above.
      */
-    static void replayAuditLog(String q1, String q2, Map<String, Integer> limits, int baseline, int globalLimit)
+    static long[] snapshot() throws Exception {
+        try (Connection c = db()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement lock = c.prepareStatement("SELECT running FROM settings WHERE id = 1 FOR UPDATE");
+                    PreparedStatement last = c.prepareStatement("SELECT coalesce(max(id), 0) FROM job_transition");
+                    ResultSet running = lock.executeQuery()) {
+                running.next();
+                try (ResultSet id = last.executeQuery()) {
+                    id.next();
+                    long[] snapshot = {id.getLong(1), running.getLong(1)};
+                    c.commit();
+                    return snapshot;
+                }
+            }
+        }
+    }
+
+    static boolean holding(String status) {
+        return "DISPATCHED".equals(status) || "RUNNING".equals(status);
+    }
+
+    /**
+     * Replays every transition after the start snapshot in id order. Ids are taken after the
+     * counter locks (the job update comes first), so for each user, queue and the pool they follow
+     * the order in which slots were taken and given back. The pool counts every job (other tests'
+     * leftovers reaped meanwhile too); users and queues are the test's own.
+     */
+    static void replayAuditLog(String q1, String q2, Map<String, Integer> limits, long[] start, int globalLimit)
             throws Exception {
         Map<String, Integer> user = new HashMap<>();
         Map<String, Integer> queue = new HashMap<>();
-        int global = baseline;
+        long global = start[1];
+        java.util.ArrayDeque<String> window = new java.util.ArrayDeque<>();
         int dispatched = 0;
         int completedRows = 0;
         try (Connection c = db(); PreparedStatement ps = c.prepareStatement("""
-                SELECT t.job_id, t.from_status, t.to_status, j.user_id, j.queue, j.status
+                SELECT t.job_id, t.from_status, t.to_status, j.user_id, j.queue, j.status, t.id
                   FROM job_transition t JOIN job j ON j.id = t.job_id
-                 WHERE j.queue IN (?, ?) ORDER BY t.id""")) {
-            ps.setString(1, q1);
-            ps.setString(2, q2);
+                 WHERE t.id > ? ORDER BY t.id""")) {
+            ps.setLong(1, start[0]);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    String from = rs.getString(2);
                     String to = rs.getString(3);
                     String u = rs.getString(4);
                     String q = rs.getString(5);
+                    window.addLast("#" + rs.getLong(7) + " job " + rs.getLong(1) + " " + from + ">" + to + " " + q + " pool=" + global);
+                    if (window.size() > 40) {
+                        window.removeFirst();
+                    }
+                    if (holding(to) && !holding(from)) {
+                        global++;
+                        assertTrue(global <= globalLimit, "the pool ran " + global + " > " + globalLimit + " at job "
+                                + rs.getLong(1) + " (start " + start[0] + "/" + start[1] + "), the rows before: " + window);
+                    } else if (holding(from) && !holding(to)) {
+                        global--;
+                    }
+                    if (!q.equals(q1) && !q.equals(q2)) {
+                        continue;
+                    }
                     assertEquals("COMPLETED", rs.getString(6), "every job ends COMPLETED");
                     if (to.equals("DISPATCHED")) {
                         dispatched++;
                         int ur = user.merge(u, 1, Integer::sum);
                         int qr = queue.merge(q, 1, Integer::sum);
-                        global++;
                         assertTrue(ur <= limits.get(u), "user " + u + " ran " + ur + " > " + limits.get(u) + " at job " + rs.getLong(1));
                         assertTrue(qr <= (q.equals(q1) ? Q1_LIMIT : Q2_LIMIT), "queue " + q + " ran " + qr);
-                        assertTrue(global <= globalLimit, "the pool ran " + global + " > " + globalLimit);
                     } else if (to.equals("COMPLETED")) {
                         completedRows++;
                         user.merge(u, -1, Integer::sum);
                         queue.merge(q, -1, Integer::sum);
-                        global--;
                     }
                 }
             }

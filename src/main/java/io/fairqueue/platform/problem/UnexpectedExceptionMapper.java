@@ -20,13 +20,17 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
 
     private static final Logger LOG = Logger.getLogger(UnexpectedExceptionMapper.class.getName());
 
+    /** Deadlock, serialization failure, lock not available: the client may simply retry. */
+    static final java.util.Set<String> RETRYABLE_SQL_STATES = java.util.Set.of("40P01", "40001", "55P03");
+
     @Override
     public Response toResponse(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof ProblemException p) {
                 return p.getResponse();
             }
-            if (t instanceof OptimisticLockException || t instanceof PessimisticLockException) {
+            if (t instanceof OptimisticLockException || t instanceof PessimisticLockException
+                    || t instanceof java.sql.SQLException sql && RETRYABLE_SQL_STATES.contains(sql.getSQLState())) {
                 return ProblemException.conflict("concurrent-update",
                         "the resource was changed by another request at the same time; retry").getResponse();
             }

@@ -1,11 +1,8 @@
 package io.fairqueue.scheduling.boundary;
 
-import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
-import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
-import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.scheduling.control.Limits;
 import io.fairqueue.scheduling.entity.Settings;
 import io.fairqueue.security.control.Caller;
@@ -15,7 +12,6 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
-import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.List;
 
@@ -44,13 +40,10 @@ public class SchedulingAdmin {
     EntityManager em;
 
     @Inject
-    Clock clock;
-
-    @Inject
     Limits limits;
 
     @Inject
-    AuditLog audit;
+    LockRelease lockRelease;
 
     public SettingsView settings() {
         return SettingsView.of(em.find(Settings.class, Settings.ID));
@@ -100,17 +93,11 @@ public class SchedulingAdmin {
         if (jobId != null && ids.isEmpty()) {
             throw ProblemException.notFound("lock of user '" + userId + "' on job", jobId);
         }
-        OffsetDateTime now = Time.now(clock);
         List<Long> released = new java.util.ArrayList<>();
         for (Long id : ids) {
-            Job job = em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE);
-            if (!job.status().holdsSlot()) {
-                continue; // ended meanwhile
+            if (lockRelease.release(id, caller.id())) {
+                released.add(id);
             }
-            Queue queue = em.find(Queue.class, job.queue());
-            audit.record(job.fail("lock released by admin " + caller.id(), true, queue.retryBaseDelaySeconds(), now,
-                    caller.id()));
-            released.add(id);
         }
         return new Released(userId, released);
     }

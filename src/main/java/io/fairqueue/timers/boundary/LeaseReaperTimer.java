@@ -55,6 +55,10 @@ public class LeaseReaperTimer extends ManagedTimer {
 
     @Override
     protected String work() {
-        return "reaped " + housekeeping.reap();
+        int reaped = 0;
+        for (long id : housekeeping.expired()) {
+            reaped += housekeeping.reap(id) ? 1 : 0;
+        }
+        return "reaped " + reaped;
     }
 }

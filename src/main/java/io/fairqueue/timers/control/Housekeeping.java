@@ -14,7 +14,6 @@ import jakarta.persistence.PersistenceContext;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * The timers' database work, one transaction per call. Every step takes its rows with
@@ -27,13 +26,20 @@ public class Housekeeping {
 
     static final int BATCH = 500;
 
-    /** Running jobs whose lease expired or that ran past the lock timeout; users in id order. */
+    /** Running jobs whose lease expired or that ran past the lock timeout (job_running_idx). */
     static final String EXPIRED = """
             SELECT id FROM job
              WHERE status IN ('DISPATCHED', 'RUNNING')
                AND (lease_expires_at < CAST(?1 AS timestamptz) OR claimed_at < CAST(?2 AS timestamptz))
-             ORDER BY user_id, id
+             ORDER BY id
              LIMIT ?3
+            """;
+
+    /** The same test for one job, locked; SKIP LOCKED: another node (or the worker) has it now. */
+    static final String LOCK_IF_EXPIRED = """
+            SELECT id FROM job
+             WHERE id = ?1 AND status IN ('DISPATCHED', 'RUNNING')
+               AND (lease_expires_at < CAST(?2 AS timestamptz) OR claimed_at < CAST(?3 AS timestamptz))
                FOR UPDATE SKIP LOCKED
             """;
 
@@ -59,26 +65,31 @@ public class Housekeeping {
      * {@code perUserSerialization.lockTimeoutSeconds}: a failed attempt, retried at once while
      * retries remain (see {@code Job.loseWorker}); the slots are free at once.
      */
-    public int reap() {
+    public List<Long> expired() {
         OffsetDateTime now = Time.now(clock);
         int lockTimeout = em.find(Settings.class, Settings.ID).lockTimeoutSeconds();
         @SuppressWarnings("unchecked")
         List<Number> ids = em.createNativeQuery(EXPIRED)
                 .setParameter(1, now).setParameter(2, now.minusSeconds(lockTimeout)).setParameter(3, BATCH)
                 .getResultList();
-        if (ids.isEmpty()) {
-            return 0;
+        return ids.stream().map(Number::longValue).toList();
+    }
+
+    /**
+     * Ends one lost run, in a transaction of its own: several at once would take users', queues'
+     * and the pool's locks out of order.
+     */
+    public boolean reap(long jobId) {
+        OffsetDateTime now = Time.now(clock);
+        int lockTimeout = em.find(Settings.class, Settings.ID).lockTimeoutSeconds();
+        if (em.createNativeQuery(LOCK_IF_EXPIRED).setParameter(1, jobId).setParameter(2, now)
+                .setParameter(3, now.minusSeconds(lockTimeout)).getResultList().isEmpty()) {
+            return false;
         }
-        em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))")
-                .setParameter(1, ids.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}")))
-                .getSingleResult();
-        for (Number id : ids) {
-            Job job = em.find(Job.class, id.longValue());
-            boolean leaseLost = job.leaseExpiresAt() != null && job.leaseExpiresAt().isBefore(now);
-            String reason = leaseLost ? "lease expired" : "ran past the lock timeout of " + lockTimeout + " s";
-            audit.record(job.loseWorker(reason, now));
-        }
-        return ids.size();
+        Job job = em.find(Job.class, jobId);
+        boolean leaseLost = job.leaseExpiresAt() != null && job.leaseExpiresAt().isBefore(now);
+        audit.record(job.loseWorker(leaseLost ? "lease expired" : "ran past the lock timeout of " + lockTimeout + " s", now));
+        return true;
     }
 
     /** Folds the pending-count deltas and lifts quota blocks whose window has reset. */

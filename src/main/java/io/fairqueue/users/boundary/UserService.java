@@ -53,8 +53,11 @@ public class UserService {
     }
 
     public UserView patch(String id, UserRequests.Patch r) {
-        User user = find(id, LockModeType.PESSIMISTIC_WRITE);
         boolean limitsChanged = r.maxConcurrent() != null || r.monthlyHoursLimitGiven();
+        if (limitsChanged) {
+            limits.lockJobs(); // before the user's row: the lock order starts at job
+        }
+        User user = find(id, LockModeType.PESSIMISTIC_WRITE);
         if (r.displayName() != null) {
             user.rename(r.displayName());
         }
