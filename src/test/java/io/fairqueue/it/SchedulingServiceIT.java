@@ -32,7 +32,9 @@ class SchedulingServiceIT {
 
     @Deployment
     static WebArchive deployment() {
-        return Deployments.fairQueue().addClass(SchedulingServiceIT.class);
+        // the test runs inside the WAR, with the classes its annotations name
+        return Deployments.fairQueue().addClasses(SchedulingServiceIT.class,
+                io.fairqueue.it.support.JmxPortExtension.class, io.fairqueue.it.support.JmxPort.class);
     }
 
     @Inject
@@ -99,5 +101,16 @@ class SchedulingServiceIT {
         assertEquals(Optional.empty(), scheduling.claimNextTaskForUser(worker, bob.id()));
         assertEquals(Optional.of(1L), scheduling.queuePosition(a3));
         assertEquals(2, scheduling.runningCount(alice.id()));
+    }
+
+    @Test
+    void the_timer_mxbeans_are_readable_in_the_container() throws Exception {
+        javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName promoter = new javax.management.ObjectName("fairqueue:type=Timer,name=Promoter");
+        assertTrue(jmx.isRegistered(promoter));
+        long before = (Long) jmx.getAttribute(promoter, "RunCount");
+        jmx.invoke(promoter, "runNow", null, null);
+        assertTrue((Long) jmx.getAttribute(promoter, "RunCount") > before);
+        assertEquals(Boolean.TRUE, jmx.getAttribute(promoter, "Enabled"));
     }
 }

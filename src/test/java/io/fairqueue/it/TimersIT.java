@@ -136,13 +136,18 @@ class TimersIT extends ApiTestBase {
                 jmx.setAttribute(promoter, new javax.management.Attribute("Enabled", true));
             }
 
+            assertEquals(1, fx.worker().claim(q, 1).size(), "a claim, for the claims counter");
             ObjectName queue = new ObjectName("fairqueue:type=Queue,name=default");
             assertTrue(jmx.isRegistered(queue));
             assertTrue((Long) jmx.getAttribute(queue, "Pending") >= 0);
             assertTrue((Long) jmx.getAttribute(queue, "Running") >= 0);
             assertTrue((Long) jmx.getAttribute(queue, "DeadLetter") >= 0);
             await("the new queue's MXBean", Duration.ofSeconds(15), () -> registered(jmx, "fairqueue:type=Queue,name=" + q));
-            assertEquals(1L, jmx.getAttribute(new ObjectName("fairqueue:type=Queue,name=" + q), "Pending"));
+            assertEquals(1L, jmx.getAttribute(new ObjectName("fairqueue:type=Queue,name=" + q), "Running"));
+        }
+        String metrics = admin.as(null).get("/metrics").expect(200).body();
+        for (String metric : List.of("fairqueue_claims", "fairqueue_timer_duration", "fairqueue_queue_pending")) {
+            assertTrue(metrics.contains(metric), metric + " in /metrics");
         }
         JsonObject live = admin.as(null).get("/health/live").expect(200).json();
         assertTrue(live.toString().contains("\"timers\""), live.toString());

@@ -4,6 +4,7 @@ import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.platform.control.FairQueueMetrics;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.policies.control.OffPeakWindows;
@@ -40,6 +41,9 @@ public class ClaimService {
     @Inject
     OffPeakWindows offPeak;
 
+    @Inject
+    FairQueueMetrics metrics;
+
     public List<JobView> claim(Caller caller, ClaimRequest r) {
         Worker worker = em.find(Worker.class, r.workerId());
         if (worker == null) {
@@ -71,6 +75,7 @@ public class ClaimService {
     public List<JobView> claim(Worker worker, List<String> queues, String userId, int limit, String triggeredBy) {
         OffsetDateTime now = Time.now(clock);
         List<Job> jobs = claims.claim(worker.id(), queues, userId, limit, now, offPeak.isOpen(now), triggeredBy);
+        metrics.claimed(jobs.size());
         em.createNativeQuery("UPDATE worker SET last_heartbeat_at = greatest(last_heartbeat_at, CAST(?1 AS timestamptz)) WHERE id = ?2")
                 .setParameter(1, now).setParameter(2, worker.id()).executeUpdate();
         return jobs.stream().map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken())).toList();

@@ -1,7 +1,9 @@
 package io.fairqueue.timers.boundary;
 
 import jakarta.annotation.Resource;
+import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.ejb.Timer;
+import jakarta.inject.Inject;
 import jakarta.ejb.TimerService;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -40,6 +42,9 @@ public abstract class ManagedTimer implements TimerMXBean {
 
     @Resource
     TimerService timerService;
+
+    @Inject
+    FairQueueMetrics metrics;
 
     /** The name in {@code fairqueue:type=Timer,name=<name>}. */
     public abstract String name();
@@ -110,7 +115,9 @@ public abstract class ManagedTimer implements TimerMXBean {
             LOG.log(Level.WARNING, "Timer " + name() + " failed", e);
         } finally {
             runs.incrementAndGet();
-            lastDuration.set((System.nanoTime() - start) / 1_000_000);
+            long nanos = System.nanoTime() - start;
+            lastDuration.set(nanos / 1_000_000);
+            metrics.timerRan(name(), Duration.ofNanos(nanos));
             running.unlock();
         }
     }

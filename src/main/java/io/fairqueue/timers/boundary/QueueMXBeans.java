@@ -9,6 +9,7 @@ import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
+import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.inject.Inject;
 import java.lang.management.ManagementFactory;
 import java.util.HashSet;
@@ -22,6 +23,7 @@ import javax.management.ObjectName;
 
 /**
  * One {@code fairqueue:type=Queue,name=<queue>} MXBean per queue (Pending, Running, DeadLetter),
+ * and the same three as MicroProfile gauges,
  * registered at start and for new queues on every usage-refresher run; all unregistered at
  * undeploy, so a redeploy finds none left behind.
  */
@@ -47,6 +49,9 @@ public class QueueMXBeans {
 
     @Inject
     QueueCounts counts;
+
+    @Inject
+    FairQueueMetrics metrics;
 
     @PostConstruct
     void start() {
@@ -98,6 +103,9 @@ public class QueueMXBeans {
                     }
                 }, name);
                 registered.add(name);
+                metrics.queueGauge("pending", queue, () -> counts.count(queue, "PENDING"));
+                metrics.queueGauge("running", queue, () -> counts.count(queue, "DISPATCHED") + counts.count(queue, "RUNNING"));
+                metrics.queueGauge("dead_letter", queue, () -> counts.count(queue, "FAILED"));
             } catch (JMException e) {
                 LOG.log(Level.WARNING, "cannot register the MXBean of queue " + queue, e);
             }

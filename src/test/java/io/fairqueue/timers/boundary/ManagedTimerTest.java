@@ -1,0 +1,101 @@
+package io.fairqueue.timers.boundary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The MXBean side of every timer, outside the container: a redeploy whose old instance left its
+ * MBean behind replaces it instead of failing, undeploy leaves nothing, and the switches work.
+ */
+class ManagedTimerTest {
+
+    static class CountingTimer extends ManagedTimer {
+        final AtomicInteger runs = new AtomicInteger();
+        RuntimeException failWith;
+
+        @Override
+        public String name() {
+            return "UnitTest";
+        }
+
+        @Override
+        public Duration period() {
+            return Duration.ofSeconds(1);
+        }
+
+        @Override
+        protected String work() {
+            runs.incrementAndGet();
+            if (failWith != null) {
+                throw failWith;
+            }
+            return "ok";
+        }
+    }
+
+    static CountingTimer timer() {
+        CountingTimer t = new CountingTimer();
+        t.metrics = new io.fairqueue.platform.control.FairQueueMetrics() {
+            @Override
+            public void timerRan(String timer, Duration took) {
+                // no registry outside the container
+            }
+        };
+        return t;
+    }
+
+    @Test
+    void a_second_registration_under_the_same_name_replaces_the_first_and_unregister_removes_it() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = new ObjectName("fairqueue:type=Timer,name=UnitTest");
+        CountingTimer old = timer();
+        old.register();
+        CountingTimer redeployed = timer();
+        redeployed.register();
+        assertEquals(1, server.queryNames(name, null).size());
+        server.invoke(name, "runNow", null, null);
+        assertEquals(1, redeployed.runs.get(), "the new instance answers");
+        assertEquals(0, old.runs.get());
+        redeployed.unregister();
+        assertFalse(server.isRegistered(name));
+        old.unregister(); // nothing left to remove: no error
+    }
+
+    @Test
+    void a_disabled_timer_does_nothing_on_its_ticks_but_run_now_runs_it() {
+        CountingTimer t = timer();
+        t.setEnabled(false);
+        t.tick(null);
+        assertEquals(0, t.runs.get());
+        t.runNow();
+        assertEquals(1, t.runs.get());
+        assertEquals(1, t.getRunCount());
+        t.setEnabled(true);
+        t.tick(null);
+        assertEquals(2, t.runs.get());
+    }
+
+    @Test
+    void a_failing_run_is_counted_with_its_error_and_the_next_success_clears_the_error() {
+        CountingTimer t = timer();
+        t.failWith = new IllegalStateException("database down");
+        t.runNow();
+        assertEquals(1, t.getFailureCount());
+        assertTrue(t.getLastError().contains("database down"));
+        t.failWith = null;
+        t.runNow();
+        assertNull(t.getLastError());
+        assertEquals(2, t.getRunCount());
+        assertSame(t.getLastRunStart(), t.getLastRunStart());
+    }
+}
