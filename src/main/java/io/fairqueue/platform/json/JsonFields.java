@@ -79,18 +79,11 @@ public final class JsonFields {
     }
 
     public Integer integer(String name) {
-        JsonValue v = value(name);
-        if (v == null) {
-            return null;
-        }
-        if (!(v instanceof JsonNumber n) || !n.isIntegral()) {
-            throw badRequest(name, "must be an integer");
-        }
-        try {
-            return n.intValueExact();
-        } catch (ArithmeticException e) {
+        Long v = longValue(name);
+        if (v != null && (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE)) {
             throw badRequest(name, "is out of range");
         }
+        return v == null ? null : v.intValue();
     }
 
     public Long longValue(String name) {

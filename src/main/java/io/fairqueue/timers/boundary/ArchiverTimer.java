@@ -1,8 +1,6 @@
 package io.fairqueue.timers.boundary;
 
 import io.fairqueue.timers.control.Housekeeping;
-import jakarta.annotation.PostConstruct;
-import jakarta.annotation.PreDestroy;
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.DependsOn;
@@ -40,16 +38,6 @@ public class ArchiverTimer extends ManagedTimer {
     @Inject
     @ConfigProperty(name = "fairqueue.archive.retention-days", defaultValue = "90")
     int retentionDays;
-
-    @PostConstruct
-    void start() {
-        register();
-    }
-
-    @PreDestroy
-    void stop() {
-        unregister();
-    }
 
     @Schedule(second = "0", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {

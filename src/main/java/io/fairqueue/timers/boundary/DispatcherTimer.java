@@ -3,8 +3,6 @@ package io.fairqueue.timers.boundary;
 import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.timers.control.PushDispatch;
 import io.fairqueue.workers.entity.Worker;
-import jakarta.annotation.PostConstruct;
-import jakarta.annotation.PreDestroy;
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.DependsOn;
@@ -51,16 +49,6 @@ public class DispatcherTimer extends ManagedTimer {
 
     @Inject
     PushDispatch dispatch;
-
-    @PostConstruct
-    void start() {
-        register();
-    }
-
-    @PreDestroy
-    void stop() {
-        unregister();
-    }
 
     @Schedule(second = "*", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {

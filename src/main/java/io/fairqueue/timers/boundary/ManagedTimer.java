@@ -1,5 +1,7 @@
 package io.fairqueue.timers.boundary;
 
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
 import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.ejb.Timer;
@@ -55,6 +57,8 @@ public abstract class ManagedTimer implements TimerMXBean {
     /** One run of the timer's work; answers a short summary for the log at FINE. */
     protected abstract String work();
 
+    /** At start: the MXBean is registered (a leftover of the same name, from an unclean undeploy, is replaced). */
+    @PostConstruct
     protected void register() {
         try {
             timerService.getTimers().stream().map(Timer::getNextTimeout).min(Date::compareTo).ifPresent(nextTimeout::set);
@@ -73,6 +77,8 @@ public abstract class ManagedTimer implements TimerMXBean {
         }
     }
 
+    /** At undeploy: the MXBean goes, so a redeploy finds none left behind. */
+    @PreDestroy
     protected void unregister() {
         try {
             if (objectName != null && ManagementFactory.getPlatformMBeanServer().isRegistered(objectName)) {

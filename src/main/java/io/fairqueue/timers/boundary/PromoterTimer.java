@@ -1,8 +1,6 @@
 package io.fairqueue.timers.boundary;
 
 import io.fairqueue.timers.control.Housekeeping;
-import jakarta.annotation.PostConstruct;
-import jakarta.annotation.PreDestroy;
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.DependsOn;
@@ -27,16 +25,6 @@ public class PromoterTimer extends ManagedTimer {
 
     @Inject
     Housekeeping housekeeping;
-
-    @PostConstruct
-    void start() {
-        register();
-    }
-
-    @PreDestroy
-    void stop() {
-        unregister();
-    }
 
     @Schedule(second = "*", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {

@@ -1,8 +1,6 @@
 package io.fairqueue.timers.boundary;
 
 import io.fairqueue.timers.control.Housekeeping;
-import jakarta.annotation.PostConstruct;
-import jakarta.annotation.PreDestroy;
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.DependsOn;
@@ -30,16 +28,6 @@ public class UsageRefresherTimer extends ManagedTimer {
 
     @Inject
     QueueMXBeans queueBeans;
-
-    @PostConstruct
-    void start() {
-        register();
-    }
-
-    @PreDestroy
-    void stop() {
-        unregister();
-    }
 
     @Schedule(second = "*/10", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {
