@@ -156,13 +156,17 @@ class TwoNodeRaceIT extends ApiTestBase {
         receiver.setExecutor(Executors.newFixedThreadPool(4));
         receiver.start();
         try (SecondNode nodeB = SecondNode.start("node-b-timers")) {
-            String start = java.time.OffsetDateTime.now().plusSeconds(4).toString();
+            String start = java.time.OffsetDateTime.now().plusSeconds(15).toString();
             List<String> scheduled = new ArrayList<>();
             List<String> reaped = new ArrayList<>();
             List<String> pushJobs = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
-                scheduled.add(alice.api().post("jobs", "{\"queue\":\"" + scheduledQ + "\",\"type\":\"t\",\"scheduledStartAt\":\""
-                        + start + "\"}").expect(201).json().getJsonNumber("id").toString());
+                JsonObject job = alice.api().post("jobs", "{\"queue\":\"" + scheduledQ + "\",\"type\":\"t\",\"scheduledStartAt\":\""
+                        + start + "\"}").expect(201).json();
+                assertEquals("SCHEDULED", job.getString("status"), "created before its start time");
+                scheduled.add(job.getJsonNumber("id").toString());
+            }
+            for (int i = 0; i < 60; i++) {
                 reaped.add(alice.api().post("jobs", "{\"queue\":\"" + reapQ + "\",\"type\":\"t\"}").expect(201).json()
                         .getJsonNumber("id").toString());
             }
@@ -175,7 +179,7 @@ class TwoNodeRaceIT extends ApiTestBase {
                 pushJobs.add(alice.api().post("jobs", "{\"queue\":\"" + pushQ + "\",\"type\":\"t\"}").expect(201).json()
                         .getJsonNumber("id").toString());
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
             while (System.nanoTime() < deadline && (pushed.size() < 60 || count(scheduledQ, "SCHEDULED") > 0
                     || count(reapQ, "DISPATCHED") > 0 || count(reapQ, "RETRY_WAIT") > 0)) {
                 Thread.sleep(250);

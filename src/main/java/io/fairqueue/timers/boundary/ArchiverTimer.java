@@ -39,19 +39,13 @@ public class ArchiverTimer extends ManagedTimer {
     @ConfigProperty(name = "fairqueue.archive.retention-days", defaultValue = "90")
     int retentionDays;
 
+    public ArchiverTimer() {
+        super("Archiver", Duration.ofMinutes(1));
+    }
+
     @Schedule(second = "0", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {
         tick(timer);
-    }
-
-    @Override
-    public String name() {
-        return "Archiver";
-    }
-
-    @Override
-    public Duration period() {
-        return Duration.ofMinutes(1);
     }
 
     @Override

@@ -50,19 +50,13 @@ public class DispatcherTimer extends ManagedTimer {
     @Inject
     PushDispatch dispatch;
 
+    public DispatcherTimer() {
+        super("Dispatcher", Duration.ofSeconds(1));
+    }
+
     @Schedule(second = "*", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {
         tick(timer);
-    }
-
-    @Override
-    public String name() {
-        return "Dispatcher";
-    }
-
-    @Override
-    public Duration period() {
-        return Duration.ofSeconds(1);
     }
 
     @Override

@@ -26,19 +26,13 @@ public class LeaseReaperTimer extends ManagedTimer {
     @Inject
     Housekeeping housekeeping;
 
+    public LeaseReaperTimer() {
+        super("LeaseReaper", Duration.ofSeconds(1));
+    }
+
     @Schedule(second = "*", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {
         tick(timer);
-    }
-
-    @Override
-    public String name() {
-        return "LeaseReaper";
-    }
-
-    @Override
-    public Duration period() {
-        return Duration.ofSeconds(1);
     }
 
     @Override

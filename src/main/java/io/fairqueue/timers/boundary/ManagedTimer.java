@@ -48,11 +48,25 @@ public abstract class ManagedTimer implements TimerMXBean {
     @Inject
     FairQueueMetrics metrics;
 
-    /** The name in {@code fairqueue:type=Timer,name=<name>}. */
-    public abstract String name();
+    private final String name;
+    private final Duration period;
 
-    /** How often the schedule fires; the health check wants a run within three periods. */
-    public abstract Duration period();
+    /**
+     * @param name   the name in {@code fairqueue:type=Timer,name=<name>}
+     * @param period how often the schedule fires; the health check wants a run within three periods
+     */
+    protected ManagedTimer(String name, Duration period) {
+        this.name = name;
+        this.period = period;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Duration period() {
+        return period;
+    }
 
     /** One run of the timer's work; answers a short summary for the log at FINE. */
     protected abstract String work();

@@ -26,19 +26,13 @@ public class PromoterTimer extends ManagedTimer {
     @Inject
     Housekeeping housekeeping;
 
+    public PromoterTimer() {
+        super("Promoter", Duration.ofSeconds(1));
+    }
+
     @Schedule(second = "*", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {
         tick(timer);
-    }
-
-    @Override
-    public String name() {
-        return "Promoter";
-    }
-
-    @Override
-    public Duration period() {
-        return Duration.ofSeconds(1);
     }
 
     @Override

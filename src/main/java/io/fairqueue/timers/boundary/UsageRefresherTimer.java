@@ -29,19 +29,13 @@ public class UsageRefresherTimer extends ManagedTimer {
     @Inject
     QueueMXBeans queueBeans;
 
+    public UsageRefresherTimer() {
+        super("UsageRefresher", Duration.ofSeconds(10));
+    }
+
     @Schedule(second = "*/10", minute = "*", hour = "*", persistent = false)
     void onSchedule(Timer timer) {
         tick(timer);
-    }
-
-    @Override
-    public String name() {
-        return "UsageRefresher";
-    }
-
-    @Override
-    public Duration period() {
-        return Duration.ofSeconds(10);
     }
 
     @Override

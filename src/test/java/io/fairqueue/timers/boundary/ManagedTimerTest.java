@@ -23,14 +23,8 @@ class ManagedTimerTest {
         final AtomicInteger runs = new AtomicInteger();
         RuntimeException failWith;
 
-        @Override
-        public String name() {
-            return "UnitTest";
-        }
-
-        @Override
-        public Duration period() {
-            return Duration.ofSeconds(1);
+        CountingTimer() {
+            super("UnitTest", Duration.ofSeconds(1));
         }
 
         @Override
