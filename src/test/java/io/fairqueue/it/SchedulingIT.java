@@ -45,10 +45,6 @@ class SchedulingIT extends ApiTestBase {
         w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
     }
 
-    OffsetDateTime advance(long seconds) {
-        return OffsetDateTime.parse(admin.post("test/clock/advance?seconds=" + seconds, null).expect(200).json()
-                .getString("now"));
-    }
 
     String reason(Account user, String id) {
         return user.api().get("jobs/" + id).expect(200).json().getString("waitingReason");

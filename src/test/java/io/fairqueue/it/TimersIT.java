@@ -41,10 +41,6 @@ class TimersIT extends ApiTestBase {
 
     static final String JMX = io.fairqueue.it.support.JmxPort.url();
 
-    OffsetDateTime advance(long seconds) {
-        return OffsetDateTime.parse(admin.post("test/clock/advance?seconds=" + seconds, null).expect(200).json()
-                .getString("now"));
-    }
 
     static void await(String what, Duration timeout, Supplier<Boolean> condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

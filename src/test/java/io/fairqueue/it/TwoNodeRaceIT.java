@@ -175,22 +175,32 @@ class TwoNodeRaceIT extends ApiTestBase {
             Account fleet = fx.user("WORKER");
             fleet.api().post("workers", "{\"name\":\"push\",\"capacity\":1000,\"callbackUrl\":\"http://127.0.0.1:"
                     + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + pushQ + "\"]}").expect(201);
+            // a second push worker with room for 2: however the two nodes' dispatchers race, it gets 2
+            String narrowQ = fx.queue("");
+            fleet.api().post("workers", "{\"name\":\"narrow\",\"capacity\":2,\"callbackUrl\":\"http://127.0.0.1:"
+                    + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + narrowQ + "\"]}").expect(201);
+            for (int i = 0; i < 10; i++) {
+                alice.api().post("jobs", "{\"queue\":\"" + narrowQ + "\",\"type\":\"t\"}").expect(201);
+            }
             for (int i = 0; i < 60; i++) {
                 pushJobs.add(alice.api().post("jobs", "{\"queue\":\"" + pushQ + "\",\"type\":\"t\"}").expect(201).json()
                         .getJsonNumber("id").toString());
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
-            while (System.nanoTime() < deadline && (pushed.size() < 60 || count(scheduledQ, "SCHEDULED") > 0
+            while (System.nanoTime() < deadline && (pushed.size() < 62 || count(scheduledQ, "SCHEDULED") > 0
                     || count(reapQ, "DISPATCHED") > 0 || count(reapQ, "RETRY_WAIT") > 0)) {
                 Thread.sleep(250);
             }
             Thread.sleep(2500); // both nodes' timers run a few more times over the same rows
             admin.post("queues/" + pushQ + "/pause", null).expect(200);
+            int narrowDispatched = count(narrowQ, "DISPATCHED");
+            admin.post("queues/" + narrowQ + "/pause", null).expect(200);
 
             assertEquals(0, count(scheduledQ, "SCHEDULED"), "every scheduled job was promoted");
             assertEquals(60, count(reapQ, "PENDING"), "every dead worker's job is back");
-            assertEquals(60, pushed.size(), "every push job was pushed once: " + pushed);
-            assertEquals(60, new java.util.HashSet<>(pushed).size(), "no job pushed twice");
+            assertEquals(62, pushed.size(), "every push job once, and the narrow worker's 2: " + pushed);
+            assertEquals(62, new java.util.HashSet<>(pushed).size(), "no job pushed twice");
+            assertEquals(2, narrowDispatched, "a push worker never gets more than its capacity");
             assertEquals(60, transitions(scheduledQ, "SCHEDULED", "PENDING", null), "one promotion per job");
             assertEquals(60, transitions(reapQ, "RUNNING", "RETRY_WAIT", "lease expired")
                     + transitions(reapQ, "DISPATCHED", "RETRY_WAIT", "lease expired"), "one reaping per job");

@@ -40,8 +40,16 @@ public class PushDispatch {
                 .getResultList();
     }
 
-    /** Claims for the worker up to its free capacity (capacity minus its running jobs). */
+    /**
+     * Claims for the worker up to its free capacity (capacity minus its running jobs). The worker's
+     * row is locked first, so two nodes dispatching at the same moment cannot both see the same
+     * free capacity; the one that finds it locked skips this worker until its next tick.
+     */
     public List<JobView> claimFor(Worker worker, int max) {
+        if (em.createNativeQuery("SELECT id FROM worker WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED")
+                .setParameter(1, worker.id()).getResultList().isEmpty()) {
+            return List.of();
+        }
         long running = ((Number) em.createNativeQuery(
                         "SELECT count(*) FROM job WHERE worker_id = ?1 AND status IN ('DISPATCHED', 'RUNNING')")
                 .setParameter(1, worker.id()).getSingleResult()).longValue();

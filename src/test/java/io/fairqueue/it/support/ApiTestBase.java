@@ -29,6 +29,12 @@ public abstract class ApiTestBase {
     protected Api admin;
     protected Fixtures fx;
 
+    /** Moves the server's test clock forward; answers the server's new now. */
+    protected java.time.OffsetDateTime advance(long seconds) {
+        return java.time.OffsetDateTime.parse(admin.post("test/clock/advance?seconds=" + seconds, null).expect(200)
+                .json().getString("now"));
+    }
+
     @BeforeEach
     void connect() {
         admin = Api.admin(url);
