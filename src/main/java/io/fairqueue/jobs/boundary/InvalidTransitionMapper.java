@@ -11,7 +11,11 @@ public class InvalidTransitionMapper implements ExceptionMapper<InvalidTransitio
 
     @Override
     public Response toResponse(InvalidTransitionException e) {
+        return problem(e).getResponse();
+    }
+
+    static ProblemException problem(InvalidTransitionException e) {
         return ProblemException.stateConflict("invalid-transition", e.getMessage(), e.from().name(),
-                e.from().allowedTargets().stream().map(Enum::name).sorted().toList()).getResponse();
+                e.from().allowedTargets().stream().map(Enum::name).sorted().toList());
     }
 }

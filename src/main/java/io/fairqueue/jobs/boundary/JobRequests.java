@@ -2,6 +2,7 @@ package io.fairqueue.jobs.boundary;
 
 import io.fairqueue.platform.json.JsonFields;
 import io.fairqueue.platform.json.JsonRequest;
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -9,6 +10,7 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.time.OffsetDateTime;
+import java.util.List;
 
 /** Request bodies of the job endpoints, including the worker protocol. */
 public final class JobRequests {
@@ -33,10 +35,82 @@ public final class JobRequests {
         public static Submit from(JsonFields f) {
             f.allow("queue", "type", "payload", "priority", "scheduledStartAt", "offPeakOnly", "maxRetries",
                     "projectId", "userId");
+            return read(f);
+        }
+
+        static Submit read(JsonFields f) {
             return new Submit(f.string("queue"), f.string("type"), f.document("payload"), f.priority("priority"),
                     f.timestamp("scheduledStartAt"), f.bool("offPeakOnly"), f.integer("maxRetries"),
                     f.string("projectId"), f.string("userId"));
         }
+    }
+
+    static final int MAX_IDEMPOTENCY_KEY = 200;
+
+    /** Most items one batch call takes. */
+    public static final int MAX_BATCH = 1000;
+
+    /**
+     * {@code POST /jobs/batch}: up to 1000 jobs, each with the members of {@code POST /jobs} plus
+     * an optional {@code idempotencyKey} (the header's role, per item). All are created, or none.
+     */
+    public record SubmitBatch(@NotNull(message = "is required") List<@Valid Submit> jobs,
+            List<String> idempotencyKeys) implements JsonRequest {
+
+        public static SubmitBatch from(JsonFields f) {
+            f.allow("jobs");
+            List<JsonFields> items = f.objects("jobs", MAX_BATCH);
+            if (items == null) {
+                return new SubmitBatch(null, null);
+            }
+            List<String> keys = new java.util.ArrayList<>();
+            for (JsonFields i : items) {
+                i.allow("queue", "type", "payload", "priority", "scheduledStartAt", "offPeakOnly", "maxRetries",
+                        "projectId", "userId", "idempotencyKey");
+                String key = i.string("idempotencyKey");
+                if (key != null && (key.isBlank() || key.length() > MAX_IDEMPOTENCY_KEY)) {
+                    throw io.fairqueue.platform.problem.ProblemException.badRequest(
+                            "jobs[" + keys.size() + "].idempotencyKey", "must be 1 to " + MAX_IDEMPOTENCY_KEY + " characters");
+                }
+                keys.add(key);
+            }
+            return new SubmitBatch(items.stream().map(Submit::read).toList(), keys);
+        }
+    }
+
+    /** {@code POST /jobs/start}: start many claimed jobs; each item succeeds or fails on its own. */
+    public record LeaseBatch(@NotNull(message = "is required") List<@Valid LeaseItem> jobs) implements JsonRequest {
+
+        public static LeaseBatch from(JsonFields f) {
+            f.allow("jobs");
+            List<JsonFields> items = f.objects("jobs", MAX_BATCH);
+            return new LeaseBatch(items == null ? null : items.stream().map(i -> {
+                i.allow("id", "leaseToken");
+                return new LeaseItem(i.longValue("id"), i.string("leaseToken"));
+            }).toList());
+        }
+    }
+
+    public record LeaseItem(@NotNull(message = "is required") Long id,
+            @NotBlank(message = "is required") String leaseToken) {
+    }
+
+    /** {@code POST /jobs/complete}: complete many running jobs; each item succeeds or fails on its own. */
+    public record CompleteBatch(@NotNull(message = "is required") List<@Valid CompleteItem> jobs)
+            implements JsonRequest {
+
+        public static CompleteBatch from(JsonFields f) {
+            f.allow("jobs");
+            List<JsonFields> items = f.objects("jobs", MAX_BATCH);
+            return new CompleteBatch(items == null ? null : items.stream().map(i -> {
+                i.allow("id", "leaseToken", "result");
+                return new CompleteItem(i.longValue("id"), i.string("leaseToken"), i.document("result"));
+            }).toList());
+        }
+    }
+
+    public record CompleteItem(@NotNull(message = "is required") Long id,
+            @NotBlank(message = "is required") String leaseToken, String result) {
     }
 
     /** Optional body of pause and cancel. */

@@ -57,18 +57,46 @@ public class JobService {
     BulkCancel bulkCancel;
 
     public Submitted submit(Caller caller, JobRequests.Submit r, String idempotencyKey) {
+        checkSubmit(caller, r, "");
+        return create(caller, r, idempotencyKey, true);
+    }
+
+    /**
+     * Creates every job of the batch in one transaction, or none: the first bad item answers 400
+     * naming it ({@code jobs[3].queue}). Each answer is the job without its placement (positions
+     * are a {@code GET /jobs/{id}} away); an item whose {@code idempotencyKey} was used before
+     * answers the first job, {@code created} false.
+     */
+    public List<Submitted> submitBatch(Caller caller, JobRequests.SubmitBatch batch) {
+        for (int i = 0; i < batch.jobs().size(); i++) {
+            checkSubmit(caller, batch.jobs().get(i), "jobs[" + i + "].");
+        }
+        List<Submitted> out = new java.util.ArrayList<>(batch.jobs().size());
+        for (int i = 0; i < batch.jobs().size(); i++) {
+            out.add(create(caller, batch.jobs().get(i), batch.idempotencyKeys().get(i), false));
+        }
+        return out;
+    }
+
+    /** Checks who may submit the job and that its user and queue exist; {@code at} prefixes field names. */
+    private void checkSubmit(Caller caller, JobRequests.Submit r, String at) {
         String owner = r.userId() == null ? caller.id() : r.userId();
         if (!owner.equals(caller.id()) && !caller.isAdmin()) {
-            throw ProblemException.forbidden("only an ADMIN may submit a job for another user (userId)");
+            throw ProblemException.forbidden("only an ADMIN may submit a job for another user (" + at + "userId)");
         }
         if (em.find(User.class, owner) == null) {
-            throw badRequest("userId", "unknown user '" + owner + "'");
+            throw badRequest(at + "userId", "unknown user '" + owner + "'");
         }
         String queueName = r.queue() == null ? Queue.DEFAULT : r.queue();
-        Queue queue = em.find(Queue.class, queueName);
-        if (queue == null) {
-            throw badRequest("queue", "unknown queue '" + queueName + "'");
+        if (em.find(Queue.class, queueName) == null) {
+            throw badRequest(at + "queue", "unknown queue '" + queueName + "'");
         }
+    }
+
+    private Submitted create(Caller caller, JobRequests.Submit r, String idempotencyKey, boolean placed) {
+        String owner = r.userId() == null ? caller.id() : r.userId();
+        String queueName = r.queue() == null ? Queue.DEFAULT : r.queue();
+        Queue queue = em.find(Queue.class, queueName);
         if (idempotencyKey != null) {
             // Serializes submits with the same (user, key) so the second one finds the first.
             em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
@@ -77,7 +105,7 @@ public class JobService {
                             "SELECT j FROM Job j WHERE j.userId = :u AND j.idempotencyKey = :k", Job.class)
                     .setParameter("u", owner).setParameter("k", idempotencyKey).getResultList();
             if (!existing.isEmpty()) {
-                return new Submitted(view(existing.get(0)), false);
+                return new Submitted(placed ? view(existing.get(0)) : JobView.of(existing.get(0)), false);
             }
         }
         OffsetDateTime now = Time.now(clock);
@@ -89,7 +117,7 @@ public class JobService {
         em.persist(job);
         em.flush();
         em.persist(job.created(caller.id(), null));
-        return new Submitted(view(job), true);
+        return new Submitted(placed ? view(job) : JobView.of(job), true);
     }
 
     public JobView get(Caller caller, long id) {

@@ -28,8 +28,6 @@ import java.util.List;
 @Produces(MediaType.APPLICATION_JSON)
 public class JobsResource {
 
-    static final int MAX_IDEMPOTENCY_KEY = 200;
-
     @Inject
     Caller caller;
 
@@ -43,14 +41,42 @@ public class JobsResource {
     @POST
     public Response submit(JobRequests.Submit request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         String key = Params.text("Idempotency-Key", idempotencyKey);
-        if (key != null && key.length() > MAX_IDEMPOTENCY_KEY) {
-            throw ProblemException.badRequest("Idempotency-Key", "must be at most " + MAX_IDEMPOTENCY_KEY + " characters");
+        if (key != null && key.length() > JobRequests.MAX_IDEMPOTENCY_KEY) {
+            throw ProblemException.badRequest("Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
         }
         JobService.Submitted s = jobs.submit(caller, body(request), key);
         if (!s.created()) {
             return Response.ok(s.job()).header("Idempotent-Replayed", "true").build();
         }
         return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.job().id())).entity(s.job()).build();
+    }
+
+    /** 201 with every job (created, or the first job of a reused idempotencyKey), in request order. */
+    @POST
+    @Path("batch")
+    public Response submitBatch(JobRequests.SubmitBatch request) {
+        List<JobService.Submitted> done = jobs.submitBatch(caller, body(request));
+        return Response.status(Response.Status.CREATED)
+                .entity(done.stream().map(s -> new BatchSubmitted(s.job(), s.created())).toList()).build();
+    }
+
+    public record BatchSubmitted(JobView job, boolean created) {
+    }
+
+    /** Starts many claimed jobs; 200 with one outcome per item (a stale lease fails its item only). */
+    @POST
+    @Path("start")
+    @RequiresRole({Role.WORKER, Role.ADMIN})
+    public List<LeaseService.ItemOutcome> startAll(JobRequests.LeaseBatch request) {
+        return leases.startAll(caller, body(request).jobs());
+    }
+
+    /** Completes many running jobs; 200 with one outcome per item. */
+    @POST
+    @Path("complete")
+    @RequiresRole({Role.WORKER, Role.ADMIN})
+    public List<LeaseService.ItemOutcome> completeAll(JobRequests.CompleteBatch request) {
+        return leases.completeAll(caller, body(request).jobs());
     }
 
     @GET

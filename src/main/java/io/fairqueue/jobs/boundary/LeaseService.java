@@ -3,7 +3,10 @@ package io.fairqueue.jobs.boundary;
 import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.jobs.entity.InvalidTransitionException;
 import io.fairqueue.jobs.entity.JobStatus;
+import io.fairqueue.jobs.entity.Transition;
+import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.entity.Queue;
@@ -15,6 +18,11 @@ import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
 import java.time.Clock;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The worker protocol on a claimed job: start, heartbeat, complete, fail. Every call carries the
@@ -70,8 +78,61 @@ public class LeaseService {
         return views.view(job);
     }
 
+    /** One item of a batch answer: the job's status after the call, or why this item changed nothing. */
+    public record ItemOutcome(long id, JobStatus status, Problem problem) {
+    }
+
+    /**
+     * Starts many claimed jobs: every job is locked in id order by one statement, each item is
+     * checked and moved on its own (a stale lease fails that item only), then all the UPDATEs
+     * and all the audit rows go in one batch each, in this transaction.
+     */
+    public List<ItemOutcome> startAll(Caller caller, List<JobRequests.LeaseItem> items) {
+        OffsetDateTime now = Time.now(clock);
+        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+                job -> job.start(now, caller.id()));
+    }
+
+    /** Completes many running jobs, like {@link #startAll}. */
+    public List<ItemOutcome> completeAll(Caller caller, List<JobRequests.CompleteItem> items) {
+        OffsetDateTime now = Time.now(clock);
+        Map<Long, String> results = new HashMap<>();
+        items.forEach(i -> results.put(i.id(), i.result()));
+        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+                job -> job.complete(results.get(job.id()), now, caller.id()));
+    }
+
+    private List<ItemOutcome> applyAll(List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
+        List<Long> ids = leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
+        Map<Long, Job> locked = new HashMap<>();
+        em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids ORDER BY j.id", Job.class)
+                .setParameter("ids", ids)
+                .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+                .getResultList()
+                .forEach(j -> locked.put(j.id(), j));
+        List<Transition> moved = new ArrayList<>();
+        List<ItemOutcome> out = new ArrayList<>(leases.size());
+        for (Map.Entry<Long, String> lease : leases) {
+            long id = lease.getKey();
+            try {
+                Job job = check(locked.get(id), id, lease.getValue(), true);
+                moved.add(move.apply(job));
+                out.add(new ItemOutcome(id, job.status(), null));
+            } catch (ProblemException e) {
+                out.add(new ItemOutcome(id, locked.containsKey(id) ? locked.get(id).status() : null, e.problem()));
+            } catch (InvalidTransitionException e) {
+                out.add(new ItemOutcome(id, e.from(), InvalidTransitionMapper.problem(e).problem()));
+            }
+        }
+        audit.recordAll(moved);
+        return out;
+    }
+
     private Job leased(long id, String token, boolean mustHold) {
-        Job job = em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE);
+        return check(em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE), id, token, mustHold);
+    }
+
+    private static Job check(Job job, long id, String token, boolean mustHold) {
         if (job == null) {
             throw ProblemException.notFound("job", id);
         }

@@ -20,4 +20,10 @@ public class AuditLog {
         em.flush();
         em.persist(transition);
     }
+
+    /** Many jobs changed in memory: their UPDATEs go first (one batch), then their rows. */
+    public void recordAll(java.util.List<Transition> transitions) {
+        em.flush();
+        transitions.forEach(em::persist);
+    }
 }

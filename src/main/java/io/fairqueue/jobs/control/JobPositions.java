@@ -11,6 +11,8 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Where a waiting job stands: {@code position} (1 + PENDING jobs ahead in priority desc,
@@ -49,48 +51,85 @@ public class JobPositions {
     @Inject
     OffPeakWindows offPeak;
 
-    public Placement place(Job job, Queue queue, OffsetDateTime now) {
-        return switch (job.status()) {
-            case SCHEDULED -> new Placement(null, null, job.scheduledStartAt(), "SCHEDULED");
-            case RETRY_WAIT -> new Placement(null, null, job.nextRetryAt(), "RETRY_BACKOFF");
-            case PENDING -> pending(job, queue, now);
-            default -> Placement.NONE;
-        };
+    public Placement place(Job job, OffsetDateTime now) {
+        return new Placer(now).place(job, null);
     }
 
-    private Placement pending(Job job, Queue queue, OffsetDateTime now) {
-        Settings settings = em.find(Settings.class, Settings.ID);
-        long position = position(job, null);
-        long userPosition = position(job, job.userId());
-        long workers = activeWorkers(now);
-        long slots = workers > 0 ? workers : settings.globalSlots() != null ? settings.globalSlots() : 1;
-        double perJob = averageDuration(job.queue()) / Math.max(1, slots);
-        OffsetDateTime estimate = now.plusNanos((long) (position * perJob * 1_000_000_000L));
-        return new Placement(position, userPosition, estimate, reason(job, queue, settings, now));
+    /** Places many jobs against one read of the settings, the active workers and each queue's recent durations. */
+    public Placer placer(OffsetDateTime now) {
+        return new Placer(now);
     }
 
-    private String reason(Job job, Queue queue, Settings settings, OffsetDateTime now) {
-        User user = em.find(User.class, job.userId());
-        if (queue.paused()) {
-            return "QUEUE_PAUSED";
+    /** Placements at one moment; caches what every job of one answer shares. */
+    public final class Placer {
+
+        private final OffsetDateTime now;
+        private final Settings settings;
+        private final long slots;
+        private final Map<String, Double> durations = new HashMap<>();
+        private final Map<String, Queue> queues = new HashMap<>();
+        private final Map<String, User> users = new HashMap<>();
+        private final Map<String, Boolean> quotaBlocked = new HashMap<>();
+        private Boolean offPeakOpen;
+
+        Placer(OffsetDateTime now) {
+            this.now = now;
+            this.settings = em.find(Settings.class, Settings.ID);
+            long workers = activeWorkers(now);
+            this.slots = workers > 0 ? workers : settings.globalSlots() != null ? settings.globalSlots() : 1;
         }
-        if (job.offPeakOnly() && !offPeak.isOpen(now)) {
-            return "OFF_PEAK_WINDOW";
+
+        /**
+         * @param knownPosition the job's position when the caller knows it already (row k of the
+         *                      unfiltered pending order is position k), else null
+         */
+        public Placement place(Job job, Long knownPosition) {
+            return switch (job.status()) {
+                case SCHEDULED -> new Placement(null, null, job.scheduledStartAt(), "SCHEDULED");
+                case RETRY_WAIT -> new Placement(null, null, job.nextRetryAt(), "RETRY_BACKOFF");
+                case PENDING -> pending(job, knownPosition);
+                default -> Placement.NONE;
+            };
         }
-        if (Boolean.TRUE.equals(em.createNativeQuery(QUOTA_BLOCKED).setParameter(1, job.userId())
-                .setParameter(2, job.projectId()).setParameter(3, now).getSingleResult())) {
-            return "QUOTA_EXCEEDED";
+
+        private Placement pending(Job job, Long knownPosition) {
+            long position = knownPosition != null ? knownPosition : position(job, null);
+            long userPosition = position(job, job.userId());
+            double perJob = durations.computeIfAbsent(job.queue(), JobPositions.this::averageDuration) / Math.max(1, slots);
+            OffsetDateTime estimate = now.plusNanos((long) (position * perJob * 1_000_000_000L));
+            return new Placement(position, userPosition, estimate, reason(job));
         }
-        if (settings.perUserSerialization() && user.running() >= user.maxConcurrent()) {
-            return "USER_LIMIT";
+
+        private String reason(Job job) {
+            Queue queue = queues.computeIfAbsent(job.queue(), q -> em.find(Queue.class, q));
+            User user = users.computeIfAbsent(job.userId(), u -> em.find(User.class, u));
+            if (queue.paused()) {
+                return "QUEUE_PAUSED";
+            }
+            if (job.offPeakOnly()) {
+                if (offPeakOpen == null) {
+                    offPeakOpen = offPeak.isOpen(now);
+                }
+                if (!offPeakOpen) {
+                    return "OFF_PEAK_WINDOW";
+                }
+            }
+            if (quotaBlocked.computeIfAbsent(job.userId() + "\n" + job.projectId(), k -> Boolean.TRUE.equals(
+                    em.createNativeQuery(QUOTA_BLOCKED).setParameter(1, job.userId()).setParameter(2, job.projectId())
+                            .setParameter(3, now).getSingleResult()))) {
+                return "QUOTA_EXCEEDED";
+            }
+            if (settings.perUserSerialization() && user.running() >= user.maxConcurrent()) {
+                return "USER_LIMIT";
+            }
+            if (queue.maxConcurrent() != null && queue.running() >= queue.maxConcurrent()) {
+                return "QUEUE_LIMIT";
+            }
+            if (settings.globalSlots() != null && settings.running() >= settings.globalSlots()) {
+                return "GLOBAL_SLOTS";
+            }
+            return "AHEAD_IN_QUEUE";
         }
-        if (queue.maxConcurrent() != null && queue.running() >= queue.maxConcurrent()) {
-            return "QUEUE_LIMIT";
-        }
-        if (settings.globalSlots() != null && settings.running() >= settings.globalSlots()) {
-            return "GLOBAL_SLOTS";
-        }
-        return "AHEAD_IN_QUEUE";
     }
 
     private long position(Job job, String ofUser) {

@@ -32,15 +32,19 @@ public final class JsonFields {
 
     private final JsonObject object;
 
-    private JsonFields(JsonObject object) {
+    /** Where this object sits in the body ("" at the top, "jobs[3]." in a list), for error names. */
+    private final String path;
+
+    private JsonFields(JsonObject object, String path) {
         this.object = object;
+        this.path = path;
     }
 
     public static JsonFields of(JsonValue value) {
         if (value == null || value.getValueType() != JsonValue.ValueType.OBJECT) {
             throw badRequest("body", "must be a JSON object");
         }
-        return new JsonFields(value.asJsonObject());
+        return new JsonFields(value.asJsonObject(), "");
     }
 
     /** Rejects members other than {@code known}. */
@@ -48,7 +52,7 @@ public final class JsonFields {
         Set<String> allowed = new HashSet<>(Arrays.asList(known));
         for (String name : object.keySet()) {
             if (!allowed.contains(name)) {
-                throw badRequest(name, "unknown field; expected one of " + String.join(", ", known));
+                throw badRequest(path + name, "unknown field; expected one of " + String.join(", ", known));
             }
         }
         return this;
@@ -70,10 +74,10 @@ public final class JsonFields {
             return null;
         }
         if (!(v instanceof JsonString s)) {
-            throw badRequest(name, "must be a string");
+            throw badRequest(path + name, "must be a string");
         }
         if (s.getString().indexOf('\0') >= 0) {
-            throw badRequest(name, NUL_MESSAGE);
+            throw badRequest(path + name, NUL_MESSAGE);
         }
         return s.getString();
     }
@@ -81,7 +85,7 @@ public final class JsonFields {
     public Integer integer(String name) {
         Long v = longValue(name);
         if (v != null && (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE)) {
-            throw badRequest(name, "is out of range");
+            throw badRequest(path + name, "is out of range");
         }
         return v == null ? null : v.intValue();
     }
@@ -92,12 +96,12 @@ public final class JsonFields {
             return null;
         }
         if (!(v instanceof JsonNumber n) || !n.isIntegral()) {
-            throw badRequest(name, "must be an integer");
+            throw badRequest(path + name, "must be an integer");
         }
         try {
             return n.longValueExact();
         } catch (ArithmeticException e) {
-            throw badRequest(name, "is out of range");
+            throw badRequest(path + name, "is out of range");
         }
     }
 
@@ -107,7 +111,7 @@ public final class JsonFields {
             return null;
         }
         if (!(v instanceof JsonNumber n)) {
-            throw badRequest(name, "must be a number");
+            throw badRequest(path + name, "must be a number");
         }
         return n.doubleValue();
     }
@@ -118,13 +122,13 @@ public final class JsonFields {
             return null;
         }
         if (!(v instanceof JsonNumber n)) {
-            throw badRequest(name, "must be a number");
+            throw badRequest(path + name, "must be a number");
         }
         return n.bigDecimalValue();
     }
 
     public <E extends Enum<E>> E enumValue(String name, Class<E> type) {
-        return Params.enumValue(name, string(name), type);
+        return Params.enumValue(path + name, string(name), type);
     }
 
     public Boolean bool(String name) {
@@ -136,7 +140,7 @@ public final class JsonFields {
                 || v.getValueType() == JsonValue.ValueType.TRUE || v.getValueType() == JsonValue.ValueType.FALSE) {
             return v.getValueType() == JsonValue.ValueType.TRUE;
         }
-        throw badRequest(name, "must be true or false");
+        throw badRequest(path + name, "must be true or false");
     }
 
     public OffsetDateTime timestamp(String name) {
@@ -147,7 +151,7 @@ public final class JsonFields {
         try {
             return OffsetDateTime.parse(s);
         } catch (DateTimeParseException e) {
-            throw badRequest(name, "must be an ISO-8601 timestamp with offset, e.g. 2026-01-31T22:00:00Z");
+            throw badRequest(path + name, "must be an ISO-8601 timestamp with offset, e.g. 2026-01-31T22:00:00Z");
         }
     }
 
@@ -157,17 +161,43 @@ public final class JsonFields {
             return null;
         }
         if (v.getValueType() != JsonValue.ValueType.ARRAY) {
-            throw badRequest(name, "must be an array of strings");
+            throw badRequest(path + name, "must be an array of strings");
         }
         List<String> out = new ArrayList<>();
         for (JsonValue item : v.asJsonArray()) {
             if (!(item instanceof JsonString s)) {
-                throw badRequest(name, "must be an array of strings");
+                throw badRequest(path + name, "must be an array of strings");
             }
             if (s.getString().indexOf('\0') >= 0) {
-                throw badRequest(name, NUL_MESSAGE);
+                throw badRequest(path + name, NUL_MESSAGE);
             }
             out.add(s.getString());
+        }
+        return out;
+    }
+
+    /**
+     * An array of 1..{@code max} objects, each read like a body of its own; errors name the item,
+     * e.g. {@code jobs[3].leaseToken}.
+     */
+    public List<JsonFields> objects(String name, int max) {
+        JsonValue v = value(name);
+        if (v == null) {
+            return null;
+        }
+        if (v.getValueType() != JsonValue.ValueType.ARRAY) {
+            throw badRequest(path + name, "must be an array of objects");
+        }
+        if (v.asJsonArray().isEmpty() || v.asJsonArray().size() > max) {
+            throw badRequest(path + name, "must hold between 1 and " + max + " items");
+        }
+        List<JsonFields> out = new ArrayList<>();
+        for (JsonValue item : v.asJsonArray()) {
+            String at = path + name + "[" + out.size() + "]";
+            if (item.getValueType() != JsonValue.ValueType.OBJECT) {
+                throw badRequest(at, "must be a JSON object");
+            }
+            out.add(new JsonFields(item.asJsonObject(), at + "."));
         }
         return out;
     }
@@ -179,12 +209,12 @@ public final class JsonFields {
             return null;
         }
         if (containsNul(v)) {
-            throw badRequest(name, NUL_MESSAGE);
+            throw badRequest(path + name, NUL_MESSAGE);
         }
         String text = v.toString();
         if (text.length() > MAX_DOCUMENT_BYTES / 4
                 && text.getBytes(StandardCharsets.UTF_8).length > MAX_DOCUMENT_BYTES) {
-            throw ProblemException.tooLarge(name, "must be at most 1 MiB (1048576 bytes) of JSON");
+            throw ProblemException.tooLarge(path + name, "must be at most 1 MiB (1048576 bytes) of JSON");
         }
         return text;
     }
@@ -214,14 +244,14 @@ public final class JsonFields {
                 case "URGENT" -> 10;
                 case "NORMAL" -> 0;
                 case "BACKGROUND" -> -10;
-                default -> throw badRequest(name,
+                default -> throw badRequest(path + name,
                         "unknown tier '" + s.getString() + "'; use URGENT, NORMAL, BACKGROUND or an integer in -100..100");
             };
         } else {
             p = integer(name);
         }
         if (p < -100 || p > 100) {
-            throw badRequest(name, "must be between -100 and 100");
+            throw badRequest(path + name, "must be between -100 and 100");
         }
         return p;
     }

@@ -103,14 +103,18 @@ public class RequestBodyReader implements MessageBodyReader<JsonRequest> {
                 });
     }
 
-    private static String leaf(Path path) {
-        String name = "body";
+    /** The field as the client wrote it: {@code type}, or {@code jobs[3].type} inside a list. */
+    static String leaf(Path path) {
+        StringBuilder name = new StringBuilder();
         for (Path.Node node : path) {
-            if (node.getName() != null) {
-                name = node.getName();
+            if (node.isInIterable() && node.getIndex() != null && !name.isEmpty()) {
+                name.append('[').append(node.getIndex()).append(']');
+            }
+            if (node.getName() != null && !node.getName().startsWith("<")) {
+                name.append(name.isEmpty() ? "" : ".").append(node.getName());
             }
         }
-        return name;
+        return name.isEmpty() ? "body" : name.toString();
     }
 
     private static Validator validator() {

@@ -8,15 +8,21 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
 import java.util.List;
 
-/** {@code POST /claims}: {@code limit} 1..100 (default 1); {@code userId}: that user's next job only. */
+/**
+ * {@code POST /claims}: {@code limit} 1..100 (default 1); {@code userId}: that user's next job only;
+ * {@code waitSeconds} 0..60 (default 0): how long an empty claim may wait for a job (long poll).
+ */
 public record ClaimRequest(
         @NotBlank(message = "is required") String workerId,
         @Size(max = 100, message = "must name at most 100 queues") List<String> queues,
         @Min(value = 1, message = "must be between 1 and 100") @Max(value = 100, message = "must be between 1 and 100") Integer limit,
-        String userId) implements JsonRequest {
+        String userId,
+        @Min(value = 0, message = "must be between 0 and 60") @Max(value = 60, message = "must be between 0 and 60") Integer waitSeconds)
+        implements JsonRequest {
 
     public static ClaimRequest from(JsonFields f) {
-        f.allow("workerId", "queues", "limit", "userId");
-        return new ClaimRequest(f.string("workerId"), f.strings("queues"), f.integer("limit"), f.string("userId"));
+        f.allow("workerId", "queues", "limit", "userId", "waitSeconds");
+        return new ClaimRequest(f.string("workerId"), f.strings("queues"), f.integer("limit"), f.string("userId"),
+                f.integer("waitSeconds"));
     }
 }

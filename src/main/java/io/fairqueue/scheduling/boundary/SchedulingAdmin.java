@@ -64,11 +64,23 @@ public class SchedulingAdmin {
 
     /** Every running job as its user's lock: acquired at the claim, expiring after the lock timeout. */
     public List<Lock> locks() {
+        return locks(null, null);
+    }
+
+    /** The locks of one user and/or one queue (null = all); job_running_idx. */
+    public List<Lock> locks(String userId, String queue) {
         int timeout = em.find(Settings.class, Settings.ID).lockTimeoutSeconds();
-        return em.createQuery("SELECT j FROM Job j WHERE j.status IN :holding ORDER BY j.userId, j.claimedAt, j.id",
-                        Job.class)
-                .setParameter("holding", HOLDING)
-                .getResultList().stream()
+        var query = em.createQuery("SELECT j FROM Job j WHERE j.status IN :holding"
+                        + (userId == null ? "" : " AND j.userId = :user") + (queue == null ? "" : " AND j.queue = :queue")
+                        + " ORDER BY j.userId, j.claimedAt, j.id", Job.class)
+                .setParameter("holding", HOLDING);
+        if (userId != null) {
+            query.setParameter("user", userId);
+        }
+        if (queue != null) {
+            query.setParameter("queue", queue);
+        }
+        return query.getResultList().stream()
                 .map(j -> new Lock(j.userId(), j.id(), j.queue(), j.workerId(), j.claimedAt(),
                         j.claimedAt().plusSeconds(timeout), j.leaseExpiresAt()))
                 .toList();

@@ -14,7 +14,10 @@ import jakarta.ejb.TransactionAttributeType;
 import jakarta.inject.Inject;
 import java.time.Duration;
 
-/** Every second: SCHEDULED jobs whose start came and RETRY_WAIT jobs whose backoff elapsed become PENDING. */
+/**
+ * Every second: SCHEDULED jobs whose start came and RETRY_WAIT jobs whose backoff elapsed become
+ * PENDING; then the count deltas (positions, counts by status) are folded.
+ */
 @Singleton
 @Startup
 @DependsOn("SchemaMigration")
@@ -37,6 +40,6 @@ public class PromoterTimer extends ManagedTimer {
 
     @Override
     protected String work() {
-        return "promoted " + housekeeping.promote();
+        return "promoted " + housekeeping.promote() + ", folded " + housekeeping.compactCounts() + " count deltas";
     }
 }

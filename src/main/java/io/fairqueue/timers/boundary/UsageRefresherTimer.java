@@ -40,8 +40,8 @@ public class UsageRefresherTimer extends ManagedTimer {
 
     @Override
     protected String work() {
-        int folded = housekeeping.refreshUsage();
+        int unblocked = housekeeping.refreshUsage();
         queueBeans.refresh();
-        return "folded " + folded;
+        return "unblocked " + unblocked + " lanes";
     }
 }

@@ -92,12 +92,19 @@ public class Housekeeping {
         return true;
     }
 
-    /** Folds the pending-count deltas and lifts quota blocks whose window has reset. */
+    /** Lifts quota blocks whose window has reset; answers how many lanes it unblocked. */
     public int refreshUsage() {
-        int folded = ((Number) em.createNativeQuery("SELECT fq_compact_pending()").getSingleResult()).intValue();
-        em.createNativeQuery("UPDATE lane SET quota_blocked_until = NULL WHERE quota_blocked_until <= CAST(?1 AS timestamptz)")
+        return em.createNativeQuery("UPDATE lane SET quota_blocked_until = NULL WHERE quota_blocked_until <= CAST(?1 AS timestamptz)")
                 .setParameter(1, Time.now(clock)).executeUpdate();
-        return folded;
+    }
+
+    /**
+     * Folds the deltas behind positions ({@code fq_compact_pending}) and counts by status
+     * ({@code fq_compact_counts}) into their count tables, so readers sum a second's worth of
+     * deltas at most; answers how many deltas it folded.
+     */
+    public int compactCounts() {
+        return ((Number) em.createNativeQuery("SELECT fq_compact_pending() + fq_compact_counts()").getSingleResult()).intValue();
     }
 
     /** Moves terminal jobs finished before the retention, with their transitions, to the archive. */

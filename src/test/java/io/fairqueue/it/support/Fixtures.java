@@ -53,22 +53,13 @@ public final class Fixtures {
         }
 
         /**
-         * Claims up to {@code limit} jobs of one queue, trying for up to 5 s: jobs that became due
-         * (a moved clock, an elapsed backoff) turn PENDING at the Promoter timer's next tick.
+         * Claims up to {@code limit} jobs of one queue, waiting up to 5 s (a long poll): jobs that
+         * became due (a moved clock, an elapsed backoff) turn PENDING at the Promoter timer's next
+         * tick, which wakes the claim.
          */
         public jakarta.json.JsonArray claimWithin(String queue, int limit) {
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
-            jakarta.json.JsonArray claimed = claim(queue, limit);
-            while (claimed.isEmpty() && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-                claimed = claim(queue, limit);
-            }
-            return claimed;
+            return api().post("claims", "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":"
+                    + limit + ",\"waitSeconds\":5}").expect(200).array();
         }
 
         /** Claims up to {@code limit} jobs of one queue. */

@@ -1,0 +1,159 @@
+package io.fairqueue.jobs.boundary;
+
+import static io.fairqueue.platform.problem.ProblemException.badRequest;
+
+import io.fairqueue.jobs.control.JobPositions;
+import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.jobs.entity.JobStatus;
+import io.fairqueue.platform.control.Time;
+import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.queues.entity.Queue;
+import io.fairqueue.scheduling.boundary.SchedulingAdmin;
+import io.fairqueue.scheduling.entity.Settings;
+import io.fairqueue.security.control.Caller;
+import io.fairqueue.users.entity.Role;
+import io.fairqueue.users.entity.User;
+import jakarta.ejb.Stateless;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The queue view. Nothing here scans the backlog: counts come from {@code fq_counts} (folded
+ * counters plus the last second's deltas; migration V4), the pending list from the pending-order
+ * indexes with a LIMIT, positions from the list itself (row k of the unfiltered order is position
+ * k) or from {@code fq_position}. With {@code userId}, counts are that user's, counted in its own
+ * jobs ({@code job_user_id_idx}), so they cost what the user has, not what the queue has.
+ */
+@Stateless
+public class QueueOverviewService {
+
+    /**
+     * Pending jobs in position order: job_pending_order_idx, job_pending_queue_order_idx or
+     * job_pending_user_order_idx. Built per filter (not "?1 IS NULL OR ...") so that a cached
+     * generic plan can never trade the index for a scan.
+     */
+    static String pendingList(boolean byQueue, boolean byUser) {
+        return "SELECT * FROM job WHERE status = 'PENDING'" + (byQueue ? " AND queue = ?2" : "")
+                + (byUser ? " AND user_id = ?3" : "") + " ORDER BY priority DESC, created_at, id LIMIT ?1";
+    }
+
+    static final String USER_COUNTS = """
+            SELECT status, fq_tier(priority), count(*) FROM job
+             WHERE user_id = ?1 AND (CAST(?2 AS text) IS NULL OR queue = ?2)
+             GROUP BY 1, 2
+            """;
+
+    /** Mean wait of the last 100 completed jobs (job_terminal_finished_idx / job_finished_idx, backwards). */
+    static final String AVG_WAIT = """
+            SELECT avg(extract(epoch FROM claimed_at - coalesce(scheduled_start_at, created_at))) FROM (
+                SELECT claimed_at, scheduled_start_at, created_at FROM job
+                 WHERE status = 'COMPLETED' AND (CAST(?1 AS text) IS NULL OR queue = ?1)
+                 ORDER BY finished_at DESC LIMIT 100) recent
+            """;
+
+    static final String HOLDERS = """
+            SELECT id, running, max_concurrent FROM fq_user
+             WHERE running > 0 AND (CAST(?1 AS text) IS NULL OR id = ?1)
+             ORDER BY running DESC, id LIMIT 500
+            """;
+
+    @PersistenceContext
+    EntityManager em;
+
+    @Inject
+    Clock clock;
+
+    @Inject
+    JobPositions positions;
+
+    @Inject
+    SchedulingAdmin scheduling;
+
+    public QueueOverview overview(Caller caller, String queueName, String userId, int limit) {
+        String owner = userId;
+        if (caller.role() == Role.USER) {
+            if (userId != null && !userId.equals(caller.id())) {
+                throw ProblemException.forbidden("a USER may view only its own jobs (userId)");
+            }
+            owner = caller.id();
+        }
+        Queue queue = null;
+        if (queueName != null) {
+            queue = em.find(Queue.class, queueName);
+            if (queue == null) {
+                throw badRequest("queue", "unknown queue '" + queueName + "'");
+            }
+        }
+        if (owner != null && em.find(User.class, owner) == null) {
+            throw badRequest("userId", "unknown user '" + owner + "'");
+        }
+        OffsetDateTime now = Time.now(clock);
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (JobStatus s : JobStatus.values()) {
+            counts.put(s.name(), 0L);
+        }
+        long[] tiers = new long[3];
+        List<?> rows = owner == null
+                ? em.createNativeQuery("SELECT status, tier, n FROM fq_counts(?1)").setParameter(1, queueName).getResultList()
+                : em.createNativeQuery(USER_COUNTS).setParameter(1, owner).setParameter(2, queueName).getResultList();
+        for (Object o : rows) {
+            Object[] row = (Object[]) o;
+            String status = (String) row[0];
+            long n = ((Number) row[2]).longValue();
+            counts.merge(status, n, Long::sum);
+            if (JobStatus.PENDING.name().equals(status)) {
+                tiers[((Number) row[1]).intValue() + 1] += n;
+            }
+        }
+        long slotsUsed = counts.get(JobStatus.DISPATCHED.name()) + counts.get(JobStatus.RUNNING.name());
+        Integer slotsMax = queue != null ? queue.maxConcurrent() : em.find(Settings.class, Settings.ID).globalSlots();
+        List<QueueOverview.UserSlots> byUser = new ArrayList<>();
+        if (queue == null) {
+            for (Object o : em.createNativeQuery(HOLDERS).setParameter(1, owner).getResultList()) {
+                Object[] row = (Object[]) o;
+                byUser.add(new QueueOverview.UserSlots((String) row[0], ((Number) row[1]).intValue(),
+                        ((Number) row[2]).intValue()));
+            }
+        } else {
+            for (Object o : em.createNativeQuery("""
+                    SELECT user_id, count(*) FROM job WHERE status IN ('DISPATCHED', 'RUNNING') AND queue = ?1
+                       AND (CAST(?2 AS text) IS NULL OR user_id = ?2)
+                     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 500""").setParameter(1, queueName).setParameter(2, owner)
+                    .getResultList()) {
+                Object[] row = (Object[]) o;
+                User u = em.find(User.class, row[0]);
+                byUser.add(new QueueOverview.UserSlots(u.id(), ((Number) row[1]).intValue(), u.maxConcurrent()));
+            }
+        }
+        List<SchedulingAdmin.Lock> locks = scheduling.locks(owner, queueName);
+        Object avgWait = em.createNativeQuery(AVG_WAIT).setParameter(1, queueName).getSingleResult();
+
+        var list = em.createNativeQuery(pendingList(queueName != null, owner != null), Job.class).setParameter(1, limit);
+        if (queueName != null) {
+            list.setParameter(2, queueName);
+        }
+        if (owner != null) {
+            list.setParameter(3, owner);
+        }
+        @SuppressWarnings("unchecked")
+        List<Job> pending = list.getResultList();
+        JobPositions.Placer placer = positions.placer(now);
+        boolean consecutive = queueName == null && owner == null;
+        List<JobView> jobs = new ArrayList<>(pending.size());
+        for (int i = 0; i < pending.size(); i++) {
+            Job j = pending.get(i);
+            jobs.add(JobView.of(j, placer.place(j, consecutive ? Long.valueOf(i + 1) : null), null));
+        }
+        return new QueueOverview(queueName, owner, counts,
+                new QueueOverview.Pending(tiers[2], tiers[1], tiers[0], tiers[0] + tiers[1] + tiers[2]),
+                new QueueOverview.Active(slotsUsed, slotsMax, byUser), locks,
+                avgWait == null ? null : ((Number) avgWait).doubleValue(), jobs);
+    }
+}

@@ -1,0 +1,263 @@
+package io.fairqueue.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fairqueue.it.support.Api;
+import io.fairqueue.it.support.ApiTestBase;
+import io.fairqueue.it.support.Fixtures;
+import io.fairqueue.it.support.Fixtures.Account;
+import io.fairqueue.it.support.Fixtures.WorkerAccount;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The queue view ({@code GET /queue}), batch submit/start/complete, and long-poll claims woken by
+ * LISTEN/NOTIFY: what the benchmark's workloads rely on, checked for correctness here.
+ */
+class QueueViewAndBatchIT extends ApiTestBase {
+
+    static String job(String queue, String type, String extra) {
+        return "{\"queue\":\"" + queue + "\",\"type\":\"" + type + "\"" + (extra.isEmpty() ? "" : "," + extra) + "}";
+    }
+
+    static String batch(List<String> items) {
+        return "{\"jobs\":[" + String.join(",", items) + "]}";
+    }
+
+    @Test
+    void the_queue_view_counts_by_status_and_tier_and_lists_pending_jobs_in_position_order() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 1);
+        Account bob = fx.user("USER", 1);
+        JsonArray created = alice.api().post("jobs/batch", batch(List.of(
+                job(q, "bg", "\"priority\":\"BACKGROUND\""), job(q, "n1", ""), job(q, "urgent", "\"priority\":\"URGENT\""),
+                job(q, "n2", "\"priority\":5")))).expect(201).array();
+        bob.api().post("jobs", job(q, "bob", "")).expect(201);
+        assertEquals(4, created.size());
+        created.forEach(c -> assertTrue(c.asJsonObject().getBoolean("created")));
+
+        JsonObject view = admin.get("queue?queue=" + q).expect(200).json();
+        JsonObject counts = view.getJsonObject("counts");
+        assertEquals(5, counts.getJsonNumber("PENDING").longValue());
+        assertEquals(0, counts.getJsonNumber("RUNNING").longValue());
+        assertEquals(9, counts.size(), "every status is listed: " + counts);
+        JsonObject pending = view.getJsonObject("pending");
+        assertEquals(1, pending.getInt("urgent"));
+        assertEquals(3, pending.getInt("normal"));
+        assertEquals(1, pending.getInt("background"));
+        assertEquals(5, pending.getInt("total"));
+        // the counters agree with a count of the rows (GET /queues/{name}/stats counts them)
+        JsonObject stats = admin.get("queues/" + q + "/stats").expect(200).json();
+        assertEquals(stats.getJsonObject("counts").getJsonNumber("PENDING").longValue(),
+                counts.getJsonNumber("PENDING").longValue());
+
+        JsonArray jobs = view.getJsonArray("jobs");
+        assertEquals(List.of("urgent", "n2", "n1", "bob", "bg"),
+                jobs.stream().map(j -> j.asJsonObject().getString("type")).toList());
+        long previous = 0;
+        for (JsonValue v : jobs) {
+            JsonObject j = v.asJsonObject();
+            JsonObject single = admin.get("jobs/" + j.getJsonNumber("id")).expect(200).json();
+            assertEquals(single.getJsonNumber("position").longValue(), j.getJsonNumber("position").longValue(),
+                    "the list and GET /jobs/{id} agree on the position of " + j.getString("type"));
+            assertEquals(single.getJsonNumber("userPosition").longValue(), j.getJsonNumber("userPosition").longValue());
+            assertTrue(j.getJsonNumber("position").longValue() > previous);
+            previous = j.getJsonNumber("position").longValue();
+            assertEquals("AHEAD_IN_QUEUE", j.getString("waitingReason"));
+            assertTrue(j.containsKey("estimatedStartAt"));
+        }
+
+        // unfiltered, the list is the head of the global order: positions 1, 2, 3, ...
+        JsonArray head = admin.get("queue?limit=20").expect(200).json().getJsonArray("jobs");
+        for (int i = 0; i < head.size(); i++) {
+            JsonObject j = head.getJsonObject(i);
+            assertEquals(i + 1, j.getJsonNumber("position").longValue());
+            assertEquals(i + 1, admin.get("jobs/" + j.getJsonNumber("id")).expect(200).json()
+                    .getJsonNumber("position").longValue());
+        }
+    }
+
+    @Test
+    void a_user_sees_its_own_jobs_in_the_queue_view_and_bad_parameters_name_the_field() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 1);
+        Account bob = fx.user("USER", 1);
+        alice.api().post("jobs", job(q, "a", "")).expect(201);
+        bob.api().post("jobs", job(q, "b", "")).expect(201);
+
+        JsonObject own = alice.api().get("queue?queue=" + q).expect(200).json();
+        assertEquals(alice.id(), own.getString("userId"));
+        assertEquals(List.of(alice.id()), own.getJsonArray("jobs").stream()
+                .map(j -> j.asJsonObject().getString("userId")).toList());
+        assertEquals(1, own.getJsonObject("counts").getJsonNumber("PENDING").longValue());
+        assertEquals(403, alice.api().get("queue?userId=" + bob.id()).status());
+
+        assertEquals("limit", admin.get("queue?limit=abc").expect(400).json().getString("field"));
+        assertEquals("limit", admin.get("queue?limit=201").expect(400).json().getString("field"));
+        assertEquals("queue", admin.get("queue?queue=no-such-queue").expect(400).json().getString("field"));
+    }
+
+    @Test
+    void slots_in_use_and_locks_show_who_runs_what() {
+        String q = fx.queue("\"maxConcurrent\":3");
+        Account alice = fx.user("USER", 2);
+        alice.api().post("jobs/batch", batch(List.of(job(q, "t", ""), job(q, "t", ""), job(q, "t", "")))).expect(201);
+        WorkerAccount w = fx.worker();
+        JsonArray claimed = w.claim(q, 3);
+        assertEquals(2, claimed.size(), "alice may run 2 at once");
+        JsonObject view = admin.get("queue?queue=" + q).expect(200).json();
+        JsonObject active = view.getJsonObject("active");
+        assertEquals(2, active.getJsonNumber("slotsUsed").longValue());
+        assertEquals(3, active.getInt("slotsMax"));
+        JsonObject holder = active.getJsonArray("byUser").getJsonObject(0);
+        assertEquals(alice.id(), holder.getString("userId"));
+        assertEquals(2, holder.getInt("running"));
+        assertEquals(2, view.getJsonArray("userLocks").size());
+        assertEquals("USER_LIMIT", view.getJsonArray("jobs").getJsonObject(0).getString("waitingReason"));
+    }
+
+    @Test
+    void a_batch_submit_creates_all_jobs_or_none_and_names_the_bad_item() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 1);
+        String key = Fixtures.unique("k");
+        JsonArray first = alice.api().post("jobs/batch", batch(List.of(job(q, "a", "\"idempotencyKey\":\"" + key + "\""),
+                job(q, "b", "")))).expect(201).array();
+        JsonArray again = alice.api().post("jobs/batch", batch(List.of(job(q, "a", "\"idempotencyKey\":\"" + key + "\""))))
+                .expect(201).array();
+        assertFalse(again.getJsonObject(0).getBoolean("created"), "the same key answers the first job");
+        assertEquals(first.getJsonObject(0).getJsonObject("job").getJsonNumber("id"),
+                again.getJsonObject(0).getJsonObject("job").getJsonNumber("id"));
+
+        JsonObject badType = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "not ok!", ""))))
+                .expect(400).json();
+        assertEquals("jobs[1].type", badType.getString("field"));
+        JsonObject badQueue = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "ok", ""),
+                job("no-such-queue", "ok", "")))).expect(400).json();
+        assertEquals("jobs[2].queue", badQueue.getString("field"));
+        JsonObject unknown = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", "\"colour\":1")))).expect(400).json();
+        assertEquals("jobs[0].colour", unknown.getString("field"));
+        assertEquals("jobs", alice.api().post("jobs/batch", "{\"jobs\":[]}").expect(400).json().getString("field"));
+        String tooMany = batch(Collections.nCopies(1001, job(q, "t", "")));
+        assertEquals("jobs", alice.api().post("jobs/batch", tooMany).expect(400).json().getString("field"));
+        // nothing of the rejected batches was created: only a and b
+        assertEquals(2, admin.get("queue?queue=" + q).expect(200).json().getJsonObject("counts")
+                .getJsonNumber("PENDING").longValue());
+    }
+
+    @Test
+    void batch_start_and_complete_move_each_item_on_its_own_with_its_audit_rows() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 3);
+        alice.api().post("jobs/batch", batch(List.of(job(q, "t", ""), job(q, "t", ""), job(q, "t", "")))).expect(201);
+        WorkerAccount w = fx.worker();
+        JsonArray claimed = w.claim(q, 3);
+        assertEquals(3, claimed.size());
+        List<String> items = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            JsonObject j = claimed.getJsonObject(i);
+            String token = i == 2 ? "not-the-lease" : j.getString("leaseToken");
+            items.add("{\"id\":" + j.getJsonNumber("id") + ",\"leaseToken\":\"" + token + "\"}");
+        }
+        JsonArray started = w.api().post("jobs/start", batch(items)).expect(200).array();
+        assertEquals("RUNNING", started.getJsonObject(0).getString("status"));
+        assertEquals("RUNNING", started.getJsonObject(1).getString("status"));
+        JsonObject refused = started.getJsonObject(2);
+        assertEquals("DISPATCHED", refused.getString("status"));
+        assertTrue(refused.getJsonObject("problem").getString("type").endsWith("/stale-lease"), refused.toString());
+        assertFalse(started.getJsonObject(0).containsKey("problem"));
+
+        List<String> done = items.subList(0, 2).stream().map(s -> s.replace("}", ",\"result\":{\"ok\":true}}")).toList();
+        JsonArray completed = w.api().post("jobs/complete", batch(done)).expect(200).array();
+        completed.forEach(c -> assertEquals("COMPLETED", c.asJsonObject().getString("status")));
+        for (int i = 0; i < 2; i++) {
+            long id = claimed.getJsonObject(i).getJsonNumber("id").longValue();
+            JsonObject j = admin.get("jobs/" + id).expect(200).json();
+            assertEquals(true, j.getJsonObject("result").getBoolean("ok"));
+            assertEquals(List.of("PENDING", "DISPATCHED", "RUNNING", "COMPLETED"),
+                    admin.get("jobs/" + id + "/transitions").expect(200).array().stream()
+                            .map(t -> t.asJsonObject().getString("to")).toList());
+        }
+        assertEquals("DISPATCHED", admin.get("jobs/" + claimed.getJsonObject(2).getJsonNumber("id")).expect(200).json()
+                .getString("status"));
+        assertEquals("jobs[0].leaseToken", w.api().post("jobs/complete", "{\"jobs\":[{\"id\":1}]}").expect(400).json()
+                .getString("field"));
+        assertEquals(403, alice.api().post("jobs/start", batch(items)).status());
+    }
+
+    @Test
+    void a_waiting_claim_is_woken_by_the_submit_not_by_the_poll() throws Exception {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 1);
+        WorkerAccount w = fx.worker();
+        List<Long> latencies = new ArrayList<>();
+        for (int round = 0; round < 7; round++) {
+            CompletableFuture<Api.Res> waiting = CompletableFuture.supplyAsync(() -> w.api().post("claims",
+                    "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q + "\"],\"waitSeconds\":20}"));
+            Thread.sleep(300); // the claim is waiting now
+            assertFalse(waiting.isDone());
+            alice.api().post("jobs", job(q, "t", "")).expect(201);
+            long submitted = System.nanoTime();
+            JsonArray got = waiting.get(10, TimeUnit.SECONDS).expect(200).array();
+            latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - submitted));
+            assertEquals(1, got.size());
+            JsonObject j = got.getJsonObject(0);
+            String lease = "{\"leaseToken\":\"" + j.getString("leaseToken") + "\"}";
+            w.api().post("jobs/" + j.getJsonNumber("id") + "/start", lease).expect(200);
+            w.api().post("jobs/" + j.getJsonNumber("id") + "/complete", lease).expect(200);
+        }
+        Collections.sort(latencies);
+        System.out.println("long poll: submit-to-claim after the submit's answer (ms, sorted): " + latencies);
+        // The backup poll runs every second: poll-only wake-ups would have a median near 500 ms.
+        assertTrue(latencies.get(3) < 150, "median " + latencies.get(3) + " ms: " + latencies);
+    }
+
+    @Test
+    void a_waiting_claim_answers_empty_when_its_time_is_up_and_bad_waits_are_refused() {
+        String q = fx.queue("");
+        WorkerAccount w = fx.worker();
+        long start = System.nanoTime();
+        JsonArray none = w.api().post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q
+                + "\"],\"waitSeconds\":1}").expect(200).array();
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(none.isEmpty());
+        assertTrue(waited >= 900 && waited < 4000, "waited " + waited + " ms");
+        assertEquals("waitSeconds", w.api().post("claims", "{\"workerId\":\"" + w.workerId()
+                + "\",\"waitSeconds\":61}").expect(400).json().getString("field"));
+        assertEquals("waitSeconds", w.api().post("claims", "{\"workerId\":\"" + w.workerId()
+                + "\",\"waitSeconds\":\"soon\"}").expect(400).json().getString("field"));
+        // many waiters, one job: exactly one gets it, the others answer [] at their deadline
+        Account alice = fx.user("USER", 1);
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        List<CompletableFuture<JsonArray>> waiters = IntStream.range(0, 6).mapToObj(i -> CompletableFuture.supplyAsync(
+                () -> w.api().post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q
+                        + "\"],\"waitSeconds\":2}").expect(200).array(), pool)).toList();
+        sleep(300);
+        alice.api().post("jobs", job(q, "t", "")).expect(201);
+        List<Integer> sizes = waiters.stream().map(CompletableFuture::join).map(JsonArray::size)
+                .collect(Collectors.toList());
+        pool.shutdown();
+        assertEquals(1, sizes.stream().mapToInt(Integer::intValue).sum(), "one job, claimed once: " + sizes);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
