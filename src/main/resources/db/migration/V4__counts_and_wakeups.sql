@@ -62,6 +62,50 @@ LANGUAGE sql STABLE AS $$
     HAVING sum(c.n) <> 0
 $$;
 
+-- SUBMITS TAKE NO USER LOCK. fq_user.pending was a counter on the user's row, so a submit held
+-- that row until commit (claims skip locked users: a batch submit hid its users from the claim).
+-- A user's pending count is now derived, exactly, from user_pending_count and pending_delta
+-- (fq_user_pending), and a job becoming PENDING locks its user only to create a new lane (the
+-- lane copies the user's running count, which must not change meanwhile). A transaction that
+-- touches the lanes of several users (a batch submit, start or complete, the promoter) locks
+-- those users first, in id order, as every multi-user move does.
+ALTER TABLE fq_user DROP COLUMN pending;
+
+CREATE FUNCTION fq_user_pending(p_user text) RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT sum(n) FROM user_pending_count WHERE user_id = p_user), 0)
+         + coalesce((SELECT sum(delta) FROM pending_delta WHERE user_id = p_user), 0)
+$$;
+
+CREATE OR REPLACE FUNCTION fq_lane_offer(j job) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    u record;
+    serial boolean;
+BEGIN
+    UPDATE lane l SET head_job_id = j.id, head_priority = j.priority, head_created_at = j.created_at
+     WHERE l.user_id = j.user_id AND l.queue = j.queue AND l.project_key = coalesce(j.project_id, '')
+       AND l.off_peak = j.off_peak_only
+       AND (l.head_job_id IS NULL OR j.priority > l.head_priority
+            OR (j.priority = l.head_priority AND (j.created_at, j.id) < (l.head_created_at, l.head_job_id)));
+    IF FOUND OR EXISTS (SELECT 1 FROM lane l WHERE l.user_id = j.user_id AND l.queue = j.queue
+                          AND l.project_key = coalesce(j.project_id, '') AND l.off_peak = j.off_peak_only) THEN
+        RETURN;
+    END IF;
+    -- a new lane: its user_running and blocked come from the user's row, locked meanwhile
+    SELECT running, max_concurrent INTO u FROM fq_user WHERE id = j.user_id FOR NO KEY UPDATE;
+    SELECT per_user_serialization INTO serial FROM settings WHERE id = 1;
+    INSERT INTO lane AS l (user_id, queue, project_key, off_peak, head_job_id, head_priority, head_created_at,
+                           user_running, blocked)
+    VALUES (j.user_id, j.queue, coalesce(j.project_id, ''), j.off_peak_only, j.id, j.priority, j.created_at,
+            u.running, serial AND u.running >= u.max_concurrent)
+    ON CONFLICT (user_id, queue, project_key, off_peak) DO UPDATE
+       SET head_job_id = EXCLUDED.head_job_id, head_priority = EXCLUDED.head_priority,
+           head_created_at = EXCLUDED.head_created_at
+     WHERE l.head_job_id IS NULL
+        OR EXCLUDED.head_priority > l.head_priority
+        OR (EXCLUDED.head_priority = l.head_priority
+            AND (EXCLUDED.head_created_at, EXCLUDED.head_job_id) < (l.head_created_at, l.head_job_id));
+END $$;
+
 -- WAKE-UPS. A job that becomes PENDING notifies channel fq_claimable with its queue's name; a
 -- released slot (a running job ends) notifies with '*', since it may unblock any queue. Workers
 -- waiting in a long-poll claim (POST /claims with waitSeconds) on every node LISTEN and claim at
@@ -73,7 +117,6 @@ DECLARE
     was_pending boolean := TG_OP = 'UPDATE' AND OLD.status = 'PENDING';
     is_pending  boolean := NEW.status = 'PENDING';
     d  integer := CASE WHEN is_holding AND NOT was_holding THEN 1 WHEN was_holding AND NOT is_holding THEN -1 ELSE 0 END;
-    dp integer := CASE WHEN is_pending AND NOT was_pending THEN 1 WHEN was_pending AND NOT is_pending THEN -1 ELSE 0 END;
     u record;
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -82,11 +125,9 @@ BEGIN
         INSERT INTO job_count_delta (queue, status, tier, delta)
         VALUES (OLD.queue, OLD.status, fq_tier(OLD.priority), -1), (NEW.queue, NEW.status, fq_tier(NEW.priority), 1);
     END IF;
-    IF d <> 0 OR dp <> 0 THEN
-        UPDATE fq_user SET running = running + d, pending = pending + dp WHERE id = NEW.user_id
-        RETURNING running, max_concurrent INTO u;
-    END IF;
     IF d <> 0 THEN
+        UPDATE fq_user SET running = running + d WHERE id = NEW.user_id
+        RETURNING running, max_concurrent INTO u;
         UPDATE queue SET running = running + d WHERE name = NEW.queue AND max_concurrent IS NOT NULL;
         UPDATE settings SET running = running + d WHERE id = 1 AND global_slots IS NOT NULL;
         UPDATE lane l SET user_running = u.running,
@@ -125,3 +166,87 @@ CREATE TRIGGER job_deleted AFTER DELETE ON job FOR EACH ROW EXECUTE FUNCTION fq_
 
 -- GET /queue?queue=: one queue's pending jobs in position order
 CREATE INDEX job_pending_queue_order_idx ON job (queue, priority DESC, created_at, id) WHERE status = 'PENDING';
+
+-- The recount (GET /admin/recount) also compares and repairs the counts by status.
+CREATE OR REPLACE FUNCTION fq_recount(p_repair boolean)
+RETURNS TABLE (kind text, key text, stored bigint, actual bigint) LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE job IN EXCLUSIVE MODE;
+    RETURN QUERY
+    SELECT 'user.running', u.id, u.running::bigint, count(j.id)
+      FROM fq_user u LEFT JOIN job j ON j.user_id = u.id AND j.status IN ('DISPATCHED', 'RUNNING')
+     GROUP BY u.id, u.running HAVING u.running <> count(j.id)
+
+    UNION ALL
+    SELECT 'queue.running', q.name, q.running::bigint, count(j.id)
+      FROM queue q LEFT JOIN job j ON j.queue = q.name AND j.status IN ('DISPATCHED', 'RUNNING')
+     WHERE q.max_concurrent IS NOT NULL
+     GROUP BY q.name, q.running HAVING q.running <> count(j.id)
+    UNION ALL
+    SELECT 'global.running', 'settings', s.running::bigint,
+           (SELECT count(*) FROM job WHERE status IN ('DISPATCHED', 'RUNNING'))
+      FROM settings s
+     WHERE s.global_slots IS NOT NULL AND s.running <> (SELECT count(*) FROM job WHERE status IN ('DISPATCHED', 'RUNNING'))
+    UNION ALL
+    SELECT 'lane.head', l.user_id || '/' || l.queue || '/' || l.project_key || '/' || l.off_peak,
+           l.head_job_id, h.id
+      FROM lane l LEFT JOIN LATERAL (
+           SELECT j.id FROM job j
+            WHERE j.user_id = l.user_id AND j.queue = l.queue AND coalesce(j.project_id, '') = l.project_key
+              AND j.off_peak_only = l.off_peak AND j.status = 'PENDING'
+            ORDER BY j.priority DESC, j.created_at, j.id LIMIT 1) h ON true
+     WHERE l.head_job_id IS DISTINCT FROM h.id
+    UNION ALL
+    SELECT 'pending.count', coalesce(a.priority, c.priority) || '/' || coalesce(a.minute, c.minute),
+           coalesce(c.n, 0)::bigint, coalesce(a.n, 0)::bigint
+      FROM (SELECT priority, fq_minute(created_at) AS minute, count(*) AS n FROM job WHERE status = 'PENDING' GROUP BY 1, 2) a
+      FULL JOIN (SELECT priority, minute, sum(n) AS n FROM (
+                     SELECT priority, minute, n FROM pending_count
+                     UNION ALL SELECT priority, minute, delta FROM pending_delta) x GROUP BY 1, 2) c
+        ON c.priority = a.priority AND c.minute = a.minute
+     WHERE coalesce(c.n, 0) <> coalesce(a.n, 0)
+    UNION ALL
+    SELECT 'lane.blocked', l.user_id || '/' || l.queue || '/' || l.project_key || '/' || l.off_peak,
+           l.blocked::int::bigint, (s.per_user_serialization AND u.running >= u.max_concurrent)::int::bigint
+      FROM lane l JOIN fq_user u ON u.id = l.user_id CROSS JOIN settings s
+     WHERE s.id = 1 AND l.blocked <> (s.per_user_serialization AND u.running >= u.max_concurrent)
+    UNION ALL
+    SELECT 'lane.user_running', l.user_id || '/' || l.queue || '/' || l.project_key || '/' || l.off_peak,
+           l.user_running::bigint, u.running::bigint
+      FROM lane l JOIN fq_user u ON u.id = l.user_id
+     WHERE l.user_running <> u.running
+    UNION ALL
+    SELECT 'job.count', coalesce(a.queue, c.queue) || '/' || coalesce(a.status, c.status) || '/' || coalesce(a.tier, c.tier),
+           coalesce(c.n, 0)::bigint, coalesce(a.n, 0)::bigint
+      FROM (SELECT queue, status, fq_tier(priority) AS tier, count(*) AS n FROM job GROUP BY 1, 2, 3) a
+      FULL JOIN (SELECT queue, status, tier, sum(n) AS n FROM (
+                     SELECT queue, status, tier, n FROM job_count
+                     UNION ALL SELECT queue, status, tier, delta FROM job_count_delta) x GROUP BY 1, 2, 3) c
+        ON c.queue = a.queue AND c.status = a.status AND c.tier = a.tier
+     WHERE coalesce(c.n, 0) <> coalesce(a.n, 0);
+    IF p_repair THEN
+        DELETE FROM job_count_delta;
+        DELETE FROM job_count;
+        INSERT INTO job_count (queue, status, tier, n)
+        SELECT queue, status, fq_tier(priority), count(*) FROM job GROUP BY 1, 2, 3;
+        UPDATE fq_user u SET running = (SELECT count(*) FROM job j WHERE j.user_id = u.id AND j.status IN ('DISPATCHED', 'RUNNING'));
+        UPDATE queue q SET running = CASE WHEN q.max_concurrent IS NULL THEN 0 ELSE
+               (SELECT count(*) FROM job j WHERE j.queue = q.name AND j.status IN ('DISPATCHED', 'RUNNING')) END;
+        UPDATE settings SET running = CASE WHEN global_slots IS NULL THEN 0 ELSE
+               (SELECT count(*) FROM job WHERE status IN ('DISPATCHED', 'RUNNING')) END;
+        INSERT INTO lane (user_id, queue, project_key, off_peak, user_running, blocked)
+        SELECT DISTINCT j.user_id, j.queue, coalesce(j.project_id, ''), j.off_peak_only, 0, false
+          FROM job j WHERE j.status = 'PENDING'
+        ON CONFLICT DO NOTHING;
+        PERFORM fq_lane_refresh(l.user_id, l.queue, l.project_key, l.off_peak, NULL) FROM lane l;
+        DELETE FROM pending_delta;
+        DELETE FROM pending_count;
+        DELETE FROM user_pending_count;
+        INSERT INTO pending_count (priority, minute, n)
+        SELECT priority, fq_minute(created_at), count(*) FROM job WHERE status = 'PENDING' GROUP BY 1, 2;
+        INSERT INTO user_pending_count (user_id, priority, minute, n)
+        SELECT user_id, priority, fq_minute(created_at), count(*) FROM job WHERE status = 'PENDING' GROUP BY 1, 2, 3;
+        UPDATE lane l SET user_running = u.running, blocked = s.per_user_serialization AND u.running >= u.max_concurrent
+          FROM fq_user u, settings s WHERE s.id = 1 AND u.id = l.user_id;
+    END IF;
+END $$;

@@ -71,11 +71,25 @@ public class JobService {
         for (int i = 0; i < batch.jobs().size(); i++) {
             checkSubmit(caller, batch.jobs().get(i), "jobs[" + i + "].");
         }
+        lockUsers(caller, batch.jobs());
         List<Submitted> out = new java.util.ArrayList<>(batch.jobs().size());
         for (int i = 0; i < batch.jobs().size(); i++) {
             out.add(create(caller, batch.jobs().get(i), batch.idempotencyKeys().get(i), false));
         }
         return out;
+    }
+
+    /**
+     * Locks the batch's users in id order before any job is inserted: each job's lane update
+     * happens under its user's lock then, in the one order every multi-user move uses, so two
+     * batches (or a batch and a batch complete) cannot deadlock.
+     */
+    private void lockUsers(Caller caller, List<JobRequests.Submit> jobs) {
+        String users = jobs.stream().map(r -> r.userId() == null ? caller.id() : r.userId()).distinct()
+                .map(u -> '"' + u.replace("\\", "\\\\").replace("\"", "\\\"") + '"')
+                .collect(java.util.stream.Collectors.joining(",", "{", "}"));
+        em.createNativeQuery("SELECT count(*) FROM (SELECT 1 FROM fq_user WHERE id = ANY (CAST(?1 AS text[]))"
+                + " ORDER BY id FOR NO KEY UPDATE) locked").setParameter(1, users).getSingleResult();
     }
 
     /** Checks who may submit the job and that its user and queue exist; {@code at} prefixes field names. */

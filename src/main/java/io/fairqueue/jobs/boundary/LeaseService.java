@@ -83,8 +83,8 @@ public class LeaseService {
     }
 
     /**
-     * Starts many claimed jobs: every job is locked in id order by one statement, each item is
-     * checked and moved on its own (a stale lease fails that item only), then all the UPDATEs
+     * Starts many claimed jobs: every job is locked in id order by one statement, then their
+     * users in id order (fq_lock_users), each item is checked and moved on its own (a stale lease fails that item only), then all the UPDATEs
      * and all the audit rows go in one batch each, in this transaction.
      */
     public List<ItemOutcome> startAll(Caller caller, List<JobRequests.LeaseItem> items) {
@@ -110,6 +110,11 @@ public class LeaseService {
                 .setLockMode(LockModeType.PESSIMISTIC_WRITE)
                 .getResultList()
                 .forEach(j -> locked.put(j.id(), j));
+        // Their users next, in id order (the order of every multi-user move): the job trigger
+        // takes each user's counter row, and two batches taking them job by job could deadlock.
+        em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))")
+                .setParameter(1, ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}")))
+                .getSingleResult();
         List<Transition> moved = new ArrayList<>();
         List<ItemOutcome> out = new ArrayList<>(leases.size());
         for (Map.Entry<Long, String> lease : leases) {

@@ -36,9 +36,11 @@ public class SchedulingService {
         return user(userId).running();
     }
 
-    /** PENDING jobs of the user (a counter, not a scan). */
+    /** PENDING jobs of the user (counts and deltas, not a scan). */
     public int pendingCount(String userId) {
-        return user(userId).pending();
+        user(userId);
+        return ((Number) em.createNativeQuery("SELECT fq_user_pending(?1)").setParameter(1, userId).getSingleResult())
+                .intValue();
     }
 
     /** The user's next job, if the user's limits, quotas and queues allow one now. */

@@ -40,16 +40,24 @@ public class UserService {
         } catch (PersistenceException e) {
             throw ProblemException.conflict("user-exists", "user '" + r.id() + "' already exists");
         }
-        return new UserView.WithToken(UserView.of(user), issueToken(user.id()));
+        return new UserView.WithToken(UserView.of(user, 0), issueToken(user.id()));
     }
 
     public List<UserView> list() {
+        java.util.Map<String, Long> pending = new java.util.HashMap<>();
+        for (Object o : em.createNativeQuery("""
+                SELECT user_id, sum(n) FROM (SELECT user_id, n FROM user_pending_count
+                                             UNION ALL SELECT user_id, delta FROM pending_delta) c
+                 GROUP BY 1""").getResultList()) {
+            Object[] row = (Object[]) o;
+            pending.put((String) row[0], ((Number) row[1]).longValue());
+        }
         return em.createQuery("SELECT u FROM User u ORDER BY u.id", User.class).getResultList().stream()
-                .map(UserView::of).toList();
+                .map(u -> UserView.of(u, pending.getOrDefault(u.id(), 0L))).toList();
     }
 
     public UserView get(String id) {
-        return UserView.of(find(id, LockModeType.NONE));
+        return UserView.of(find(id, LockModeType.NONE), pending(id));
     }
 
     public UserView patch(String id, UserRequests.Patch r) {
@@ -73,7 +81,13 @@ public class UserService {
         if (limitsChanged) {
             limits.refreshUserLanes(id);
         }
-        return UserView.of(user);
+        return UserView.of(user, pending(id));
+    }
+
+    /** The user's PENDING jobs (fq_user_pending: counts and deltas, exact, no scan). */
+    public long pending(String userId) {
+        return ((Number) em.createNativeQuery("SELECT fq_user_pending(?1)").setParameter(1, userId).getSingleResult())
+                .longValue();
     }
 
     public UserView.NewToken newToken(String id) {

@@ -38,10 +38,6 @@ public class User {
     @Column(insertable = false, updatable = false)
     private int running;
 
-    /** PENDING jobs; kept by the database trigger. */
-    @Column(insertable = false, updatable = false)
-    private int pending;
-
     @Version
     private long version;
 
@@ -84,10 +80,6 @@ public class User {
 
     public int running() {
         return running;
-    }
-
-    public int pending() {
-        return pending;
     }
 
     public void rename(String displayName) {
