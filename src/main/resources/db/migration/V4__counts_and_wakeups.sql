@@ -107,7 +107,8 @@ BEGIN
 END $$;
 
 -- WAKE-UPS. A job that becomes PENDING notifies channel fq_claimable with its queue's name; a
--- released slot (a running job ends) notifies with '*', since it may unblock any queue. Workers
+-- released slot of a user, queue or global limit that was reached notifies with '*', since it may
+-- unblock any queue. Workers
 -- waiting in a long-poll claim (POST /claims with waitSeconds) on every node LISTEN and claim at
 -- once; PostgreSQL delivers at commit and folds equal notifications of one transaction.
 CREATE OR REPLACE FUNCTION fq_job_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -118,6 +119,8 @@ DECLARE
     is_pending  boolean := NEW.status = 'PENDING';
     d  integer := CASE WHEN is_holding AND NOT was_holding THEN 1 WHEN was_holding AND NOT is_holding THEN -1 ELSE 0 END;
     u record;
+    qr record;
+    gr record;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO job_count_delta (queue, status, tier, delta) VALUES (NEW.queue, NEW.status, fq_tier(NEW.priority), 1);
@@ -128,8 +131,10 @@ BEGIN
     IF d <> 0 THEN
         UPDATE fq_user SET running = running + d WHERE id = NEW.user_id
         RETURNING running, max_concurrent INTO u;
-        UPDATE queue SET running = running + d WHERE name = NEW.queue AND max_concurrent IS NOT NULL;
-        UPDATE settings SET running = running + d WHERE id = 1 AND global_slots IS NOT NULL;
+        UPDATE queue SET running = running + d WHERE name = NEW.queue AND max_concurrent IS NOT NULL
+        RETURNING running, max_concurrent INTO qr;
+        UPDATE settings SET running = running + d WHERE id = 1 AND global_slots IS NOT NULL
+        RETURNING running, global_slots INTO gr;
         UPDATE lane l SET user_running = u.running,
                           blocked = s.per_user_serialization AND u.running >= u.max_concurrent
           FROM settings s
@@ -137,7 +142,12 @@ BEGIN
         IF d < 0 THEN
             PERFORM fq_add_usage(NEW.user_id, NEW.project_id, NEW.actual_duration_secs,
                                  coalesce(OLD.started_at, OLD.claimed_at) + make_interval(secs => NEW.actual_duration_secs));
-            PERFORM pg_notify('fq_claimable', '*');
+            -- wake waiting claims only when this release lifted a limit that was reached: a
+            -- notifying commit takes PostgreSQL's global notify lock, so notify only when useful
+            IF u.running + 1 >= u.max_concurrent OR coalesce(qr.running + 1 >= qr.max_concurrent, false)
+               OR coalesce(gr.running + 1 >= gr.global_slots, false) THEN
+                PERFORM pg_notify('fq_claimable', '*');
+            END IF;
         END IF;
     END IF;
     IF was_pending AND (NOT is_pending OR OLD.priority <> NEW.priority) THEN

@@ -145,8 +145,21 @@ public final class Benchmark {
         e2e.put("ratioToDbScheduler", f / d);
         e2e.put("ratioToJobRunr", f / j);
         e2e.put("jobRunrPollInterval", String.valueOf(Peers.jobRunrPoll));
+        Map<String, Object> profile = new LinkedHashMap<>();
+        profile.put("submitBatch500P50Ms", e2eSubmit.p50());
+        profile.put("claimP50Ms", e2eClaim.p50());
+        profile.put("startBatchP50Ms", e2eStart.p50());
+        profile.put("completeBatchP50Ms", e2eComplete.p50());
+        profile.put("claimCalls", e2eClaimCalls.get());
+        profile.put("emptyClaims", e2eEmptyClaims.get());
+        profile.put("jobsPerNonEmptyClaim", e2eClaimed.get() / (double) Math.max(1, e2eClaimCalls.get() - e2eEmptyClaims.get()));
+        e2e.put("fairQueueProfile", profile);
+        System.out.println("bench: FairQueue end-to-end profile " + profile);
         results.put("endToEnd", e2e);
         row("throughput FairQueue (jobs/s, median of " + mode.e2eReps() + ")", fmt(f), "", "", "");
+        row("  FairQueue call p50 (ms): submit 500 / claim / start / complete",
+                fmt(e2eSubmit.p50()) + "/" + fmt(e2eClaim.p50()) + "/" + fmt(e2eStart.p50()) + "/" + fmt(e2eComplete.p50()),
+                "", "", "");
         row("throughput db-scheduler (jobs/s)", fmt(d), "", "", "");
         row("throughput JobRunr (jobs/s, poll " + Peers.jobRunrPoll + ")", fmt(j), "", "", "");
         row("throughput ratio FairQueue/db-scheduler", fmt2(f / d), "", ">= 1", met(f >= d));
@@ -157,6 +170,22 @@ public final class Benchmark {
      * N trivial jobs of 100 users (user limits 1..3, a queue limit of 400): one thread submits
      * batches of 500 while 8 workers claim up to 50 (long poll), start and complete in batches.
      */
+    /** Call latencies inside FairQueue's end-to-end runs: where the time goes. */
+    final Stats e2eSubmit = new Stats();
+    final Stats e2eClaim = new Stats();
+    final Stats e2eStart = new Stats();
+    final Stats e2eComplete = new Stats();
+    final AtomicLong e2eEmptyClaims = new AtomicLong();
+    final AtomicLong e2eClaimed = new AtomicLong();
+    final AtomicLong e2eClaimCalls = new AtomicLong();
+
+    static <T> T timed(Stats into, java.util.function.Supplier<T> call) {
+        long t0 = System.nanoTime();
+        T result = call.get();
+        into.add(System.nanoTime() - t0);
+        return result;
+    }
+
     double fairQueueEndToEnd(int rep) throws Exception {
         String queue = "e2e-" + rep;
         admin.post("queues", "{\"name\":\"" + queue + "\",\"maxConcurrent\":400}", 201);
@@ -172,7 +201,8 @@ public final class Benchmark {
                     b.append(i == from ? "" : ",").append("{\"queue\":\"").append(queue)
                             .append("\",\"type\":\"noop\",\"userId\":\"u").append(1 + i % 100).append("\"}");
                 }
-                admin.post("jobs/batch", b.append("]}").toString(), 201);
+                String body = b.append("]}").toString();
+                timed(e2eSubmit, () -> admin.post("jobs/batch", body, 201));
             }
             return null;
         });
@@ -180,14 +210,18 @@ public final class Benchmark {
         for (String id : workerIds) {
             workers.add(pool.submit(() -> {
                 while (!stop.get() && done.get() < n) {
-                    JsonArray claimed = Http.array(worker.post("claims", "{\"workerId\":\"" + id + "\",\"queues\":[\""
-                            + queue + "\"],\"limit\":" + CLAIM_BATCH + ",\"waitSeconds\":1}", 200));
+                    String claim = "{\"workerId\":\"" + id + "\",\"queues\":[\"" + queue + "\"],\"limit\":"
+                            + CLAIM_BATCH + ",\"waitSeconds\":1}";
+                    JsonArray claimed = Http.array(timed(e2eClaim, () -> worker.post("claims", claim, 200)));
+                    e2eClaimCalls.incrementAndGet();
                     if (claimed.isEmpty()) {
+                        e2eEmptyClaims.incrementAndGet();
                         continue;
                     }
+                    e2eClaimed.addAndGet(claimed.size());
                     String leases = leases(claimed);
-                    worker.post("jobs/start", leases, 200);
-                    worker.post("jobs/complete", leases, 200);
+                    timed(e2eStart, () -> worker.post("jobs/start", leases, 200));
+                    timed(e2eComplete, () -> worker.post("jobs/complete", leases, 200));
                     done.addAndGet(claimed.size());
                 }
                 return null;

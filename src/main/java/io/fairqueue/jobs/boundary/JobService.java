@@ -56,9 +56,15 @@ public class JobService {
     @Inject
     BulkCancel bulkCancel;
 
+    /**
+     * Creates the job and commits; the answer has no placement yet. Placing it (position,
+     * estimate, reason) reads counters that need not delay the commit, and with it the
+     * NOTIFY that wakes a waiting worker: {@link JobsResource} places it in a second, read-only
+     * transaction.
+     */
     public Submitted submit(Caller caller, JobRequests.Submit r, String idempotencyKey) {
         checkSubmit(caller, r, "");
-        return create(caller, r, idempotencyKey, true);
+        return create(caller, r, idempotencyKey, false);
     }
 
     /**

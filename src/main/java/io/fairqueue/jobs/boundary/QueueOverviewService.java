@@ -145,11 +145,14 @@ public class QueueOverviewService {
         @SuppressWarnings("unchecked")
         List<Job> pending = list.getResultList();
         JobPositions.Placer placer = positions.placer(now);
-        boolean consecutive = queueName == null && owner == null;
+        placer.prefetch(pending);
         List<JobView> jobs = new ArrayList<>(pending.size());
         for (int i = 0; i < pending.size(); i++) {
             Job j = pending.get(i);
-            jobs.add(JobView.of(j, placer.place(j, consecutive ? Long.valueOf(i + 1) : null), null));
+            Long rank = (long) i + 1;
+            Long position = queueName == null && owner == null ? rank : null;
+            Long userPosition = queueName == null && owner != null ? rank : null;
+            jobs.add(JobView.of(j, placer.placeListed(j, position, userPosition), null));
         }
         return new QueueOverview(queueName, owner, counts,
                 new QueueOverview.Pending(tiers[2], tiers[1], tiers[0], tiers[0] + tiers[1] + tiers[2]),

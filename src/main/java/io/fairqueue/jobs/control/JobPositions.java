@@ -12,6 +12,7 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -52,7 +53,7 @@ public class JobPositions {
     OffPeakWindows offPeak;
 
     public Placement place(Job job, OffsetDateTime now) {
-        return new Placer(now).place(job, null);
+        return new Placer(now).place(job);
     }
 
     /** Places many jobs against one read of the settings, the active workers and each queue's recent durations. */
@@ -79,22 +80,57 @@ public class JobPositions {
             this.slots = workers > 0 ? workers : settings.globalSlots() != null ? settings.globalSlots() : 1;
         }
 
-        /**
-         * @param knownPosition the job's position when the caller knows it already (row k of the
-         *                      unfiltered pending order is position k), else null
-         */
-        public Placement place(Job job, Long knownPosition) {
+        public Placement place(Job job) {
             return switch (job.status()) {
                 case SCHEDULED -> new Placement(null, null, job.scheduledStartAt(), "SCHEDULED");
                 case RETRY_WAIT -> new Placement(null, null, job.nextRetryAt(), "RETRY_BACKOFF");
-                case PENDING -> pending(job, knownPosition);
+                case PENDING -> pending(job, position(job, null), position(job, job.userId()));
                 default -> Placement.NONE;
             };
         }
 
-        private Placement pending(Job job, Long knownPosition) {
-            long position = knownPosition != null ? knownPosition : position(job, null);
-            long userPosition = position(job, job.userId());
+        /**
+         * A PENDING job of a list (the queue view), its users and quotas read by {@link #prefetch}.
+         *
+         * @param position     its position when known (row k of the unfiltered pending order is
+         *                     position k), else null: computed
+         * @param userPosition its userPosition when known (row k of one user's list), else null:
+         *                     left out, as a list computing it per row would cost a count per row
+         */
+        public Placement placeListed(Job job, Long position, Long userPosition) {
+            return pending(job, position != null ? position : position(job, null), userPosition);
+        }
+
+        /** Reads the users and the quota state of these jobs in two statements. */
+        public void prefetch(List<Job> jobs) {
+            List<String> ids = jobs.stream().map(Job::userId).distinct().filter(u -> !users.containsKey(u)).toList();
+            if (!ids.isEmpty()) {
+                em.createQuery("SELECT u FROM User u WHERE u.id IN :ids", User.class).setParameter("ids", ids)
+                        .getResultList().forEach(u -> users.put(u.id(), u));
+            }
+            List<Job> keys = jobs.stream().filter(j -> !quotaBlocked.containsKey(quotaKey(j)))
+                    .collect(java.util.stream.Collectors.toMap(JobPositions::quotaKey, j -> j, (a, b) -> a))
+                    .values().stream().toList();
+            if (keys.isEmpty()) {
+                return;
+            }
+            StringBuilder u = new StringBuilder("{");
+            StringBuilder p = new StringBuilder("{");
+            for (int i = 0; i < keys.size(); i++) {
+                u.append(i == 0 ? "" : ",").append(quoted(keys.get(i).userId()));
+                p.append(i == 0 ? "" : ",").append(keys.get(i).projectId() == null ? "NULL" : quoted(keys.get(i).projectId()));
+            }
+            for (Object o : em.createNativeQuery("""
+                    SELECT k.u, k.p, fq_quota_blocked_until(k.u, k.p, CAST(?3 AS timestamptz)) IS NOT NULL
+                      FROM unnest(CAST(?1 AS text[]), CAST(?2 AS text[])) AS k(u, p)""")
+                    .setParameter(1, u.append('}').toString()).setParameter(2, p.append('}').toString())
+                    .setParameter(3, now).getResultList()) {
+                Object[] row = (Object[]) o;
+                quotaBlocked.put(row[0] + "\n" + row[1], Boolean.TRUE.equals(row[2]));
+            }
+        }
+
+        private Placement pending(Job job, long position, Long userPosition) {
             double perJob = durations.computeIfAbsent(job.queue(), JobPositions.this::averageDuration) / Math.max(1, slots);
             OffsetDateTime estimate = now.plusNanos((long) (position * perJob * 1_000_000_000L));
             return new Placement(position, userPosition, estimate, reason(job));
@@ -114,7 +150,7 @@ public class JobPositions {
                     return "OFF_PEAK_WINDOW";
                 }
             }
-            if (quotaBlocked.computeIfAbsent(job.userId() + "\n" + job.projectId(), k -> Boolean.TRUE.equals(
+            if (quotaBlocked.computeIfAbsent(quotaKey(job), k -> Boolean.TRUE.equals(
                     em.createNativeQuery(QUOTA_BLOCKED).setParameter(1, job.userId()).setParameter(2, job.projectId())
                             .setParameter(3, now).getSingleResult()))) {
                 return "QUOTA_EXCEEDED";
@@ -130,6 +166,14 @@ public class JobPositions {
             }
             return "AHEAD_IN_QUEUE";
         }
+    }
+
+    static String quotaKey(Job j) {
+        return j.userId() + "\n" + j.projectId();
+    }
+
+    static String quoted(String s) {
+        return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
     private long position(Job job, String ofUser) {
