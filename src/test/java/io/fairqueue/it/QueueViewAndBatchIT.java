@@ -151,6 +151,19 @@ class QueueViewAndBatchIT extends ApiTestBase {
         assertEquals(first.getJsonObject(0).getJsonObject("job").getJsonNumber("id"),
                 again.getJsonObject(0).getJsonObject("job").getJsonNumber("id"));
 
+        // the one-statement path (no keys): payloads verbatim, SCHEDULED when the start lies ahead
+        JsonArray bulk = alice.api().post("jobs/batch", batch(List.of(
+                job(q, "p", "\"payload\":{\"s\":\"a\\\"b\\\\c {x,y}\",\"n\":[1,null]},\"projectId\":\"proj-1\""),
+                job(q, "later", "\"scheduledStartAt\":\"2999-01-01T00:00:00Z\"")))).expect(201).array();
+        JsonObject p = admin.get("jobs/" + bulk.getJsonObject(0).getJsonObject("job").getJsonNumber("id")).expect(200).json();
+        assertEquals("a\"b\\c {x,y}", p.getJsonObject("payload").getString("s"));
+        assertEquals("proj-1", p.getString("projectId"));
+        assertEquals("SCHEDULED", bulk.getJsonObject(1).getJsonObject("job").getString("status"));
+        assertEquals(List.of("PENDING"), admin.get("jobs/" + p.getJsonNumber("id") + "/transitions").expect(200).array()
+                .stream().map(t -> t.asJsonObject().getString("to")).toList());
+        admin.post("jobs/" + bulk.getJsonObject(1).getJsonObject("job").getJsonNumber("id") + "/cancel", null).expect(200);
+        admin.post("jobs/" + p.getJsonNumber("id") + "/cancel", null).expect(200);
+
         JsonObject badType = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "not ok!", ""))))
                 .expect(400).json();
         assertEquals("jobs[1].type", badType.getString("field"));
