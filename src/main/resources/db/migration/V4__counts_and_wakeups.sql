@@ -260,3 +260,111 @@ BEGIN
           FROM fq_user u, settings s WHERE s.id = 1 AND u.id = l.user_id;
     END IF;
 END $$;
+
+-- The claim waits for a queue's counter row instead of skipping the queue, while it holds no
+-- other queue's row (a claim from one queue, the usual case): a completion holds that row until it
+-- commits, and skipping turned claims away empty whenever any completion of the queue was in flight.
+-- The claim. Each candidate is locked and every limit checked under its counter's row lock, in
+-- the global lock order; a candidate that fails a check is skipped, never waited for. The job
+-- update fires fq_job_changed (counters, lanes); the audit row is written here.
+CREATE OR REPLACE FUNCTION fq_claim(p_worker text, p_queues text[], p_user text, p_limit integer, p_now timestamptz,
+                         p_by text, p_off_peak_open boolean)
+RETURNS SETOF job LANGUAGE plpgsql AS $$
+DECLARE
+    s           settings;
+    c           lane;
+    j           job;
+    u           record;
+    q           record;
+    until       timestamptz;
+    n           integer := 0;
+    skip_jobs   bigint[] := '{}';
+    skip_users  text[] := '{}';
+    skip_queues text[] := '{}';
+    held_queues text[] := '{}';
+BEGIN
+    -- Conflicts with the EXCLUSIVE lock taken while a limit is changed (and its counter recounted).
+    LOCK TABLE job IN ROW SHARE MODE;
+    WHILE n < p_limit LOOP
+        SELECT * INTO s FROM settings WHERE id = 1;
+        EXIT WHEN s.global_slots IS NOT NULL AND s.running >= s.global_slots;
+        c := fq_next_lane(p_queues, p_user, p_off_peak_open, p_now, skip_jobs, skip_users, skip_queues);
+        EXIT WHEN c.head_job_id IS NULL;
+
+        SELECT * INTO j FROM job WHERE id = c.head_job_id AND status = 'PENDING' FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN                        -- being claimed or changed by someone else
+            skip_jobs := skip_jobs || c.head_job_id;
+            CONTINUE;
+        END IF;
+
+        -- User rows are never waited for (a busy one is skipped for this call): their holders
+        -- go on to queue rows, one of which this call may hold. Queue rows: see below.
+        -- NO KEY UPDATE, like the counter updates themselves: it does not conflict with the KEY
+        -- SHARE locks that foreign-key checks (new lanes, new jobs) take on these rows.
+        SELECT running, max_concurrent INTO u FROM fq_user WHERE id = j.user_id FOR NO KEY UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            skip_users := skip_users || j.user_id;
+            CONTINUE;
+        END IF;
+        IF s.per_user_serialization AND u.running >= u.max_concurrent THEN
+            skip_users := skip_users || j.user_id;
+            UPDATE lane SET blocked = true, user_running = u.running WHERE user_id = j.user_id AND NOT blocked;
+            CONTINUE;
+        END IF;
+
+        until := fq_quota_blocked_until(j.user_id, j.project_id, p_now);
+        IF until IS NOT NULL THEN
+            UPDATE lane SET quota_blocked_until = until
+             WHERE user_id = c.user_id AND queue = c.queue AND project_key = c.project_key AND off_peak = c.off_peak;
+            skip_jobs := skip_jobs || j.id;
+            CONTINUE;
+        END IF;
+
+        SELECT paused, max_concurrent INTO q FROM queue WHERE name = j.queue;
+        IF q.max_concurrent IS NOT NULL THEN
+            IF held_queues <@ ARRAY[j.queue] THEN
+                -- While this call holds no other queue's row, waiting for this one is safe: its
+                -- holders (completions, other claims) go on to their own users' lanes and usage
+                -- and to settings, never to a row this call holds. Skipping it instead would turn
+                -- every claim away while any job of the queue commits its completion.
+                SELECT paused, max_concurrent, running INTO q FROM queue WHERE name = j.queue FOR NO KEY UPDATE;
+            ELSE
+                SELECT paused, max_concurrent, running INTO q FROM queue WHERE name = j.queue FOR NO KEY UPDATE SKIP LOCKED;
+                IF NOT FOUND THEN
+                    skip_queues := skip_queues || j.queue;
+                    CONTINUE;
+                END IF;
+            END IF;
+            IF q.running >= q.max_concurrent THEN
+                skip_queues := skip_queues || j.queue;
+                CONTINUE;
+            END IF;
+            IF NOT j.queue = ANY (held_queues) THEN
+                held_queues := held_queues || j.queue;
+            END IF;
+        END IF;
+        IF q.paused THEN
+            skip_queues := skip_queues || j.queue;
+            CONTINUE;
+        END IF;
+
+        IF s.global_slots IS NOT NULL THEN
+            -- Waiting here is safe: settings is the last counter in the lock order, and its
+            -- holders only go on to lanes and usage of their own user, never to ours.
+            SELECT * INTO s FROM settings WHERE id = 1 FOR UPDATE;
+            EXIT WHEN s.running >= s.global_slots;
+        END IF;
+
+        UPDATE job
+           SET status = 'DISPATCHED', worker_id = p_worker, lease_token = gen_random_uuid()::text,
+               lease_expires_at = p_now + make_interval(secs => (SELECT lease_seconds FROM queue WHERE name = j.queue)),
+               claimed_at = p_now, started_at = NULL, attempts = attempts + 1, next_retry_at = NULL,
+               version = version + 1
+         WHERE id = j.id
+        RETURNING * INTO j;
+        INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+        VALUES (j.id, 'PENDING', 'DISPATCHED', p_now, p_by, 'claimed by worker ' || p_worker);
+        RETURN NEXT j;
+        n := n + 1;
+    END LOOP;
+END $$;

@@ -26,6 +26,11 @@ final class FairQueueServer implements AutoCloseable {
         pb.environment().put("FAIRQUEUE_HTTP_PORT", Integer.toString(port));
         pb.environment().put("FAIRQUEUE_JMX_PORT", Integer.toString(jmxPort));
         pb.environment().put("FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN", adminToken);
+        String jfr = System.getenv("BENCH_PAYARA_JFR");
+        if (jfr != null && !jfr.isBlank()) {
+            // profile the server: BENCH_PAYARA_JFR=/tmp/fq.jfr mvn -Pbench ...; then jfr print / jfr summary
+            pb.environment().put("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=dumponexit=true,filename=" + jfr + ",settings=profile");
+        }
         Process p = pb.start();
         String base = "http://127.0.0.1:" + port;
         Http probe = new Http(base, adminToken);

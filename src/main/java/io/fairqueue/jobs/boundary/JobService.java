@@ -8,6 +8,7 @@ import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.jobs.entity.Transition;
+import io.fairqueue.platform.control.SqlArrays;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.boundary.QueueView;
@@ -141,9 +142,9 @@ public class JobService {
         }
         @SuppressWarnings("unchecked")
         List<Number> ids = em.createNativeQuery(INSERT_ALL)
-                .setParameter(1, pgArray(queues)).setParameter(2, pgArray(users)).setParameter(3, pgArray(projects))
-                .setParameter(4, pgArray(types)).setParameter(5, pgArray(payloads)).setParameter(6, pgArray(priorities))
-                .setParameter(7, pgArray(starts)).setParameter(8, pgArray(offPeak)).setParameter(9, pgArray(retries))
+                .setParameter(1, SqlArrays.of(queues)).setParameter(2, SqlArrays.of(users)).setParameter(3, SqlArrays.of(projects))
+                .setParameter(4, SqlArrays.of(types)).setParameter(5, SqlArrays.of(payloads)).setParameter(6, SqlArrays.of(priorities))
+                .setParameter(7, SqlArrays.of(starts)).setParameter(8, SqlArrays.of(offPeak)).setParameter(9, SqlArrays.of(retries))
                 .setParameter(10, now).setParameter(11, caller.id())
                 .getResultList();
         List<Long> idList = ids.stream().map(Number::longValue).toList();
@@ -153,24 +154,13 @@ public class JobService {
         return idList.stream().map(id -> new Submitted(JobView.of(byId.get(id)), true)).toList();
     }
 
-    /** A PostgreSQL array literal: elements quoted, nulls as NULL. */
-    static String pgArray(List<String> values) {
-        StringBuilder b = new StringBuilder("{");
-        for (int i = 0; i < values.size(); i++) {
-            String v = values.get(i);
-            b.append(i == 0 ? "" : ",");
-            b.append(v == null ? "NULL" : '"' + v.replace("\\", "\\\\").replace("\"", "\\\"") + '"');
-        }
-        return b.append('}').toString();
-    }
-
     /**
      * Locks the batch's users in id order before any job is inserted: each job's lane update
      * happens under its user's lock then, in the one order every multi-user move uses, so two
      * batches (or a batch and a batch complete) cannot deadlock.
      */
     private void lockUsers(Caller caller, List<JobRequests.Submit> jobs) {
-        String users = pgArray(jobs.stream().map(r -> r.userId() == null ? caller.id() : r.userId()).distinct().toList());
+        String users = SqlArrays.of(jobs.stream().map(r -> r.userId() == null ? caller.id() : r.userId()).distinct().toList());
         em.createNativeQuery("SELECT count(*) FROM (SELECT 1 FROM fq_user WHERE id = ANY (CAST(?1 AS text[]))"
                 + " ORDER BY id FOR NO KEY UPDATE) locked").setParameter(1, users).getSingleResult();
     }

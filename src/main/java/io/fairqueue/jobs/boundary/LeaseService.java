@@ -7,6 +7,7 @@ import io.fairqueue.jobs.entity.InvalidTransitionException;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.jobs.entity.Transition;
 import io.fairqueue.platform.problem.Problem;
+import io.fairqueue.platform.control.SqlArrays;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.entity.Queue;
@@ -89,7 +90,8 @@ public class LeaseService {
      */
     public List<ItemOutcome> startAll(Caller caller, List<JobRequests.LeaseItem> items) {
         OffsetDateTime now = Time.now(clock);
-        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+        // DISPATCHED -> RUNNING changes no counter and no lane: no user locks needed
+        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(), false,
                 job -> job.start(now, caller.id()));
     }
 
@@ -98,11 +100,16 @@ public class LeaseService {
         OffsetDateTime now = Time.now(clock);
         Map<Long, String> results = new HashMap<>();
         items.forEach(i -> results.put(i.id(), i.result()));
-        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(), true,
                 job -> job.complete(results.get(job.id()), now, caller.id()));
     }
 
-    private List<ItemOutcome> applyAll(List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
+    /**
+     * @param releases whether the moves release slots: their users' counter rows and lanes change,
+     *                 so those users are locked first, in id order
+     */
+    private List<ItemOutcome> applyAll(List<Map.Entry<Long, String>> leases, boolean releases,
+            Function<Job, Transition> move) {
         List<Long> ids = leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
         Map<Long, Job> locked = new HashMap<>();
         em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids ORDER BY j.id", Job.class)
@@ -112,9 +119,11 @@ public class LeaseService {
                 .forEach(j -> locked.put(j.id(), j));
         // Their users next, in id order (the order of every multi-user move): the job trigger
         // takes each user's counter row, and two batches taking them job by job could deadlock.
-        em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))")
-                .setParameter(1, ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}")))
-                .getSingleResult();
+        if (releases) {
+            em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))")
+                    .setParameter(1, SqlArrays.of(ids.stream().map(String::valueOf).toList()))
+                    .getSingleResult();
+        }
         List<Transition> moved = new ArrayList<>();
         List<ItemOutcome> out = new ArrayList<>(leases.size());
         for (Map.Entry<Long, String> lease : leases) {

@@ -2,6 +2,7 @@ package io.fairqueue.jobs.control;
 
 import io.fairqueue.jobs.boundary.JobView.Placement;
 import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.platform.control.SqlArrays;
 import io.fairqueue.policies.control.OffPeakWindows;
 import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.scheduling.entity.Settings;
@@ -114,16 +115,11 @@ public class JobPositions {
             if (keys.isEmpty()) {
                 return;
             }
-            StringBuilder u = new StringBuilder("{");
-            StringBuilder p = new StringBuilder("{");
-            for (int i = 0; i < keys.size(); i++) {
-                u.append(i == 0 ? "" : ",").append(quoted(keys.get(i).userId()));
-                p.append(i == 0 ? "" : ",").append(keys.get(i).projectId() == null ? "NULL" : quoted(keys.get(i).projectId()));
-            }
             for (Object o : em.createNativeQuery("""
                     SELECT k.u, k.p, fq_quota_blocked_until(k.u, k.p, CAST(?3 AS timestamptz)) IS NOT NULL
                       FROM unnest(CAST(?1 AS text[]), CAST(?2 AS text[])) AS k(u, p)""")
-                    .setParameter(1, u.append('}').toString()).setParameter(2, p.append('}').toString())
+                    .setParameter(1, SqlArrays.of(keys.stream().map(Job::userId).toList()))
+                    .setParameter(2, SqlArrays.of(keys.stream().map(Job::projectId).toList()))
                     .setParameter(3, now).getResultList()) {
                 Object[] row = (Object[]) o;
                 quotaBlocked.put(row[0] + "\n" + row[1], Boolean.TRUE.equals(row[2]));
@@ -170,10 +166,6 @@ public class JobPositions {
 
     static String quotaKey(Job j) {
         return j.userId() + "\n" + j.projectId();
-    }
-
-    static String quoted(String s) {
-        return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
     private long position(Job job, String ofUser) {

@@ -76,7 +76,10 @@ public class ClaimService {
         OffsetDateTime now = Time.now(clock);
         List<Job> jobs = claims.claim(worker.id(), queues, userId, limit, now, offPeak.isOpen(now), triggeredBy);
         metrics.claimed(jobs.size());
-        em.createNativeQuery("UPDATE worker SET last_heartbeat_at = greatest(last_heartbeat_at, CAST(?1 AS timestamptz)) WHERE id = ?2")
+        // A claim is a heartbeat; written at most once a second per worker, so that a waiting worker
+        // (long poll) retrying its claim does not write a row each time.
+        em.createNativeQuery("UPDATE worker SET last_heartbeat_at = CAST(?1 AS timestamptz)"
+                        + " WHERE id = ?2 AND last_heartbeat_at < CAST(?1 AS timestamptz) - interval '1 second'")
                 .setParameter(1, now).setParameter(2, worker.id()).executeUpdate();
         return jobs.stream().map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken())).toList();
     }

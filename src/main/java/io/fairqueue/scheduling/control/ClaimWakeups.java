@@ -34,7 +34,8 @@ import org.postgresql.PGNotification;
  * claimable. One dedicated connection per node LISTENs on {@code fq_claimable}, which the job
  * trigger notifies when a job becomes PENDING (payload: its queue) or a slot is released
  * ({@code *}); PostgreSQL delivers at commit, to every node. Waiters for that queue (or all, for
- * {@code *}) try their claim again on a small pool of managed threads.
+ * {@code *}) try their claim again on a small pool of managed threads, and once more
+ * {@link #RECHECK_MILLIS} later.
  *
  * <p>The poll is the backup: every {@link #POLL_MILLIS} every waiter tries again anyway, so a
  * lost connection, a PostgreSQL restart or an eligibility that changes with time alone (an
@@ -53,6 +54,13 @@ public class ClaimWakeups {
 
     /** The backup poll: waiters try again at least this often. */
     static final int POLL_MILLIS = 1000;
+
+    /**
+     * A second look after notifications: a woken claim finds nothing when the jobs' users are
+     * locked right then by another transaction (the claim skips locked users rather than wait), so
+     * waiters try again this much later while jobs keep arriving or slots keep freeing.
+     */
+    static final int RECHECK_MILLIS = 50;
 
     /** Threads that run woken claims (each claim is one short transaction). */
     static final int CLAIM_THREADS = 8;
@@ -182,25 +190,39 @@ public class ClaimWakeups {
 
     private void listen() {
         Connection connection = null;
+        long lastPoll = System.nanoTime();
+        long recheckAt = 0;
         while (running) {
             try {
                 if (connection == null) {
                     connection = connect();
                 }
-                PGNotification[] notes = connection.unwrap(PGConnection.class).getNotifications(POLL_MILLIS);
-                if (notes == null || notes.length == 0) {
-                    wake(null);
-                    continue;
-                }
-                Set<String> queues = new HashSet<>();
-                for (PGNotification n : notes) {
-                    if ("*".equals(n.getParameter())) {
-                        queues = null;
-                        break;
+                long now = System.nanoTime();
+                long untilPoll = POLL_MILLIS - (now - lastPoll) / 1_000_000;
+                long untilRecheck = recheckAt == 0 ? Long.MAX_VALUE : (recheckAt - now) / 1_000_000;
+                int timeout = (int) Math.max(1, Math.min(untilPoll, untilRecheck));
+                PGNotification[] notes = connection.unwrap(PGConnection.class).getNotifications(timeout);
+                now = System.nanoTime();
+                if (notes != null && notes.length > 0) {
+                    Set<String> queues = new HashSet<>();
+                    for (PGNotification n : notes) {
+                        if ("*".equals(n.getParameter())) {
+                            queues = null;
+                            break;
+                        }
+                        queues.add(n.getParameter());
                     }
-                    queues.add(n.getParameter());
+                    wake(queues);
+                    if (recheckAt == 0) {
+                        recheckAt = now + TimeUnit.MILLISECONDS.toNanos(RECHECK_MILLIS);
+                    }
+                } else if (recheckAt != 0 && now >= recheckAt) {
+                    recheckAt = 0;
+                    wake(null);
+                } else if (now - lastPoll >= TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS)) {
+                    lastPoll = now;
+                    wake(null);
                 }
-                wake(queues);
             } catch (SQLException | RuntimeException e) {
                 if (running) {
                     LOG.log(Level.WARNING, "claim wake-ups lost their connection; polling every " + POLL_MILLIS
