@@ -81,13 +81,18 @@ DECLARE
     u record;
     serial boolean;
 BEGIN
-    UPDATE lane l SET head_job_id = j.id, head_priority = j.priority, head_created_at = j.created_at
-     WHERE l.user_id = j.user_id AND l.queue = j.queue AND l.project_key = coalesce(j.project_id, '')
-       AND l.off_peak = j.off_peak_only
-       AND (l.head_job_id IS NULL OR j.priority > l.head_priority
-            OR (j.priority = l.head_priority AND (j.created_at, j.id) < (l.head_created_at, l.head_job_id)));
-    IF FOUND OR EXISTS (SELECT 1 FROM lane l WHERE l.user_id = j.user_id AND l.queue = j.queue
-                          AND l.project_key = coalesce(j.project_id, '') AND l.off_peak = j.off_peak_only) THEN
+    -- The lane row is locked even when the job does not become its head: until this job commits,
+    -- fq_lane_refresh (a claim of the head) must wait and then see it, or the lane would lose it.
+    PERFORM 1 FROM lane l
+      WHERE l.user_id = j.user_id AND l.queue = j.queue AND l.project_key = coalesce(j.project_id, '')
+        AND l.off_peak = j.off_peak_only
+        FOR NO KEY UPDATE;
+    IF FOUND THEN
+        UPDATE lane l SET head_job_id = j.id, head_priority = j.priority, head_created_at = j.created_at
+         WHERE l.user_id = j.user_id AND l.queue = j.queue AND l.project_key = coalesce(j.project_id, '')
+           AND l.off_peak = j.off_peak_only
+           AND (l.head_job_id IS NULL OR j.priority > l.head_priority
+                OR (j.priority = l.head_priority AND (j.created_at, j.id) < (l.head_created_at, l.head_job_id)));
         RETURN;
     END IF;
     -- a new lane: its user_running and blocked come from the user's row, locked meanwhile
@@ -104,6 +109,19 @@ BEGIN
         OR EXCLUDED.head_priority > l.head_priority
         OR (EXCLUDED.head_priority = l.head_priority
             AND (EXCLUDED.head_created_at, EXCLUDED.head_job_id) < (l.head_created_at, l.head_job_id));
+END $$;
+
+-- A batch that releases slots of several users (POST /jobs/complete) takes, after its users
+-- (fq_lock_users), the rows the job trigger will update in the global lock order: the limited
+-- queues by name, then settings (while global slots are kept), then a transaction advisory lock
+-- per project in id order for the project usage rows (which fq_add_usage upserts).
+CREATE FUNCTION fq_lock_release_rows(p_jobs bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM queue WHERE max_concurrent IS NOT NULL
+        AND name IN (SELECT queue FROM job WHERE id = ANY (p_jobs)) ORDER BY name FOR NO KEY UPDATE;
+    PERFORM 1 FROM settings WHERE id = 1 AND global_slots IS NOT NULL FOR UPDATE;
+    PERFORM pg_advisory_xact_lock(hashtextextended('fq_usage:' || p, 0)) FROM (
+        SELECT DISTINCT project_id AS p FROM job WHERE id = ANY (p_jobs) AND project_id IS NOT NULL ORDER BY 1) ps;
 END $$;
 
 -- WAKE-UPS. A job that becomes PENDING notifies channel fq_claimable with its queue's name; a
@@ -226,6 +244,15 @@ BEGIN
       FROM lane l JOIN fq_user u ON u.id = l.user_id
      WHERE l.user_running <> u.running
     UNION ALL
+    SELECT 'user.pending.count', coalesce(a.user_id, c.user_id) || '/' || coalesce(a.priority, c.priority) || '/' || coalesce(a.minute, c.minute),
+           coalesce(c.n, 0)::bigint, coalesce(a.n, 0)::bigint
+      FROM (SELECT user_id, priority, fq_minute(created_at) AS minute, count(*) AS n FROM job WHERE status = 'PENDING' GROUP BY 1, 2, 3) a
+      FULL JOIN (SELECT user_id, priority, minute, sum(n) AS n FROM (
+                     SELECT user_id, priority, minute, n FROM user_pending_count
+                     UNION ALL SELECT user_id, priority, minute, delta FROM pending_delta) x GROUP BY 1, 2, 3) c
+        ON c.user_id = a.user_id AND c.priority = a.priority AND c.minute = a.minute
+     WHERE coalesce(c.n, 0) <> coalesce(a.n, 0)
+    UNION ALL
     SELECT 'job.count', coalesce(a.queue, c.queue) || '/' || coalesce(a.status, c.status) || '/' || coalesce(a.tier, c.tier),
            coalesce(c.n, 0)::bigint, coalesce(a.n, 0)::bigint
       FROM (SELECT queue, status, fq_tier(priority) AS tier, count(*) AS n FROM job GROUP BY 1, 2, 3) a
@@ -282,6 +309,7 @@ DECLARE
     skip_users  text[] := '{}';
     skip_queues text[] := '{}';
     held_queues text[] := '{}';
+    held_settings boolean := false;
 BEGIN
     -- Conflicts with the EXCLUSIVE lock taken while a limit is changed (and its counter recounted).
     LOCK TABLE job IN ROW SHARE MODE;
@@ -322,10 +350,10 @@ BEGIN
 
         SELECT paused, max_concurrent INTO q FROM queue WHERE name = j.queue;
         IF q.max_concurrent IS NOT NULL THEN
-            IF held_queues <@ ARRAY[j.queue] THEN
-                -- While this call holds no other queue's row, waiting for this one is safe: its
-                -- holders (completions, other claims) go on to their own users' lanes and usage
-                -- and to settings, never to a row this call holds. Skipping it instead would turn
+            IF held_queues <@ ARRAY[j.queue] AND NOT held_settings THEN
+                -- While this call holds no other queue's row and not the settings row, waiting for
+                -- this one is safe: its holders (completions, other claims) go on to settings and
+                -- to their own users' lanes and usage, never to a row this call holds. Skipping it instead would turn
                 -- every claim away while any job of the queue commits its completion.
                 SELECT paused, max_concurrent, running INTO q FROM queue WHERE name = j.queue FOR NO KEY UPDATE;
             ELSE
@@ -352,6 +380,7 @@ BEGIN
             -- Waiting here is safe: settings is the last counter in the lock order, and its
             -- holders only go on to lanes and usage of their own user, never to ours.
             SELECT * INTO s FROM settings WHERE id = 1 FOR UPDATE;
+            held_settings := true;
             EXIT WHEN s.running >= s.global_slots;
         END IF;
 

@@ -170,6 +170,9 @@ class QueueViewAndBatchIT extends ApiTestBase {
         JsonObject badQueue = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "ok", ""),
                 job("no-such-queue", "ok", "")))).expect(400).json();
         assertEquals("jobs[2].queue", badQueue.getString("field"));
+        JsonObject farFuture = alice.api().post("jobs/batch", batch(List.of(job(q, "ok",
+                "\"scheduledStartAt\":\"+10000-01-01T00:00:00Z\"")))).expect(400).json();
+        assertEquals("jobs[0].scheduledStartAt", farFuture.getString("field"));
         JsonObject unknown = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", "\"colour\":1")))).expect(400).json();
         assertEquals("jobs[0].colour", unknown.getString("field"));
         assertEquals("jobs", alice.api().post("jobs/batch", "{\"jobs\":[]}").expect(400).json().getString("field"));

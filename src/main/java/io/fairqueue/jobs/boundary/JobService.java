@@ -78,8 +78,21 @@ public class JobService {
         for (int i = 0; i < batch.jobs().size(); i++) {
             checkSubmit(caller, batch.jobs().get(i), "jobs[" + i + "].");
         }
+        // Keys first, in order (a single submit takes its key's lock before any user row), then users.
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+        for (int i = 0; i < batch.jobs().size(); i++) {
+            String key = batch.idempotencyKeys().get(i);
+            if (key != null) {
+                JobRequests.Submit r = batch.jobs().get(i);
+                keys.add((r.userId() == null ? caller.id() : r.userId()) + "\n" + key);
+            }
+        }
+        for (String key : keys) {
+            em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
+                    .setParameter(1, key).getSingleResult();
+        }
         lockUsers(caller, batch.jobs());
-        if (batch.idempotencyKeys().stream().allMatch(java.util.Objects::isNull)) {
+        if (keys.isEmpty()) {
             return insertAll(caller, batch.jobs());
         }
         List<Submitted> out = new java.util.ArrayList<>(batch.jobs().size());

@@ -105,8 +105,9 @@ public class LeaseService {
     }
 
     /**
-     * @param releases whether the moves release slots: their users' counter rows and lanes change,
-     *                 so those users are locked first, in id order
+     * @param releases whether the moves release slots: their users' counter rows and lanes, the
+     *                 queues' and the global counters and the usage rows change, so those are
+     *                 locked first, in the global lock order (fq_lock_users, fq_lock_release_rows)
      */
     private List<ItemOutcome> applyAll(List<Map.Entry<Long, String>> leases, boolean releases,
             Function<Job, Transition> move) {
@@ -120,8 +121,10 @@ public class LeaseService {
         // Their users next, in id order (the order of every multi-user move): the job trigger
         // takes each user's counter row, and two batches taking them job by job could deadlock.
         if (releases) {
-            em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))")
-                    .setParameter(1, SqlArrays.of(ids.stream().map(String::valueOf).toList()))
+            String jobIds = SqlArrays.of(ids.stream().map(String::valueOf).toList());
+            em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))").setParameter(1, jobIds)
+                    .getSingleResult();
+            em.createNativeQuery("SELECT 1 FROM fq_lock_release_rows(CAST(?1 AS bigint[]))").setParameter(1, jobIds)
                     .getSingleResult();
         }
         List<Transition> moved = new ArrayList<>();

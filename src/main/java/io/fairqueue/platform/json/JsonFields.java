@@ -149,7 +149,11 @@ public final class JsonFields {
             return null;
         }
         try {
-            return OffsetDateTime.parse(s);
+            OffsetDateTime t = OffsetDateTime.parse(s);
+            if (t.getYear() < 1 || t.getYear() > 9999) {
+                throw badRequest(path + name, "must be in the years 1 to 9999");
+            }
+            return t;
         } catch (DateTimeParseException e) {
             throw badRequest(path + name, "must be an ISO-8601 timestamp with offset, e.g. 2026-01-31T22:00:00Z");
         }

@@ -99,6 +99,11 @@ public class ClaimsResource {
             if (response.isDone()) {
                 return true;
             }
+            if (timedOut.get()) {
+                // the time is up: claiming now could hand jobs to a client that is gone
+                response.resume(ok(List.of()));
+                return true;
+            }
             try {
                 List<JobView> jobs = claims.claim(who, request);
                 if (!jobs.isEmpty() || timedOut.get() || System.nanoTime() >= deadline) {

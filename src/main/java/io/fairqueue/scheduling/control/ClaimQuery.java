@@ -2,6 +2,7 @@ package io.fairqueue.scheduling.control;
 
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
+import io.fairqueue.platform.control.SqlArrays;
 import jakarta.enterprise.context.Dependent;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
@@ -44,7 +45,7 @@ public class ClaimQuery {
             boolean offPeakOpen, String triggeredBy) {
         return em.createNativeQuery(CLAIM, Job.class)
                 .setParameter(1, workerId)
-                .setParameter(2, queues == null || queues.isEmpty() ? null : "{" + String.join(",", queues) + "}")
+                .setParameter(2, queues == null || queues.isEmpty() ? null : SqlArrays.of(queues))
                 .setParameter(3, userId)
                 .setParameter(4, limit)
                 .setParameter(5, now)

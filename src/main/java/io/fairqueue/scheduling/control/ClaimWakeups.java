@@ -216,10 +216,14 @@ public class ClaimWakeups {
                     if (recheckAt == 0) {
                         recheckAt = now + TimeUnit.MILLISECONDS.toNanos(RECHECK_MILLIS);
                     }
-                } else if (recheckAt != 0 && now >= recheckAt) {
+                }
+                // checked on every turn: a steady stream of notifications for one queue must not
+                // starve the second look or the backup poll of waiters for the others
+                if (recheckAt != 0 && now >= recheckAt) {
                     recheckAt = 0;
                     wake(null);
-                } else if (now - lastPoll >= TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS)) {
+                }
+                if (now - lastPoll >= TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS)) {
                     lastPoll = now;
                     wake(null);
                 }
