@@ -111,6 +111,18 @@ BEGIN
             AND (EXCLUDED.head_created_at, EXCLUDED.head_job_id) < (l.head_created_at, l.head_job_id));
 END $$;
 
+-- The one rule for moves of several users: their rows in id order. fq_lock_users (V2) takes job
+-- ids; a batch submit has user ids before any job exists.
+CREATE FUNCTION fq_lock_user_ids(p_users text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM fq_user WHERE id = ANY (p_users) ORDER BY id FOR NO KEY UPDATE;
+END $$;
+
+CREATE OR REPLACE FUNCTION fq_lock_users(p_jobs bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fq_lock_user_ids(ARRAY(SELECT DISTINCT user_id FROM job WHERE id = ANY (p_jobs)));
+END $$;
+
 -- A batch that releases slots of several users (POST /jobs/complete) takes, after its users
 -- (fq_lock_users), the rows the job trigger will update in the global lock order: the limited
 -- queues by name, then settings (while global slots are kept), then a transaction advisory lock

@@ -65,7 +65,7 @@ public class JobService {
      */
     public Submitted submit(Caller caller, JobRequests.Submit r, String idempotencyKey) {
         checkSubmit(caller, r, "");
-        return create(caller, r, idempotencyKey, false);
+        return create(caller, r, idempotencyKey);
     }
 
     /**
@@ -97,7 +97,7 @@ public class JobService {
         }
         List<Submitted> out = new java.util.ArrayList<>(batch.jobs().size());
         for (int i = 0; i < batch.jobs().size(); i++) {
-            out.add(create(caller, batch.jobs().get(i), batch.idempotencyKeys().get(i), false));
+            out.add(create(caller, batch.jobs().get(i), batch.idempotencyKeys().get(i)));
         }
         return out;
     }
@@ -174,8 +174,8 @@ public class JobService {
      */
     private void lockUsers(Caller caller, List<JobRequests.Submit> jobs) {
         String users = SqlArrays.of(jobs.stream().map(r -> r.userId() == null ? caller.id() : r.userId()).distinct().toList());
-        em.createNativeQuery("SELECT count(*) FROM (SELECT 1 FROM fq_user WHERE id = ANY (CAST(?1 AS text[]))"
-                + " ORDER BY id FOR NO KEY UPDATE) locked").setParameter(1, users).getSingleResult();
+        em.createNativeQuery("SELECT 1 FROM fq_lock_user_ids(CAST(?1 AS text[]))").setParameter(1, users)
+                .getSingleResult();
     }
 
     /** Checks who may submit the job and that its user and queue exist; {@code at} prefixes field names. */
@@ -193,7 +193,8 @@ public class JobService {
         }
     }
 
-    private Submitted create(Caller caller, JobRequests.Submit r, String idempotencyKey, boolean placed) {
+    /** Creates one job (or finds the first of its idempotency key); the answer has no placement. */
+    private Submitted create(Caller caller, JobRequests.Submit r, String idempotencyKey) {
         String owner = r.userId() == null ? caller.id() : r.userId();
         String queueName = r.queue() == null ? Queue.DEFAULT : r.queue();
         Queue queue = em.find(Queue.class, queueName);
@@ -205,7 +206,7 @@ public class JobService {
                             "SELECT j FROM Job j WHERE j.userId = :u AND j.idempotencyKey = :k", Job.class)
                     .setParameter("u", owner).setParameter("k", idempotencyKey).getResultList();
             if (!existing.isEmpty()) {
-                return new Submitted(placed ? view(existing.get(0)) : JobView.of(existing.get(0)), false);
+                return new Submitted(JobView.of(existing.get(0)), false);
             }
         }
         OffsetDateTime now = Time.now(clock);
@@ -217,7 +218,7 @@ public class JobService {
         em.persist(job);
         em.flush();
         em.persist(job.created(caller.id(), null));
-        return new Submitted(placed ? view(job) : JobView.of(job), true);
+        return new Submitted(JobView.of(job), true);
     }
 
     public JobView get(Caller caller, long id) {

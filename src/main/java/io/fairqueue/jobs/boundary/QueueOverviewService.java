@@ -123,13 +123,14 @@ public class QueueOverviewService {
             }
         } else {
             for (Object o : em.createNativeQuery("""
-                    SELECT user_id, count(*) FROM job WHERE status IN ('DISPATCHED', 'RUNNING') AND queue = ?1
-                       AND (CAST(?2 AS text) IS NULL OR user_id = ?2)
-                     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 500""").setParameter(1, queueName).setParameter(2, owner)
+                    SELECT j.user_id, count(*), u.max_concurrent FROM job j JOIN fq_user u ON u.id = j.user_id
+                     WHERE j.status IN ('DISPATCHED', 'RUNNING') AND j.queue = ?1
+                       AND (CAST(?2 AS text) IS NULL OR j.user_id = ?2)
+                     GROUP BY 1, 3 ORDER BY 2 DESC, 1 LIMIT 500""").setParameter(1, queueName).setParameter(2, owner)
                     .getResultList()) {
                 Object[] row = (Object[]) o;
-                User u = em.find(User.class, row[0]);
-                byUser.add(new QueueOverview.UserSlots(u.id(), ((Number) row[1]).intValue(), u.maxConcurrent()));
+                byUser.add(new QueueOverview.UserSlots((String) row[0], ((Number) row[1]).intValue(),
+                        ((Number) row[2]).intValue()));
             }
         }
         List<SchedulingAdmin.Lock> locks = scheduling.locks(owner, queueName);

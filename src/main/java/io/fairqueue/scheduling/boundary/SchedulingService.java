@@ -4,6 +4,7 @@ import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.users.boundary.UserService;
 import io.fairqueue.users.entity.User;
 import io.fairqueue.workers.entity.Worker;
 import jakarta.ejb.Stateless;
@@ -26,6 +27,9 @@ public class SchedulingService {
     EntityManager em;
 
     @Inject
+    UserService users;
+
+    @Inject
     ClaimService claims;
 
     @Inject
@@ -39,8 +43,7 @@ public class SchedulingService {
     /** PENDING jobs of the user (counts and deltas, not a scan). */
     public int pendingCount(String userId) {
         user(userId);
-        return ((Number) em.createNativeQuery("SELECT fq_user_pending(?1)").setParameter(1, userId).getSingleResult())
-                .intValue();
+        return (int) users.pending(userId);
     }
 
     /** The user's next job, if the user's limits, quotas and queues allow one now. */
