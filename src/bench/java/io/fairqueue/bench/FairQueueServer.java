@@ -31,6 +31,12 @@ final class FairQueueServer implements AutoCloseable {
             // profile the server: BENCH_PAYARA_JFR=/tmp/fq.jfr mvn -Pbench ...; then jfr print / jfr summary
             pb.environment().put("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=dumponexit=true,filename=" + jfr + ",settings=profile");
         }
+        String opts = System.getenv("BENCH_PAYARA_OPTS");
+        if (opts != null && !opts.isBlank()) {
+            // any JVM options for the server, e.g. a profiler agent:
+            // BENCH_PAYARA_OPTS=-agentpath:/path/libasyncProfiler.so=start,event=itimer,file=/tmp/p.txt,collapsed
+            pb.environment().put("JAVA_TOOL_OPTIONS", opts);
+        }
         Process p = pb.start();
         String base = "http://127.0.0.1:" + port;
         Http probe = new Http(base, adminToken);

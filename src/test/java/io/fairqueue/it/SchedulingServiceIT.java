@@ -63,8 +63,7 @@ class SchedulingServiceIT {
     }
 
     long submit(Caller owner, String queue) {
-        return jobs.submit(owner, new JobRequests.Submit(queue, "t", null, null, null, null, null, null, null), null)
-                .job().id();
+        return jobs.submit(owner, new JobRequests.Submit(queue, "t", null, null, null, null, null, null, null), null).id();
     }
 
     static long id(Optional<JobView> claimed) {

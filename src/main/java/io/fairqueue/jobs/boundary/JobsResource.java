@@ -44,12 +44,12 @@ public class JobsResource {
         if (key != null && key.length() > JobRequests.MAX_IDEMPOTENCY_KEY) {
             throw ProblemException.badRequest("Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
         }
-        JobService.Submitted s = jobs.submit(caller, body(request), key);
-        JobView placed = jobs.get(caller, s.job().id()); // after the commit: see JobService.submit
+        JobService.Created s = jobs.submit(caller, body(request), key);
+        JobView placed = jobs.get(caller, s.id()); // after the commit: see JobService.submit
         if (!s.created()) {
             return Response.ok(placed).header("Idempotent-Replayed", "true").build();
         }
-        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.job().id())).entity(placed).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.id())).entity(placed).build();
     }
 
     /** 201 with every job (created, or the first job of a reused idempotencyKey), in request order. */

@@ -70,6 +70,8 @@ public class JobPositions {
         private final long slots;
         private final Map<String, Double> durations = new HashMap<>();
         private final Map<String, Queue> queues = new HashMap<>();
+        /** A limited queue's running count: queue.running plus its released slots (migration V5). */
+        private final Map<String, Integer> queueRunning = new HashMap<>();
         private final Map<String, User> users = new HashMap<>();
         private final Map<String, Boolean> quotaBlocked = new HashMap<>();
         private Boolean offPeakOpen;
@@ -154,7 +156,9 @@ public class JobPositions {
             if (settings.perUserSerialization() && user.running() >= user.maxConcurrent()) {
                 return "USER_LIMIT";
             }
-            if (queue.maxConcurrent() != null && queue.running() >= queue.maxConcurrent()) {
+            if (queue.maxConcurrent() != null && queueRunning.computeIfAbsent(queue.name(), q -> ((Number) em
+                    .createNativeQuery("SELECT fq_queue_running(?1)").setParameter(1, q).getSingleResult()).intValue())
+                    >= queue.maxConcurrent()) {
                 return "QUEUE_LIMIT";
             }
             if (settings.globalSlots() != null && settings.running() >= settings.globalSlots()) {

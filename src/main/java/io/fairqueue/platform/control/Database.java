@@ -6,8 +6,10 @@ import jakarta.ejb.Singleton;
 /**
  * The application's one datasource. Its URL, user and password come from MicroProfile Config
  * (env {@code FAIRQUEUE_DB_URL}, {@code FAIRQUEUE_DB_USER}, {@code FAIRQUEUE_DB_PASSWORD}), never
- * from the WAR. Connections are validated on checkout so that a PostgreSQL restart costs failed
- * requests, not a dead pool. {@code stringType=unspecified} lets text parameters fill
+ * from the WAR. Connections are validated on checkout, at most once every 2 s each (a request
+ * checks out a connection several times: authentication, the service call, the answer's
+ * placement; a round trip of validation each time cost more than the work), so that a PostgreSQL
+ * restart costs a few failed requests, not a dead pool ({@code fail-all-connections}). {@code stringType=unspecified} lets text parameters fill
  * {@code jsonb} columns. {@link CreatingDataSource} creates the database on first use if absent.
  */
 @Singleton
@@ -25,6 +27,7 @@ import jakarta.ejb.Singleton;
             "stringType=unspecified",
             "ApplicationName=fairqueue",
             "fish.payara.is-connection-validation-required=true",
+            "fish.payara.validate-atmost-once-period-in-seconds=2",
             "fish.payara.connection-validation-method=custom-validation",
             "fish.payara.validation-classname=org.glassfish.api.jdbc.validation.PostgresConnectionValidation",
             "fish.payara.fail-all-connections=true",

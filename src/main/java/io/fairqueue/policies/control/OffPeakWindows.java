@@ -12,36 +12,79 @@ import java.time.DateTimeException;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
  * Is it off-peak now? True when now lies inside any enabled OFF_PEAK policy's window, read in the
  * policy's time zone (default UTC). A window whose start is after its end wraps midnight
  * (22:00-08:00); start == end is the whole day. No enabled policy: never off-peak.
+ *
+ * <p>Every claim asks, so the enabled windows are kept in memory: read once, dropped the moment
+ * any node changes a policy (the table's trigger notifies {@code fq_policies}, which
+ * {@code ClaimWakeups} listens to on every node), and read again at least every
+ * {@link #MAX_AGE_NANOS} whatever happens (a lost notification connection). A claim that runs
+ * in the milliseconds between a policy's commit and its notification sees the windows of just
+ * before, as if it had started a moment earlier.
  */
 @Dependent
 public class OffPeakWindows {
 
     private static final Logger LOG = Logger.getLogger(OffPeakWindows.class.getName());
 
+    static final long MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    /** The enabled windows (unusable configs left out), when they were read, and in which generation. */
+    private record Loaded(List<Window> windows, long atNanos, long generation) {
+    }
+
+    private static volatile Loaded loaded;
+
+    /** Bumped by {@link #invalidate}: a read that began before a change is not kept. */
+    private static final AtomicLong GENERATION = new AtomicLong();
+
     @PersistenceContext
     EntityManager em;
 
-    public boolean isOpen(OffsetDateTime now) {
-        return em.createQuery("SELECT p FROM SchedulingPolicy p WHERE p.policyType = :t AND p.enabled = true",
-                        SchedulingPolicy.class)
-                .setParameter("t", SchedulingPolicy.OFF_PEAK)
-                .getResultList().stream()
-                .anyMatch(p -> contains(p, now));
+    /** A policy changed somewhere: the next call reads the windows again. */
+    public static void invalidate() {
+        GENERATION.incrementAndGet();
+        loaded = null;
     }
 
-    static boolean contains(SchedulingPolicy policy, OffsetDateTime now) {
+    public boolean isOpen(OffsetDateTime now) {
+        return windows().stream().anyMatch(w -> w.contains(now));
+    }
+
+    private List<Window> windows() {
+        Loaded l = loaded;
+        if (l != null && l.generation() == GENERATION.get() && System.nanoTime() - l.atNanos() < MAX_AGE_NANOS) {
+            return l.windows();
+        }
+        long generation = GENERATION.get();
+        long at = System.nanoTime();
+        List<Window> windows = em.createQuery(
+                        "SELECT p FROM SchedulingPolicy p WHERE p.policyType = :t AND p.enabled = true", SchedulingPolicy.class)
+                .setParameter("t", SchedulingPolicy.OFF_PEAK)
+                .getResultList().stream()
+                .map(OffPeakWindows::window)
+                .flatMap(Optional::stream)
+                .toList();
+        // kept with the generation it was read in: a change that lands meanwhile makes it stale at
+        // once, however the store and the invalidation interleave
+        loaded = new Loaded(windows, at, generation);
+        return windows;
+    }
+
+    private static Optional<Window> window(SchedulingPolicy policy) {
         try (JsonReader r = Json.createReader(new StringReader(policy.config()))) {
-            Window w = Window.of(r.readObject());
-            return w.contains(now);
+            return Optional.of(Window.of(r.readObject()));
         } catch (RuntimeException e) {
             LOG.warning("OFF_PEAK policy " + policy.id() + " has an unusable config and is ignored: " + e.getMessage());
-            return false;
+            return Optional.empty();
         }
     }
 

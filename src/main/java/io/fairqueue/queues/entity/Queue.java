@@ -40,7 +40,11 @@ public class Queue {
     @Column(name = "created_at", nullable = false)
     private OffsetDateTime createdAt;
 
-    /** DISPATCHED + RUNNING jobs, kept by the database trigger while {@code maxConcurrent} is set. */
+    /**
+     * The base of the running count (DISPATCHED + RUNNING jobs) while {@code maxConcurrent} is set:
+     * claims raise it, releases append to {@code queue_release}; the count is
+     * {@code fq_queue_running(name)} (migration V5).
+     */
     @Column(insertable = false, updatable = false)
     private int running;
 
@@ -85,7 +89,7 @@ public class Queue {
         return leaseSeconds;
     }
 
-    /** Running jobs; meaningful only while the queue has a {@code maxConcurrent}. */
+    /** The base of the running count, without released slots not yet folded in: see {@link #running}. */
     public int running() {
         return running;
     }

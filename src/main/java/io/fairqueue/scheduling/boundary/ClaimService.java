@@ -44,7 +44,19 @@ public class ClaimService {
     @Inject
     FairQueueMetrics metrics;
 
+    /** What a claim request resolves to once checked: checked once per long poll, not per attempt. */
+    public record Target(Worker worker, List<String> queues, String userId, int limit, String triggeredBy) {
+    }
+
     public List<JobView> claim(Caller caller, ClaimRequest r) {
+        return claim(resolve(caller, r));
+    }
+
+    /**
+     * Checks a claim request: the worker exists and belongs to the caller, the named queues and
+     * user exist. A 400 or 403 names the field.
+     */
+    public Target resolve(Caller caller, ClaimRequest r) {
         Worker worker = em.find(Worker.class, r.workerId());
         if (worker == null) {
             throw badRequest("workerId", "unknown worker '" + r.workerId() + "'; register it with POST /api/v1/workers");
@@ -63,12 +75,18 @@ public class ClaimService {
         if (r.userId() != null && em.find(User.class, r.userId()) == null) {
             throw badRequest("userId", "unknown user '" + r.userId() + "'");
         }
-        return claim(worker, queues, r.userId(), r.limit() == null ? 1 : r.limit(), caller.id());
+        return new Target(worker, queues, r.userId(), r.limit() == null ? 1 : r.limit(), caller.id());
+    }
+
+    /** Claims for a checked request (each attempt of a long poll). */
+    public List<JobView> claim(Target t) {
+        return claim(t.worker(), t.queues(), t.userId(), t.limit(), t.triggeredBy());
     }
 
     /**
      * Claims up to {@code limit} jobs for a registered worker (also the Java entry point, see
-     * {@link SchedulingService}).
+     * {@link SchedulingService}). The claim is also the worker's heartbeat, written in the same
+     * statement (see {@link ClaimQuery}).
      *
      * @param triggeredBy the account recorded in the audit rows; null = the system
      */
@@ -76,11 +94,6 @@ public class ClaimService {
         OffsetDateTime now = Time.now(clock);
         List<Job> jobs = claims.claim(worker.id(), queues, userId, limit, now, offPeak.isOpen(now), triggeredBy);
         metrics.claimed(jobs.size());
-        // A claim is a heartbeat; written at most once a second per worker, so that a waiting worker
-        // (long poll) retrying its claim does not write a row each time.
-        em.createNativeQuery("UPDATE worker SET last_heartbeat_at = CAST(?1 AS timestamptz)"
-                        + " WHERE id = ?2 AND last_heartbeat_at < CAST(?1 AS timestamptz) - interval '1 second'")
-                .setParameter(1, now).setParameter(2, worker.id()).executeUpdate();
         return jobs.stream().map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken())).toList();
     }
 }

@@ -52,7 +52,7 @@ public class ClaimsResource {
                 response.resume(ok(claims.claim(caller, r)));
                 return;
             }
-            wakeups.await(new LongPoll(caller, r, response, wait));
+            wakeups.await(new LongPoll(claims.resolve(caller, r), response, wait));
         } catch (RuntimeException e) {
             response.resume(e);
         }
@@ -65,19 +65,17 @@ public class ClaimsResource {
     /** One waiting claim: answers with the first non-empty claim, or {@code []} when its time is up. */
     private final class LongPoll implements ClaimWakeups.Waiter {
 
-        private final Caller who;
-        private final ClaimRequest request;
+        private final ClaimService.Target target;
         private final AsyncResponse response;
         private final long deadline;
         private final Set<String> queues;
         private final AtomicBoolean timedOut = new AtomicBoolean();
 
-        LongPoll(Caller who, ClaimRequest request, AsyncResponse response, int waitSeconds) {
-            this.who = who;
-            this.request = request;
+        LongPoll(ClaimService.Target target, AsyncResponse response, int waitSeconds) {
+            this.target = target;
             this.response = response;
             this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-            this.queues = request.queues() == null ? Set.of() : Set.copyOf(request.queues());
+            this.queues = target.queues() == null ? Set.of() : Set.copyOf(target.queues());
             response.setTimeout(waitSeconds, TimeUnit.SECONDS);
             response.setTimeoutHandler(ar -> {
                 timedOut.set(true);
@@ -105,7 +103,7 @@ public class ClaimsResource {
                 return true;
             }
             try {
-                List<JobView> jobs = claims.claim(who, request);
+                List<JobView> jobs = claims.claim(target);
                 if (!jobs.isEmpty() || timedOut.get() || System.nanoTime() >= deadline) {
                     response.resume(ok(jobs));
                     return true;

@@ -10,7 +10,7 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 /**
- * The claim: one call of {@code fq_claim} (migration V2), one round trip. It walks the lanes in
+ * The claim: one call of {@code fq_claim} (migration V2) and the worker's heartbeat, one round trip. It walks the lanes in
  * fairness order through {@code lane_claim_idx} (priority desc, the user's running count, age),
  * locks each candidate job with {@code SKIP LOCKED}, checks the user's, the queue's and the global
  * limit under their counters' row locks, the quotas and the off-peak window, and dispatches: a
@@ -19,7 +19,15 @@ import java.util.List;
 @Dependent
 public class ClaimQuery {
 
+    /**
+     * A claim is a heartbeat of its worker: the worker's row is written in the same statement (at
+     * most once a second, so that a waiting worker retrying its claim does not write a row each
+     * time). A data-modifying WITH runs to completion whether or not the query reads it.
+     */
     static final String CLAIM = """
+            WITH beat AS (
+                UPDATE worker SET last_heartbeat_at = CAST(?5 AS timestamptz)
+                 WHERE id = ?1 AND last_heartbeat_at < CAST(?5 AS timestamptz) - interval '1 second')
             SELECT * FROM fq_claim(?1, CAST(?2 AS text[]), ?3, ?4, CAST(?5 AS timestamptz), ?6, ?7)
             """;
 

@@ -1,5 +1,6 @@
 package io.fairqueue.scheduling.control;
 
+import io.fairqueue.policies.control.OffPeakWindows;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -51,6 +52,9 @@ public class ClaimWakeups {
     private static final Logger LOG = Logger.getLogger(ClaimWakeups.class.getName());
 
     public static final String CHANNEL = "fq_claimable";
+
+    /** Notified when a scheduling policy changes (migration V6): the off-peak windows are read again. */
+    public static final String POLICIES = "fq_policies";
 
     /** The backup poll: waiters try again at least this often. */
     static final int POLL_MILLIS = 1000;
@@ -205,16 +209,24 @@ public class ClaimWakeups {
                 now = System.nanoTime();
                 if (notes != null && notes.length > 0) {
                     Set<String> queues = new HashSet<>();
+                    boolean claimable = false;
                     for (PGNotification n : notes) {
-                        if ("*".equals(n.getParameter())) {
-                            queues = null;
-                            break;
+                        if (POLICIES.equals(n.getName())) {
+                            OffPeakWindows.invalidate();
+                            continue;
                         }
-                        queues.add(n.getParameter());
+                        claimable = true;
+                        if (queues != null && "*".equals(n.getParameter())) {
+                            queues = null;
+                        } else if (queues != null) {
+                            queues.add(n.getParameter());
+                        }
                     }
-                    wake(queues);
-                    if (recheckAt == 0) {
-                        recheckAt = now + TimeUnit.MILLISECONDS.toNanos(RECHECK_MILLIS);
+                    if (claimable) {
+                        wake(queues);
+                        if (recheckAt == 0) {
+                            recheckAt = now + TimeUnit.MILLISECONDS.toNanos(RECHECK_MILLIS);
+                        }
                     }
                 }
                 // checked on every turn: a steady stream of notifications for one queue must not
@@ -253,7 +265,10 @@ public class ClaimWakeups {
         }
         try (Statement s = c.createStatement()) {
             s.execute("LISTEN " + CHANNEL);
+            s.execute("LISTEN " + POLICIES);
         }
+        // policy changes made while no connection listened were not heard of
+        OffPeakWindows.invalidate();
         return c;
     }
 

@@ -23,6 +23,8 @@ public class Limits {
 
     public void recountQueue(String queue) {
         em.flush();
+        // the released slots (queue_release, migration V5) are part of the count being replaced
+        em.createNativeQuery("DELETE FROM queue_release WHERE queue = ?1").setParameter(1, queue).executeUpdate();
         em.createNativeQuery("""
                 UPDATE queue q SET running = CASE WHEN q.max_concurrent IS NULL THEN 0 ELSE
                        (SELECT count(*) FROM job j WHERE j.queue = q.name AND j.status IN ('DISPATCHED', 'RUNNING')) END

@@ -112,15 +112,13 @@ public abstract class ManagedTimer implements TimerMXBean {
                 nextTimeout.set(null);
             }
         }
-        if (enabled.get()) {
+        if (enabled.get() && running.tryLock()) { // a tick that finds a run in flight is skipped
             run();
         }
     }
 
+    /** One run; the caller holds {@link #running}, which is released here. */
     private void run() {
-        if (!running.tryLock()) {
-            return;
-        }
         long start = System.nanoTime();
         lastStart.set(new Date());
         try {
@@ -142,8 +140,13 @@ public abstract class ManagedTimer implements TimerMXBean {
         }
     }
 
+    /**
+     * Waits for a run in flight (a scheduled tick) to finish, then runs: the caller always gets a
+     * run that started after the call, so what it changed before is seen.
+     */
     @Override
     public void runNow() {
+        running.lock();
         run();
     }
 

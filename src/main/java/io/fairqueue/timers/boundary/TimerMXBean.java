@@ -19,7 +19,10 @@ public interface TimerMXBean {
 
     boolean isEnabled();
 
-    /** Runs the timer's work now, on the calling thread, whether or not it is enabled. */
+    /**
+     * Runs the timer's work now, on the calling thread, whether or not it is enabled; a run in
+     * flight is waited for first, so the run always starts after the call.
+     */
     void runNow();
 
     void setEnabled(boolean enabled);

@@ -36,11 +36,14 @@ public class TimersHealth implements HealthCheck {
     @Inject
     ArchiverTimer archiver;
 
+    @Inject
+    VacuumTimer vacuum;
+
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder r = HealthCheckResponse.named("timers").up();
         Instant now = Instant.now();
-        for (ManagedTimer t : List.of(promoter, reaper, dispatcher, usage, archiver)) {
+        for (ManagedTimer t : List.of(promoter, reaper, dispatcher, usage, archiver, vacuum)) {
             Duration allowed = t.period().multipliedBy(3);
             Instant last = t.getLastRunStart() == null ? started : t.getLastRunStart().toInstant();
             boolean late = t.isEnabled() && last.plus(allowed).isBefore(now);

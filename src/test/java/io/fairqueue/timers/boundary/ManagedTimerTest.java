@@ -22,6 +22,8 @@ class ManagedTimerTest {
     static class CountingTimer extends ManagedTimer {
         final AtomicInteger runs = new AtomicInteger();
         RuntimeException failWith;
+        java.util.concurrent.CountDownLatch started;
+        java.util.concurrent.CountDownLatch release;
 
         CountingTimer() {
             super("UnitTest", Duration.ofSeconds(1));
@@ -30,6 +32,16 @@ class ManagedTimerTest {
         @Override
         protected String work() {
             runs.incrementAndGet();
+            if (release != null) {
+                java.util.concurrent.CountDownLatch r = release;
+                release = null; // only the first run blocks
+                started.countDown();
+                try {
+                    r.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (failWith != null) {
                 throw failWith;
             }
@@ -92,5 +104,28 @@ class ManagedTimerTest {
         assertEquals(2, t.getRunCount());
         assertNotNull(t.getLastRunStart());
         assertTrue(t.getLastDurationMillis() >= 0);
+    }
+
+    @Test
+    void run_now_during_a_scheduled_run_waits_for_it_and_then_runs_while_a_tick_skips() throws Exception {
+        CountingTimer t = timer();
+        t.started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        t.release = release;
+        Thread tick = new Thread(() -> t.tick(null));
+        tick.start();
+        t.started.await();
+        t.tick(null); // a second tick finds the first in flight: skipped
+        assertEquals(1, t.runs.get());
+        Thread manual = new Thread(t::runNow);
+        manual.start();
+        manual.join(200);
+        assertTrue(manual.isAlive(), "runNow waits for the run in flight");
+        release.countDown();
+        manual.join(5_000);
+        tick.join(5_000);
+        assertFalse(manual.isAlive());
+        assertEquals(2, t.runs.get(), "runNow ran after the tick");
+        assertEquals(2, t.getRunCount());
     }
 }

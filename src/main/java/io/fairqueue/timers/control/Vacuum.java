@@ -1,0 +1,118 @@
+package io.fairqueue.timers.control;
+
+import io.fairqueue.platform.control.Database;
+import jakarta.annotation.Resource;
+import jakarta.ejb.Stateless;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * Vacuums and analyzes FairQueue's own hot tables when their dead row versions pile up, instead of
+ * relying on autovacuum. Every claim, start and completion rewrites a job row and a few small
+ * counter rows (lanes, users, queues, count deltas); a small table rewritten thousands of times a
+ * second is mostly dead versions within a minute, and every claim then walks them. Autovacuum
+ * wakes once a minute by default, and on some servers it is off (this project's CI machines run
+ * PostgreSQL with {@code autovacuum = off}).
+ *
+ * <p>The thresholds are autovacuum's formula with FairQueue's own numbers: a table is vacuumed
+ * when its dead rows exceed {@link #BASE} + {@link #SCALE} of its live rows, analyzed when its
+ * changes since the last analyze do. One node at a time (a session advisory lock); a table that
+ * another vacuum holds is skipped ({@code SKIP_LOCKED}); paced like autovacuum (cost delay 2 ms).
+ */
+@Stateless
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class Vacuum {
+
+    /** FairQueue's tables that change with every job move. */
+    static final List<String> HOT = List.of("job", "job_transition", "lane", "fq_user", "queue", "settings", "worker",
+            "pending_delta", "pending_count", "user_pending_count", "job_count_delta", "job_count", "usage");
+
+    static final int BASE = 200;
+    static final double SCALE = 0.1;
+
+    /** One vacuumer across all nodes; a session lock, as VACUUM runs outside any transaction. */
+    static final long LOCK = 7312220040L;
+
+    static final String DUE = """
+            SELECT relname,
+                   n_dead_tup > ? + ? * n_live_tup AS vacuum,
+                   n_mod_since_analyze > ? + ? * n_live_tup AS analyze
+              FROM pg_stat_user_tables
+             WHERE schemaname = current_schema() AND relname = ANY (?)
+             ORDER BY relname
+            """;
+
+    @Resource(lookup = Database.JNDI)
+    DataSource dataSource;
+
+    /** Vacuums (and analyzes) the hot tables that are due; answers the tables it worked on. */
+    public List<String> run() {
+        List<String> done = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(true);
+            if (!tryLock(c)) {
+                return done;
+            }
+            try (Statement s = c.createStatement()) {
+                // paced like autovacuum (whose cost delay is 2 ms; a manual VACUUM's is 0, full
+                // speed), so that vacuuming a large job table does not take the claims' CPU
+                s.execute("SET vacuum_cost_delay = '2ms'");
+            }
+            try {
+                for (String[] table : due(c)) {
+                    // TRUNCATE false: giving empty tail pages back takes an ACCESS EXCLUSIVE lock,
+                    // which would stall every claim for that moment; the pages are reused anyway
+                    String command = table[1].equals("vacuum") ? "VACUUM (SKIP_LOCKED, ANALYZE, TRUNCATE false) "
+                            : "ANALYZE (SKIP_LOCKED) ";
+                    try (Statement s = c.createStatement()) {
+                        s.execute(command + table[0]); // a name from HOT, never user input
+                    }
+                    done.add(table[1] + " " + table[0]);
+                }
+            } finally {
+                try (Statement s = c.createStatement()) {
+                    s.execute("RESET vacuum_cost_delay");
+                    s.execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("vacuum failed: " + e.getMessage(), e);
+        }
+        return done;
+    }
+
+    private static boolean tryLock(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    private static List<String[]> due(Connection c) throws SQLException {
+        List<String[]> due = new ArrayList<>();
+        try (var ps = c.prepareStatement(DUE)) {
+            ps.setInt(1, BASE);
+            ps.setDouble(2, SCALE);
+            ps.setInt(3, BASE);
+            ps.setDouble(4, SCALE);
+            ps.setArray(5, c.createArrayOf("text", HOT.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getBoolean("vacuum")) {
+                        due.add(new String[] {rs.getString("relname"), "vacuum"});
+                    } else if (rs.getBoolean("analyze")) {
+                        due.add(new String[] {rs.getString("relname"), "analyze"});
+                    }
+                }
+            }
+        }
+        return due;
+    }
+}
