@@ -154,6 +154,37 @@ class SecurityIT extends ApiTestBase {
     }
 
     @Test
+    void a_role_change_judges_the_very_next_request() {
+        // nodes keep who a token belongs to in memory: the node that changes a role forgets at commit
+        Account user = fx.user("USER");
+        assertProblem(user.api().get("admin/users"), 403);
+        assertEquals(200, admin.patch("admin/users/" + user.id(), "{\"role\":\"ADMIN\"}").status());
+        assertEquals(200, user.api().get("admin/users").status(), "promoted: at once");
+        assertEquals(200, admin.patch("admin/users/" + user.id(), "{\"role\":\"USER\"}").status());
+        assertProblem(user.api().get("admin/users"), 403);
+    }
+
+    @Test
+    void a_token_deleted_by_hand_stops_working_within_moments() throws Exception {
+        // a change behind the API reaches the node through the table's notification, long before
+        // the 5 s a cached owner may be kept at most
+        Account user = fx.user("USER");
+        assertEquals(200, user.api().get("jobs").status(), "known now, and kept");
+        try (Connection c = DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "");
+                PreparedStatement ps = c.prepareStatement("DELETE FROM api_token WHERE user_id = ?")) {
+            ps.setString(1, user.id());
+            assertEquals(1, ps.executeUpdate());
+        }
+        long t0 = System.nanoTime();
+        Api.Res r = user.api().get("jobs");
+        while (r.status() == 200 && System.nanoTime() - t0 < java.time.Duration.ofMillis(1000).toNanos()) {
+            Thread.sleep(20);
+            r = user.api().get("jobs");
+        }
+        assertProblem(r, 401);
+    }
+
+    @Test
     void health_metrics_and_openapi_are_served_without_a_token() {
         Api anonymous = admin.as(null);
         Api.Res ready = anonymous.get("/health/ready");

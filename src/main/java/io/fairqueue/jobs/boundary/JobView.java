@@ -1,11 +1,9 @@
 package io.fairqueue.jobs.boundary;
 
+import io.fairqueue.platform.json.JsonText;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
-import jakarta.json.Json;
-import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
-import java.io.StringReader;
 import java.time.OffsetDateTime;
 
 /**
@@ -41,9 +39,7 @@ public record JobView(long id, String queue, String userId, String projectId, St
         if (text == null) {
             return null;
         }
-        try (JsonReader r = Json.createReader(new StringReader(text))) {
-            return r.readValue();
-        }
+        return JsonText.parse(text);
     }
 
     /** Where a waiting job stands (SPEC §3 "Position and wait", "Waiting reason"). */

@@ -53,8 +53,96 @@ public class JobPositions {
     @Inject
     OffPeakWindows offPeak;
 
+    /**
+     * One job's placement in one statement: its positions, the queue's recent durations, the
+     * active workers and every counter its waiting reason reads (a submit's answer and
+     * {@code GET /jobs/{id}} cost one round trip for it, not nine).
+     */
+    static final String PLACE = """
+            SELECT fq_position(j.priority, j.created_at, j.id, NULL),
+                   fq_position(j.priority, j.created_at, j.id, j.user_id),
+                   (SELECT avg(actual_duration_secs) FROM (
+                        SELECT r.actual_duration_secs FROM job r
+                         WHERE r.queue = j.queue AND r.status = 'COMPLETED'
+                         ORDER BY r.finished_at DESC LIMIT 100) recent),
+                   (SELECT count(*) FROM worker WHERE last_heartbeat_at >= CAST(?3 AS timestamptz)),
+                   q.paused, q.max_concurrent,
+                   CASE WHEN q.max_concurrent IS NOT NULL THEN fq_queue_running(q.name) END,
+                   u.running, u.max_concurrent,
+                   fq_quota_blocked_until(j.user_id, j.project_id, CAST(?2 AS timestamptz)) IS NOT NULL,
+                   s.per_user_serialization, s.global_slots, s.running
+              FROM job j JOIN queue q ON q.name = j.queue JOIN fq_user u ON u.id = j.user_id
+                   JOIN settings s ON s.id = 1
+             WHERE j.id = ?1
+            """;
+
     public Placement place(Job job, OffsetDateTime now) {
-        return new Placer(now).place(job);
+        return switch (job.status()) {
+            case SCHEDULED, RETRY_WAIT -> waiting(job);
+            case PENDING -> placePending(job, now);
+            default -> Placement.NONE;
+        };
+    }
+
+    private Placement placePending(Job job, OffsetDateTime now) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery(PLACE).setParameter(1, job.id()).setParameter(2, now)
+                .setParameter(3, now.minusMinutes(2)).getResultList();
+        if (rows.isEmpty()) { // archived meanwhile
+            return Placement.NONE;
+        }
+        Object[] r = rows.get(0);
+        long position = ((Number) r[0]).longValue();
+        double duration = r[2] == null ? DEFAULT_DURATION_SECS : ((Number) r[2]).doubleValue();
+        long workers = ((Number) r[3]).longValue();
+        Integer globalSlots = r[11] == null ? null : ((Number) r[11]).intValue();
+        Facts facts = new Facts(Boolean.TRUE.equals(r[4]), r[5] == null ? null : ((Number) r[5]).intValue(),
+                r[6] == null ? 0 : ((Number) r[6]).intValue(), ((Number) r[7]).intValue(), ((Number) r[8]).intValue(),
+                Boolean.TRUE.equals(r[9]), Boolean.TRUE.equals(r[10]), globalSlots, ((Number) r[12]).intValue());
+        String reason = reason(job, facts, () -> offPeak.isOpen(now));
+        return new Placement(position, ((Number) r[1]).longValue(), estimate(now, position, duration, workers, globalSlots),
+                reason);
+    }
+
+    private static Placement waiting(Job job) {
+        return job.status() == io.fairqueue.jobs.entity.JobStatus.SCHEDULED
+                ? new Placement(null, null, job.scheduledStartAt(), "SCHEDULED")
+                : new Placement(null, null, job.nextRetryAt(), "RETRY_BACKOFF");
+    }
+
+    /** {@code now + position * avgDuration / slots}; slots: the active workers, else the global slots, else 1. */
+    static OffsetDateTime estimate(OffsetDateTime now, long position, double durationSecs, long workers, Integer globalSlots) {
+        long slots = workers > 0 ? workers : globalSlots != null ? globalSlots : 1;
+        double perJob = durationSecs / Math.max(1, slots);
+        return now.plusNanos((long) (position * perJob * 1_000_000_000L));
+    }
+
+    /** What a waiting job's reason depends on, besides the job and the off-peak window. */
+    record Facts(boolean queuePaused, Integer queueMax, int queueRunning, int userRunning, int userMax,
+            boolean quotaBlocked, boolean perUserSerialization, Integer globalSlots, int globalRunning) {
+    }
+
+    /** The first rule that holds a PENDING job back, in the order the claim checks them. */
+    static String reason(Job job, Facts f, java.util.function.BooleanSupplier offPeakOpen) {
+        if (f.queuePaused()) {
+            return "QUEUE_PAUSED";
+        }
+        if (job.offPeakOnly() && !offPeakOpen.getAsBoolean()) {
+            return "OFF_PEAK_WINDOW";
+        }
+        if (f.quotaBlocked()) {
+            return "QUOTA_EXCEEDED";
+        }
+        if (f.perUserSerialization() && f.userRunning() >= f.userMax()) {
+            return "USER_LIMIT";
+        }
+        if (f.queueMax() != null && f.queueRunning() >= f.queueMax()) {
+            return "QUEUE_LIMIT";
+        }
+        if (f.globalSlots() != null && f.globalRunning() >= f.globalSlots()) {
+            return "GLOBAL_SLOTS";
+        }
+        return "AHEAD_IN_QUEUE";
     }
 
     /** Places many jobs against one read of the settings, the active workers and each queue's recent durations. */
@@ -67,7 +155,7 @@ public class JobPositions {
 
         private final OffsetDateTime now;
         private final Settings settings;
-        private final long slots;
+        private final long workers;
         private final Map<String, Double> durations = new HashMap<>();
         private final Map<String, Queue> queues = new HashMap<>();
         /** A limited queue's running count: queue.running plus its released slots (migration V5). */
@@ -79,17 +167,7 @@ public class JobPositions {
         Placer(OffsetDateTime now) {
             this.now = now;
             this.settings = em.find(Settings.class, Settings.ID);
-            long workers = activeWorkers(now);
-            this.slots = workers > 0 ? workers : settings.globalSlots() != null ? settings.globalSlots() : 1;
-        }
-
-        public Placement place(Job job) {
-            return switch (job.status()) {
-                case SCHEDULED -> new Placement(null, null, job.scheduledStartAt(), "SCHEDULED");
-                case RETRY_WAIT -> new Placement(null, null, job.nextRetryAt(), "RETRY_BACKOFF");
-                case PENDING -> pending(job, position(job, null), position(job, job.userId()));
-                default -> Placement.NONE;
-            };
+            this.workers = activeWorkers(now);
         }
 
         /**
@@ -129,42 +207,27 @@ public class JobPositions {
         }
 
         private Placement pending(Job job, long position, Long userPosition) {
-            double perJob = durations.computeIfAbsent(job.queue(), JobPositions.this::averageDuration) / Math.max(1, slots);
-            OffsetDateTime estimate = now.plusNanos((long) (position * perJob * 1_000_000_000L));
-            return new Placement(position, userPosition, estimate, reason(job));
+            double duration = durations.computeIfAbsent(job.queue(), JobPositions.this::averageDuration);
+            return new Placement(position, userPosition, estimate(now, position, duration, workers, settings.globalSlots()),
+                    reason(job));
         }
 
         private String reason(Job job) {
             Queue queue = queues.computeIfAbsent(job.queue(), q -> em.find(Queue.class, q));
             User user = users.computeIfAbsent(job.userId(), u -> em.find(User.class, u));
-            if (queue.paused()) {
-                return "QUEUE_PAUSED";
-            }
-            if (job.offPeakOnly()) {
+            boolean blocked = quotaBlocked.computeIfAbsent(quotaKey(job), k -> Boolean.TRUE.equals(
+                    em.createNativeQuery(QUOTA_BLOCKED).setParameter(1, job.userId()).setParameter(2, job.projectId())
+                            .setParameter(3, now).getSingleResult()));
+            int running = queue.maxConcurrent() == null ? 0 : queueRunning.computeIfAbsent(queue.name(), q -> ((Number) em
+                    .createNativeQuery("SELECT fq_queue_running(?1)").setParameter(1, q).getSingleResult()).intValue());
+            Facts facts = new Facts(queue.paused(), queue.maxConcurrent(), running, user.running(), user.maxConcurrent(),
+                    blocked, settings.perUserSerialization(), settings.globalSlots(), settings.running());
+            return JobPositions.reason(job, facts, () -> {
                 if (offPeakOpen == null) {
                     offPeakOpen = offPeak.isOpen(now);
                 }
-                if (!offPeakOpen) {
-                    return "OFF_PEAK_WINDOW";
-                }
-            }
-            if (quotaBlocked.computeIfAbsent(quotaKey(job), k -> Boolean.TRUE.equals(
-                    em.createNativeQuery(QUOTA_BLOCKED).setParameter(1, job.userId()).setParameter(2, job.projectId())
-                            .setParameter(3, now).getSingleResult()))) {
-                return "QUOTA_EXCEEDED";
-            }
-            if (settings.perUserSerialization() && user.running() >= user.maxConcurrent()) {
-                return "USER_LIMIT";
-            }
-            if (queue.maxConcurrent() != null && queueRunning.computeIfAbsent(queue.name(), q -> ((Number) em
-                    .createNativeQuery("SELECT fq_queue_running(?1)").setParameter(1, q).getSingleResult()).intValue())
-                    >= queue.maxConcurrent()) {
-                return "QUEUE_LIMIT";
-            }
-            if (settings.globalSlots() != null && settings.running() >= settings.globalSlots()) {
-                return "GLOBAL_SLOTS";
-            }
-            return "AHEAD_IN_QUEUE";
+                return offPeakOpen;
+            });
         }
     }
 

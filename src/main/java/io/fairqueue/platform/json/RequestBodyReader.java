@@ -3,9 +3,7 @@ package io.fairqueue.platform.json;
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.platform.problem.ProblemException;
-import jakarta.json.Json;
 import jakarta.json.JsonException;
-import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Path;
@@ -73,8 +71,8 @@ public class RequestBodyReader implements MessageBodyReader<JsonRequest> {
     }
 
     private static JsonValue parse(byte[] bytes) {
-        try (JsonReader reader = Json.createReader(new ByteArrayInputStream(bytes))) {
-            return reader.readValue();
+        try {
+            return JsonText.parse(new ByteArrayInputStream(bytes));
         } catch (JsonException e) {
             throw badRequest("body", "malformed JSON: " + e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.fairqueue.policies.boundary;
 
+import io.fairqueue.platform.json.JsonText;
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.platform.control.Time;
@@ -9,14 +10,12 @@ import io.fairqueue.policies.entity.SchedulingPolicy;
 import io.fairqueue.scheduling.control.Limits;
 import jakarta.ejb.Stateless;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
-import java.io.StringReader;
 import java.time.Clock;
 import java.util.List;
 
@@ -86,7 +85,7 @@ public class PolicyService {
     }
 
     private void validate(PolicyRequest r) {
-        JsonValue v = Json.createReader(new StringReader(r.config())).readValue();
+        JsonValue v = JsonText.parse(r.config());
         if (v.getValueType() != JsonValue.ValueType.OBJECT) {
             throw badRequest("config", "must be a JSON object");
         }

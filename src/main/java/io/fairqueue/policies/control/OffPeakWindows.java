@@ -1,13 +1,11 @@
 package io.fairqueue.policies.control;
 
+import io.fairqueue.platform.json.JsonText;
 import io.fairqueue.policies.entity.SchedulingPolicy;
 import jakarta.enterprise.context.Dependent;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonReader;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
-import java.io.StringReader;
 import java.time.DateTimeException;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
@@ -80,8 +78,8 @@ public class OffPeakWindows {
     }
 
     private static Optional<Window> window(SchedulingPolicy policy) {
-        try (JsonReader r = Json.createReader(new StringReader(policy.config()))) {
-            return Optional.of(Window.of(r.readObject()));
+        try {
+            return Optional.of(Window.of(JsonText.parse(policy.config()).asJsonObject()));
         } catch (RuntimeException e) {
             LOG.warning("OFF_PEAK policy " + policy.id() + " has an unusable config and is ignored: " + e.getMessage());
             return Optional.empty();

@@ -1,14 +1,13 @@
 package io.fairqueue.scheduling.boundary;
 
+import io.fairqueue.platform.json.JsonText;
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.platform.json.JsonFields;
 import io.fairqueue.platform.json.JsonRequest;
-import jakarta.json.Json;
 import jakarta.json.JsonValue;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
-import java.io.StringReader;
 
 /**
  * {@code PUT /admin/settings}: {@code {perUserSerialization: {enabled, lockTimeoutSeconds}, globalSlots}}.
@@ -27,7 +26,7 @@ public record SettingsRequest(
         Integer timeout = null;
         String nested = f.document("perUserSerialization");
         if (nested != null) {
-            JsonValue v = Json.createReader(new StringReader(nested)).readValue();
+            JsonValue v = JsonText.parse(nested);
             if (v.getValueType() != JsonValue.ValueType.OBJECT) {
                 throw badRequest("perUserSerialization", "must be an object {enabled, lockTimeoutSeconds}");
             }

@@ -1,6 +1,7 @@
 package io.fairqueue.scheduling.control;
 
 import io.fairqueue.policies.control.OffPeakWindows;
+import io.fairqueue.security.control.CallerCache;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -42,6 +43,10 @@ import org.postgresql.PGNotification;
  * lost connection, a PostgreSQL restart or an eligibility that changes with time alone (an
  * off-peak window opening, a quota resetting, a paused queue resumed) delays a waiter by at most
  * that, never loses it. Correctness never depends on a notification: the claim itself decides.
+ *
+ * <p>The same connection hears {@code fq_policies} (the off-peak windows each node keeps go) and
+ * {@code fq_callers} (the token owners each node keeps go; while the connection is down they are
+ * not used at all).
  */
 @Singleton
 @Startup
@@ -55,6 +60,9 @@ public class ClaimWakeups {
 
     /** Notified when a scheduling policy changes (migration V6): the off-peak windows are read again. */
     public static final String POLICIES = "fq_policies";
+
+    /** Notified when a token or a user's role changes (migration V7): the cached callers go. */
+    public static final String CALLERS = "fq_callers";
 
     /** The backup poll: waiters try again at least this often. */
     static final int POLL_MILLIS = 1000;
@@ -119,6 +127,7 @@ public class ClaimWakeups {
 
     @PreDestroy
     void stop() {
+        CallerCache.listening(false);
         running = false;
         listener.interrupt();
         claimPool.shutdownNow();
@@ -215,6 +224,10 @@ public class ClaimWakeups {
                             OffPeakWindows.invalidate();
                             continue;
                         }
+                        if (CALLERS.equals(n.getName())) {
+                            CallerCache.invalidate();
+                            continue;
+                        }
                         claimable = true;
                         if (queues != null && "*".equals(n.getParameter())) {
                             queues = null;
@@ -244,6 +257,7 @@ public class ClaimWakeups {
                     LOG.log(Level.WARNING, "claim wake-ups lost their connection; polling every " + POLL_MILLIS
                             + " ms until it is back: " + e);
                 }
+                CallerCache.listening(false); // nobody would tell us of a revoked token now
                 close(connection);
                 connection = null;
                 wake(null);
@@ -266,9 +280,11 @@ public class ClaimWakeups {
         try (Statement s = c.createStatement()) {
             s.execute("LISTEN " + CHANNEL);
             s.execute("LISTEN " + POLICIES);
+            s.execute("LISTEN " + CALLERS);
         }
-        // policy changes made while no connection listened were not heard of
+        // changes made while no connection listened were not heard of
         OffPeakWindows.invalidate();
+        CallerCache.listening(true);
         return c;
     }
 

@@ -3,15 +3,20 @@ package io.fairqueue.users.boundary;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.scheduling.control.Limits;
+import io.fairqueue.security.control.CallerCache;
 import io.fairqueue.security.control.Tokens;
 import io.fairqueue.users.entity.ApiToken;
 import io.fairqueue.users.entity.User;
+import jakarta.annotation.Resource;
 import jakarta.ejb.Stateless;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
 import jakarta.persistence.PersistenceException;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
 import java.time.Clock;
 import java.util.List;
 
@@ -27,6 +32,9 @@ public class UserService {
 
     @Inject
     Limits limits;
+
+    @Resource
+    TransactionSynchronizationRegistry transaction;
 
     public UserView.WithToken create(UserRequests.Create r) {
         if (em.find(User.class, r.id()) != null) {
@@ -69,8 +77,9 @@ public class UserService {
         if (r.displayName() != null) {
             user.rename(r.displayName());
         }
-        if (r.role() != null) {
+        if (r.role() != null && r.role() != user.role()) {
             user.changeRole(r.role());
+            forgetCallersAfterCommit();
         }
         if (r.maxConcurrent() != null) {
             user.limitConcurrency(r.maxConcurrent());
@@ -99,6 +108,27 @@ public class UserService {
         String token = Tokens.generate();
         em.persist(new ApiToken(Tokens.hash(token), userId, Time.now(clock)));
         return token;
+    }
+
+    /**
+     * The cached token owners of this node go right after the commit (other nodes hear of it
+     * through the table's notification, which comes a moment later): the user's next request,
+     * here, is judged by the new role.
+     */
+    private void forgetCallersAfterCommit() {
+        transaction.registerInterposedSynchronization(new Synchronization() {
+            @Override
+            public void beforeCompletion() {
+                // nothing to do before
+            }
+
+            @Override
+            public void afterCompletion(int status) {
+                if (status == Status.STATUS_COMMITTED) {
+                    CallerCache.invalidate();
+                }
+            }
+        });
     }
 
     private User find(String id, LockModeType lock) {
