@@ -112,8 +112,14 @@ final class Peers {
             jobRunrPoll = Duration.ofSeconds(5);
             BackgroundJobServerConfiguration server = BackgroundJobServerConfiguration
                     .usingStandardBackgroundJobServerConfiguration().andWorkerCount(threads).andPollInterval(jobRunrPoll);
-            jobRunr = JobRunr.configure().useJsonMapper(mapper).useStorageProvider(storage)
-                    .useBackgroundJobServer(server).initialize().getJobScheduler();
+            try {
+                jobRunr = JobRunr.configure().useJsonMapper(mapper).useStorageProvider(storage)
+                        .useBackgroundJobServer(server).initialize().getJobScheduler();
+            } catch (RuntimeException e) {
+                jobRunrPool.close();
+                jobRunrPool = null;
+                throw e;
+            }
         }
         DONE.set(0);
         long t0 = System.nanoTime();

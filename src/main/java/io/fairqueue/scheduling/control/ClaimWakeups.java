@@ -281,6 +281,9 @@ public class ClaimWakeups {
             s.execute("LISTEN " + CHANNEL);
             s.execute("LISTEN " + POLICIES);
             s.execute("LISTEN " + CALLERS);
+        } catch (SQLException e) {
+            close(c);
+            throw e;
         }
         // changes made while no connection listened were not heard of
         OffPeakWindows.invalidate();

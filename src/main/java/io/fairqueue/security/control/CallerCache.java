@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Dropped as a whole the moment a token or a user's role changes anywhere: the tables'
  * triggers notify {@code fq_callers} (migration V7), which {@code ClaimWakeups} listens to on
  * every node, and the node that made the change drops it itself right after its commit. While
- * that listening connection is down the cache is not used at all, and an entry is never used
- * for longer than {@link #MAX_AGE_NANOS}. A request that arrives in the milliseconds between a
+ * that listening connection is known to be down the cache is not used at all, and an entry is
+ * never used for longer than {@link #MAX_AGE_NANOS} whatever happens (a connection that broke
+ * without an error, which the node cannot see). A request that arrives in the milliseconds between a
  * change's commit and its notification on another node is treated as if it had arrived a moment
  * earlier. Unknown tokens are never cached (they are looked up every time).
  */
