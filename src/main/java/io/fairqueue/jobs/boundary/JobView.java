@@ -1,8 +1,8 @@
 package io.fairqueue.jobs.boundary;
 
-import io.fairqueue.platform.json.JsonText;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
+import io.fairqueue.platform.json.JsonText;
 import jakarta.json.JsonValue;
 import java.time.OffsetDateTime;
 

@@ -1,9 +1,9 @@
 package io.fairqueue.policies.boundary;
 
-import io.fairqueue.platform.json.JsonText;
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.platform.control.Time;
+import io.fairqueue.platform.json.JsonText;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.policies.control.OffPeakWindows;
 import io.fairqueue.policies.entity.SchedulingPolicy;

@@ -1,10 +1,10 @@
 package io.fairqueue.scheduling.boundary;
 
-import io.fairqueue.platform.json.JsonText;
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.platform.json.JsonFields;
 import io.fairqueue.platform.json.JsonRequest;
+import io.fairqueue.platform.json.JsonText;
 import jakarta.json.JsonValue;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
