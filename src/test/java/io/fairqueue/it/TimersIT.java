@@ -125,7 +125,6 @@ class TimersIT extends ApiTestBase {
             Account alice = fx.user("USER");
             jmx.setAttribute(promoter, new javax.management.Attribute("Enabled", false));
             try {
-                Thread.sleep(1500); // a run that began before the switch may still be promoting: let it end
                 String id = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\""
                         + advance(0).plusSeconds(1) + "\"}").expect(201));
                 Thread.sleep(3000);

@@ -17,8 +17,9 @@ public class Limits {
     @PersistenceContext
     EntityManager em;
 
+    /** {@code LOCK TABLE job IN EXCLUSIVE MODE}, after stopping a vacuum of job in flight (fq_lock_jobs, migration V8). */
     public void lockJobs() {
-        em.createNativeQuery("LOCK TABLE job IN EXCLUSIVE MODE").executeUpdate();
+        em.createNativeQuery("SELECT 1 FROM fq_lock_jobs()").getSingleResult();
     }
 
     public void recountQueue(String queue) {

@@ -112,8 +112,13 @@ public abstract class ManagedTimer implements TimerMXBean {
                 nextTimeout.set(null);
             }
         }
-        if (enabled.get() && running.tryLock()) { // a tick that finds a run in flight is skipped
+        if (!running.tryLock()) { // a tick that finds a run in flight is skipped
+            return;
+        }
+        if (enabled.get()) { // read under the lock: see setEnabled
             run();
+        } else {
+            running.unlock();
         }
     }
 
@@ -185,8 +190,16 @@ public abstract class ManagedTimer implements TimerMXBean {
         return enabled.get();
     }
 
+    /**
+     * Disabling waits for a run in flight to end: once it returns, no scheduled run is under way
+     * or will start until the timer is enabled again (a tick reads the switch under the run lock).
+     */
     @Override
     public void setEnabled(boolean enabled) {
         this.enabled.set(enabled);
+        if (!enabled) {
+            running.lock();
+            running.unlock();
+        }
     }
 }

@@ -25,5 +25,6 @@ public interface TimerMXBean {
      */
     void runNow();
 
+    /** Switches the scheduled runs; switching off waits for a run in flight to end. */
     void setEnabled(boolean enabled);
 }

@@ -24,21 +24,28 @@ import javax.sql.DataSource;
  * <p>The thresholds are autovacuum's formula with FairQueue's own numbers: a table is vacuumed
  * when its dead rows exceed {@link #BASE} + {@link #SCALE} of its live rows, analyzed when its
  * changes since the last analyze do. One node at a time (a session advisory lock); a table that
- * another vacuum holds is skipped ({@code SKIP_LOCKED}); paced like autovacuum (cost delay 2 ms).
+ * another vacuum holds is skipped ({@code SKIP_LOCKED}); paced like autovacuum (cost delay 2 ms);
+ * like autovacuum it gives way to a limit change waiting for the job table (see {@link #work}).
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
 public class Vacuum {
 
     /** FairQueue's tables that change with every job move. */
-    static final List<String> HOT = List.of("job", "job_transition", "lane", "fq_user", "queue", "settings", "worker",
-            "pending_delta", "pending_count", "user_pending_count", "job_count_delta", "job_count", "usage");
+    static final List<String> HOT = List.of("job", "job_transition", "lane", "fq_user", "queue", "queue_release",
+            "settings", "worker", "pending_delta", "pending_count", "user_pending_count", "job_count_delta", "job_count",
+            "usage");
 
     static final int BASE = 200;
     static final double SCALE = 0.1;
 
     /** One vacuumer across all nodes; a session lock, as VACUUM runs outside any transaction. */
     static final long LOCK = 7312220040L;
+
+    /** Held shared while the job table is vacuumed; fq_lock_jobs (migration V8) takes it exclusively. */
+    static final long JOB_LOCK = 7312220041L;
+
+    static final String QUERY_CANCELED = "57014";
 
     static final String DUE = """
             SELECT relname,
@@ -57,29 +64,26 @@ public class Vacuum {
         List<String> done = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(true);
-            if (!tryLock(c)) {
+            if (!tryLock(c, "pg_try_advisory_lock(" + LOCK + ")")) {
                 return done;
             }
-            try (Statement s = c.createStatement()) {
-                // paced like autovacuum (whose cost delay is 2 ms; a manual VACUUM's is 0, full
-                // speed), so that vacuuming a large job table does not take the claims' CPU
-                s.execute("SET vacuum_cost_delay = '2ms'");
-            }
             try {
+                try (Statement s = c.createStatement()) {
+                    // paced like autovacuum (whose cost delay is 2 ms; a manual VACUUM's is 0, full
+                    // speed), so that vacuuming a large job table does not take the claims' CPU
+                    s.execute("SET vacuum_cost_delay = '2ms'");
+                }
                 for (String[] table : due(c)) {
-                    // TRUNCATE false: giving empty tail pages back takes an ACCESS EXCLUSIVE lock,
-                    // which would stall every claim for that moment; the pages are reused anyway
-                    String command = table[1].equals("vacuum") ? "VACUUM (SKIP_LOCKED, ANALYZE, TRUNCATE false) "
-                            : "ANALYZE (SKIP_LOCKED) ";
-                    try (Statement s = c.createStatement()) {
-                        s.execute(command + table[0]); // a name from HOT, never user input
+                    String outcome = work(c, table[0], table[1].equals("vacuum"));
+                    if (outcome != null) {
+                        done.add(outcome);
                     }
-                    done.add(table[1] + " " + table[0]);
                 }
             } finally {
+                // the session lock first: a pooled connection must never keep it
                 try (Statement s = c.createStatement()) {
-                    s.execute("RESET vacuum_cost_delay");
                     s.execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+                    s.execute("RESET vacuum_cost_delay");
                 }
             }
         } catch (SQLException e) {
@@ -88,8 +92,38 @@ public class Vacuum {
         return done;
     }
 
-    private static boolean tryLock(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
+    /**
+     * Vacuums or analyzes one table; null when it was skipped. The job table only while holding
+     * {@link #JOB_LOCK} shared: a limit change takes it exclusively and cancels this statement
+     * (fq_lock_jobs, migration V8), as autovacuum would yield.
+     */
+    private static String work(Connection c, String table, boolean vacuum) throws SQLException {
+        boolean job = table.equals("job");
+        if (job && !tryLock(c, "pg_try_advisory_lock_shared(" + JOB_LOCK + ")")) {
+            return null; // a limit change holds the job table now
+        }
+        // TRUNCATE false: giving empty tail pages back takes an ACCESS EXCLUSIVE lock, which
+        // would stall every claim for that moment; the pages are reused anyway
+        String command = vacuum ? "VACUUM (SKIP_LOCKED, ANALYZE, TRUNCATE false) " : "ANALYZE (SKIP_LOCKED) ";
+        try (Statement s = c.createStatement()) {
+            s.execute(command + table); // a name from HOT, never user input
+            return (vacuum ? "vacuum " : "analyze ") + table;
+        } catch (SQLException e) {
+            if (job && QUERY_CANCELED.equals(e.getSQLState())) {
+                return null; // yielded to a limit change
+            }
+            throw e;
+        } finally {
+            if (job) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT pg_advisory_unlock_shared(" + JOB_LOCK + ")");
+                }
+            }
+        }
+    }
+
+    private static boolean tryLock(Connection c, String call) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT " + call)) {
             rs.next();
             return rs.getBoolean(1);
         }

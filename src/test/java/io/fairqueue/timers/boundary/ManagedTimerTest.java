@@ -128,4 +128,26 @@ class ManagedTimerTest {
         assertEquals(2, t.runs.get(), "runNow ran after the tick");
         assertEquals(2, t.getRunCount());
     }
+
+    @Test
+    void disabling_during_a_scheduled_run_waits_for_it_and_no_tick_runs_after() throws Exception {
+        CountingTimer t = timer();
+        t.started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        t.release = release;
+        Thread tick = new Thread(() -> t.tick(null));
+        tick.start();
+        t.started.await();
+        Thread disable = new Thread(() -> t.setEnabled(false));
+        disable.start();
+        disable.join(200);
+        assertTrue(disable.isAlive(), "setEnabled(false) waits for the run in flight");
+        release.countDown();
+        disable.join(5_000);
+        tick.join(5_000);
+        assertFalse(disable.isAlive());
+        t.tick(null);
+        assertEquals(1, t.runs.get(), "no run after the switch");
+        assertFalse(t.isEnabled());
+    }
 }
