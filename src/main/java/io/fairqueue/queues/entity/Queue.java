@@ -40,13 +40,8 @@ public class Queue {
     @Column(name = "created_at", nullable = false)
     private OffsetDateTime createdAt;
 
-    /**
-     * The base of the running count (DISPATCHED + RUNNING jobs) while {@code maxConcurrent} is set:
-     * claims raise it, releases append to {@code queue_release}; the count is
-     * {@code fq_queue_running(name)} (migration V5).
-     */
-    @Column(insertable = false, updatable = false)
-    private int running;
+    // Column running is not mapped: it is only the base of the running count, which claims raise
+    // and releases append to (queue_release); the count is fq_queue_running(name) (migration V5).
 
     @Version
     private long version;
@@ -89,10 +84,6 @@ public class Queue {
         return leaseSeconds;
     }
 
-    /** The base of the running count, without released slots not yet folded in: see {@link #running}. */
-    public int running() {
-        return running;
-    }
 
     public boolean paused() {
         return paused;

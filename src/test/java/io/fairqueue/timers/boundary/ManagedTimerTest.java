@@ -106,15 +106,21 @@ class ManagedTimerTest {
         assertTrue(t.getLastDurationMillis() >= 0);
     }
 
-    @Test
-    void run_now_during_a_scheduled_run_waits_for_it_and_then_runs_while_a_tick_skips() throws Exception {
-        CountingTimer t = timer();
+    /** A scheduled tick of {@code t} whose run is under way until {@code release} counts down. */
+    static Thread tickInFlight(CountingTimer t, java.util.concurrent.CountDownLatch release) throws InterruptedException {
         t.started = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         t.release = release;
         Thread tick = new Thread(() -> t.tick(null));
         tick.start();
         t.started.await();
+        return tick;
+    }
+
+    @Test
+    void run_now_during_a_scheduled_run_waits_for_it_and_then_runs_while_a_tick_skips() throws Exception {
+        CountingTimer t = timer();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread tick = tickInFlight(t, release);
         t.tick(null); // a second tick finds the first in flight: skipped
         assertEquals(1, t.runs.get());
         Thread manual = new Thread(t::runNow);
@@ -132,12 +138,8 @@ class ManagedTimerTest {
     @Test
     void disabling_during_a_scheduled_run_waits_for_it_and_no_tick_runs_after() throws Exception {
         CountingTimer t = timer();
-        t.started = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        t.release = release;
-        Thread tick = new Thread(() -> t.tick(null));
-        tick.start();
-        t.started.await();
+        Thread tick = tickInFlight(t, release);
         Thread disable = new Thread(() -> t.setEnabled(false));
         disable.start();
         disable.join(200);
