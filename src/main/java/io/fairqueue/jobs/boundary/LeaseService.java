@@ -2,12 +2,12 @@ package io.fairqueue.jobs.boundary;
 
 import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.JobViews;
+import io.fairqueue.jobs.control.JobWrites;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.InvalidTransitionException;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.jobs.entity.Transition;
 import io.fairqueue.platform.problem.Problem;
-import io.fairqueue.platform.control.SqlArrays;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.entity.Queue;
@@ -45,6 +45,9 @@ public class LeaseService {
 
     @Inject
     JobViews views;
+
+    @Inject
+    JobWrites writes;
 
     public JobView start(Caller caller, long id, JobRequests.Lease r) {
         Job job = leased(id, r.leaseToken(), true);
@@ -84,14 +87,14 @@ public class LeaseService {
     }
 
     /**
-     * Starts many claimed jobs: every job is locked in id order by one statement, then their
-     * users in id order (fq_lock_users), each item is checked and moved on its own (a stale lease fails that item only), then all the UPDATEs
-     * and all the audit rows go in one batch each, in this transaction.
+     * Starts many claimed jobs: every job is locked in id order by one statement, each item is
+     * checked and moved by the state machine on its own (a stale lease fails that item only), then
+     * the moved jobs are written by one UPDATE (JobWrites) and their audit rows by one INSERT, in
+     * this transaction.
      */
     public List<ItemOutcome> startAll(Caller caller, List<JobRequests.LeaseItem> items) {
         OffsetDateTime now = Time.now(clock);
-        // DISPATCHED -> RUNNING changes no counter and no lane: no user locks needed
-        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(), false,
+        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
                 job -> job.start(now, caller.id()));
     }
 
@@ -100,17 +103,16 @@ public class LeaseService {
         OffsetDateTime now = Time.now(clock);
         Map<Long, String> results = new HashMap<>();
         items.forEach(i -> results.put(i.id(), i.result()));
-        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(), true,
+        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
                 job -> job.complete(results.get(job.id()), now, caller.id()));
     }
 
     /**
-     * @param releases whether the moves release slots: their users' counter rows and lanes, the
-     *                 queues' and the global counters and the usage rows change, so those are
-     *                 locked first, in the global lock order (fq_lock_users, fq_lock_release_rows)
+     * The one UPDATE's trigger (per statement, migration V9) takes the rows it changes in the
+     * global lock order itself: the users in id order, settings, the lanes and usage rows in key
+     * order. So no lock is taken here beyond the jobs'.
      */
-    private List<ItemOutcome> applyAll(List<Map.Entry<Long, String>> leases, boolean releases,
-            Function<Job, Transition> move) {
+    private List<ItemOutcome> applyAll(List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
         List<Long> ids = leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
         Map<Long, Job> locked = new HashMap<>();
         em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids ORDER BY j.id", Job.class)
@@ -118,22 +120,15 @@ public class LeaseService {
                 .setLockMode(LockModeType.PESSIMISTIC_WRITE)
                 .getResultList()
                 .forEach(j -> locked.put(j.id(), j));
-        // Their users next, in id order (the order of every multi-user move): the job trigger
-        // takes each user's counter row, and two batches taking them job by job could deadlock.
-        if (releases) {
-            String jobIds = SqlArrays.of(ids.stream().map(String::valueOf).toList());
-            em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))").setParameter(1, jobIds)
-                    .getSingleResult();
-            em.createNativeQuery("SELECT 1 FROM fq_lock_release_rows(CAST(?1 AS bigint[]))").setParameter(1, jobIds)
-                    .getSingleResult();
-        }
         List<Transition> moved = new ArrayList<>();
+        List<Job> movedJobs = new ArrayList<>();
         List<ItemOutcome> out = new ArrayList<>(leases.size());
         for (Map.Entry<Long, String> lease : leases) {
             long id = lease.getKey();
             try {
                 Job job = check(locked.get(id), id, lease.getValue(), true);
                 moved.add(move.apply(job));
+                movedJobs.add(job);
                 out.add(new ItemOutcome(id, job.status(), null));
             } catch (ProblemException e) {
                 out.add(new ItemOutcome(id, locked.containsKey(id) ? locked.get(id).status() : null, e.problem()));
@@ -141,6 +136,7 @@ public class LeaseService {
                 out.add(new ItemOutcome(id, e.from(), InvalidTransitionMapper.problem(e).problem()));
             }
         }
+        writes.writeStartedOrCompleted(movedJobs);
         audit.recordAll(moved);
         return out;
     }

@@ -1,0 +1,154 @@
+package io.fairqueue.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The set-based claim of one queue (fq_claim, migration V9) must take exactly the jobs, in exactly
+ * the order, that the job-by-job claim (fq_claim_each, V5) takes from the same state: priorities,
+ * fewest running first, user, queue and global limits, several projects per user (several lanes),
+ * off-peak lanes, exhausted daily and weekly quotas, with and without per-user serialization. Each
+ * random state is claimed from twice, each time in a transaction that is rolled back; the set-based
+ * claim must also leave every counter and lane equal to a recount. Runs on PostgreSQL directly (its
+ * own database, migrated by Flyway as the application does), not through Payara.
+ */
+class ClaimSetIT {
+
+    static final String DB = "fairqueue_claimset_it";
+    static final String SERVER = System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it")
+            .replaceFirst("/[^/]*$", "/");
+    static final Instant NOW = Instant.parse("2026-03-04T12:00:00Z");
+
+    @BeforeAll
+    static void database() throws SQLException {
+        admin("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)", "CREATE DATABASE " + DB);
+        Flyway.configure().dataSource(SERVER + DB, "postgres", "").locations("classpath:db/migration").load().migrate();
+    }
+
+    @AfterAll
+    static void dropDatabase() throws SQLException {
+        admin("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)");
+    }
+
+    @Test
+    void the_set_based_claim_takes_the_jobs_and_order_of_the_job_by_job_claim() throws SQLException {
+        int nonEmpty = 0;
+        try (Connection c = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
+            for (int seed = 1; seed <= 60; seed++) {
+                Random r = new Random(seed);
+                randomState(c, r);
+                int limit = 1 + r.nextInt(60);
+                boolean offPeakOpen = r.nextBoolean();
+                c.setAutoCommit(false);
+                List<Long> set = claim(c, "fq_claim", limit, offPeakOpen);
+                try (ResultSet drift = c.createStatement().executeQuery("SELECT kind, key, stored, actual FROM fq_recount(false)")) {
+                    if (drift.next()) {
+                        fail("seed " + seed + ": after the set-based claim " + drift.getString(1) + " " + drift.getString(2)
+                                + " is " + drift.getLong(3) + ", a recount gives " + drift.getLong(4));
+                    }
+                }
+                c.rollback();
+                List<Long> each = claim(c, "fq_claim_each", limit, offPeakOpen);
+                c.rollback();
+                c.setAutoCommit(true);
+                assertEquals(each, set, "seed " + seed + ", limit " + limit + ", off-peak open " + offPeakOpen);
+                nonEmpty += set.isEmpty() ? 0 : 1;
+            }
+        }
+        assertTrue(nonEmpty >= 50, "most random states have something to claim, got " + nonEmpty + " of 60");
+    }
+
+    /** Twelve users, 1..4 slots each, about 150 jobs of one queue; some already running. */
+    static void randomState(Connection c, Random r) throws SQLException {
+        exec(c, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
+                "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
+                "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM usage", "DELETE FROM quota",
+                "DELETE FROM worker", "DELETE FROM fq_user",
+                "INSERT INTO fq_user (id, display_name, role, created_at) VALUES ('w', 'w', 'WORKER', now())",
+                "INSERT INTO worker (id, name, owner_id, capacity, registered_at, last_heartbeat_at) "
+                        + "VALUES ('wk', 'wk', 'w', 100, now(), now())",
+                "INSERT INTO queue (name) VALUES ('q') ON CONFLICT DO NOTHING");
+        try (PreparedStatement u = c.prepareStatement("INSERT INTO fq_user (id, display_name, role, max_concurrent, "
+                + "monthly_hours_limit, created_at) VALUES (?, 'u', 'USER', ?, ?, now())")) {
+            for (int i = 1; i <= 12; i++) {
+                u.setString(1, "u" + i);
+                u.setInt(2, 1 + r.nextInt(4));
+                u.setObject(3, i == 5 ? java.math.BigDecimal.ONE : null);   // u5: a monthly plan of 1 h
+                u.addBatch();
+            }
+            u.executeBatch();
+        }
+        exec(c, "UPDATE queue SET running = 0, paused = false, max_concurrent = " + (r.nextBoolean() ? 10 + r.nextInt(30) : "NULL")
+                        + " WHERE name = 'q'",
+                "UPDATE settings SET running = 0, per_user_serialization = " + (r.nextInt(4) > 0)
+                        + ", global_slots = " + (r.nextInt(3) == 0 ? 15 + r.nextInt(20) : "NULL"),
+                // u3 is out of its daily quota, project p1 out of its weekly one, u5 out of its plan
+                "INSERT INTO quota VALUES ('USER', 'u3', 10, NULL), ('PROJECT', 'p1', NULL, 5), ('USER', 'u4', 100000, NULL)",
+                "INSERT INTO usage VALUES ('USER', 'u3', 'DAY', DATE '2026-03-04', 20), "
+                        + "('PROJECT', 'p1', 'WEEK', DATE '2026-03-02', 20), ('USER', 'u5', 'MONTH', DATE '2026-03-01', 3600)");
+        try (PreparedStatement j = c.prepareStatement("INSERT INTO job (queue, user_id, project_id, type, status, priority, "
+                + "max_retries, created_at, off_peak_only) VALUES ('q', ?, ?, 't', 'PENDING', ?, 3, ?, ?)")) {
+            int jobs = 100 + r.nextInt(100);
+            for (int i = 0; i < jobs; i++) {
+                j.setString(1, "u" + (1 + r.nextInt(12)));
+                j.setString(2, r.nextInt(10) < 3 ? "p" + r.nextInt(3) : null);
+                j.setInt(3, new int[] {0, 0, 0, 5, -5, 20}[r.nextInt(6)]);
+                j.setTimestamp(4, Timestamp.from(NOW.minusSeconds(3600).plusMillis(i * 7L + r.nextInt(5))));
+                j.setBoolean(5, r.nextInt(10) < 2);
+                j.addBatch();
+            }
+            j.executeBatch();
+        }
+        // some jobs already hold slots: the counts the fairness order starts from differ per user
+        claim(c, "fq_claim_each", r.nextInt(12), false);
+    }
+
+    static List<Long> claim(Connection c, String function, int limit, boolean offPeakOpen) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT id FROM " + function + "('wk', ?, NULL, ?, ?, 'w', ?)")) {
+            Array queues = c.createArrayOf("text", new String[] {"q"});
+            p.setArray(1, queues);
+            p.setInt(2, limit);
+            p.setTimestamp(3, Timestamp.from(NOW));
+            p.setBoolean(4, offPeakOpen);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    static void exec(Connection c, String... sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            for (String q : sql) {
+                s.executeUpdate(q);
+            }
+        }
+    }
+
+    static void admin(String... sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(SERVER + "postgres", "postgres", "")) {
+            exec(c, sql);
+        }
+    }
+}
