@@ -13,6 +13,10 @@ final class Stats {
         millis.add(nanos / 1e6);
     }
 
+    synchronized void clear() {
+        millis.clear();
+    }
+
     synchronized int count() {
         return millis.size();
     }
