@@ -20,13 +20,13 @@ SELECT 'u' || g, 'u' || g, 'USER', 1 + g % 3, now() FROM generate_series(1, 1000
 INSERT INTO fq_user (id, display_name, role, max_concurrent, created_at) VALUES ('w', 'w', 'WORKER', 1, now());
 INSERT INTO worker (id, name, owner_id, capacity, registered_at, last_heartbeat_at) VALUES ('w1', 'w', 'w', 1, now(), now());
 INSERT INTO queue (name, max_concurrent) VALUES ('gpu', 500), ('cpu', NULL);
-ALTER TABLE job DISABLE TRIGGER job_changed;
+ALTER TABLE job DISABLE TRIGGER job_inserted;
 INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at, project_id, off_peak_only)
 SELECT CASE WHEN g % 3 = 0 THEN 'gpu' WHEN g % 3 = 1 THEN 'cpu' ELSE 'default' END,
        'u' || (1 + (g::bigint * 7919) % 10000), 'render', 'PENDING', (ARRAY[-10, 0, 0, 0, 5, 10])[1 + g % 6], 3,
        now() - interval '1 day' + g * (interval '1 day' / :jobs), CASE WHEN g % 5 = 0 THEN 'p' || (g % 50) END, g % 17 = 0
   FROM generate_series(1, :jobs) g;
-ALTER TABLE job ENABLE TRIGGER job_changed;
+ALTER TABLE job ENABLE TRIGGER job_inserted;
 SELECT count(*) AS counters_rebuilt FROM fq_recount(true);
 VACUUM ANALYZE;
 SQL

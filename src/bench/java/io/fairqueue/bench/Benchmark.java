@@ -39,12 +39,12 @@ public final class Benchmark {
 
     /** Sizes of one run. */
     record Mode(String name, int[] depths, int claimSamples, int batchSamples, int viewSamples, int e2eJobs,
-            int e2eReps, int latencySamples, int[] backlogs, int jainSeconds) {
+            int e2eWarmups, int e2eReps, int latencySamples, int[] backlogs, int jainSeconds) {
     }
 
-    static final Mode FULL = new Mode("full", new int[] {10_000, 100_000, 1_000_000}, 400, 60, 200, 10_000, 3, 200,
+    static final Mode FULL = new Mode("full", new int[] {10_000, 100_000, 1_000_000}, 400, 60, 200, 10_000, 5, 3, 200,
             new int[] {10, 10_000}, 8);
-    static final Mode QUICK = new Mode("quick", new int[] {1_000, 10_000}, 40, 10, 40, 2_000, 1, 30,
+    static final Mode QUICK = new Mode("quick", new int[] {1_000, 10_000}, 40, 10, 40, 2_000, 1, 1, 30,
             new int[] {10, 1_000}, 3);
 
     static final String PG = "jdbc:postgresql://127.0.0.1:5432/";
@@ -57,6 +57,8 @@ public final class Benchmark {
     static final long FAIR_JOB_MILLIS = 200;
     /** Submit-to-claim rounds run before the measured ones (the server's JIT warms up). */
     static final int LATENCY_WARMUP = 50;
+    /** Unmeasured end-to-end runs of each system before the measured ones: -Dbench.warmups, else the mode's. */
+    static Integer warmups;
     /** The parts of the run (see {@link #main}). */
     static Set<String> PARTS = Set.of("e2e", "peers", "latency", "fairness", "depths");
 
@@ -82,6 +84,9 @@ public final class Benchmark {
         Mode mode = args.length > 0 && args[0].equals("quick") ? QUICK : FULL;
         if (args.length > 1 && !args[1].isBlank() && !args[1].equals("all")) {
             PARTS = Set.of(args[1].split(","));
+        }
+        if (args.length > 2 && args[2].matches("\\d+")) {
+            warmups = Integer.parseInt(args[2]);
         }
         Path root = FairQueueServer.root();
         Path out = root.resolve("target/bench");
@@ -144,16 +149,22 @@ public final class Benchmark {
         List<Double> dbs = new ArrayList<>();
         List<Double> jr = new ArrayList<>();
         boolean peers = PARTS.contains("peers");
-        // One unmeasured run of each system first: every system's hot paths are compiled by the
+        // Unmeasured runs of each system first, so that every system's hot paths are compiled by the
         // JIT (FairQueue's server; db-scheduler and JobRunr in this JVM) before anything is timed.
-        // Without it FairQueue's first run spent about half of its server's CPU in the JIT.
-        double warm = fairQueueEndToEnd("e2e-warm-up");
+        // FairQueue's server spent 0.55 of a core in its compiler threads during the first run,
+        // 0.5 in the second, 0.22 in the fifth (per-thread CPU from /proc), and ran 647, 821, 842,
+        // 878, 1004 and then 1028-1077 jobs/s.
+        int warmupRuns = warmups != null ? warmups : mode.e2eWarmups();
+        results.put("endToEndWarmupRuns", warmupRuns);
+        for (int w = 0; w < warmupRuns; w++) {
+            double warm = fairQueueEndToEnd("e2e-warm-up-" + w);
+            double warmDbs = peers ? Peers.dbScheduler(PG + "bench_dbscheduler", mode.e2eJobs(), THREADS, -1 - w) : Double.NaN;
+            double warmJr = peers ? Peers.jobRunr(PG + "bench_jobrunr", mode.e2eJobs(), THREADS) : Double.NaN;
+            System.out.printf("bench: end-to-end warm-up %d (not counted): FairQueue %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
+                    w + 1, warm, warmDbs, warmJr);
+        }
         List.of(e2eSubmit, e2eClaim, e2eStart, e2eComplete).forEach(Stats::clear);
         List.of(e2eEmptyClaims, e2eClaimed, e2eClaimCalls).forEach(c -> c.set(0));
-        double warmDbs = peers ? Peers.dbScheduler(PG + "bench_dbscheduler", mode.e2eJobs(), THREADS, -1) : Double.NaN;
-        double warmJr = peers ? Peers.jobRunr(PG + "bench_jobrunr", mode.e2eJobs(), THREADS) : Double.NaN;
-        System.out.printf("bench: end-to-end warm-up (not counted): FairQueue %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
-                warm, warmDbs, warmJr);
         for (int rep = 0; rep < mode.e2eReps(); rep++) {
             fq.add(fairQueueEndToEnd("e2e-" + rep));
             dbs.add(peers ? Peers.dbScheduler(PG + "bench_dbscheduler", mode.e2eJobs(), THREADS, rep) : Double.NaN);
@@ -188,7 +199,8 @@ public final class Benchmark {
         e2e.put("fairQueueProfile", profile);
         System.out.println("bench: FairQueue end-to-end profile " + profile);
         results.put("endToEnd", e2e);
-        row("throughput FairQueue (jobs/s, median of " + mode.e2eReps() + " after a warm-up run)", fmt(f), "", "", "");
+        row("throughput FairQueue (jobs/s, median of " + mode.e2eReps() + ", after warm-up runs: " + results.get("endToEndWarmupRuns")
+                + ")", fmt(f), "", "", "");
         row("  FairQueue call p50 (ms): submit 500 / claim / start / complete",
                 fmt(e2eSubmit.p50()) + "/" + fmt(e2eClaim.p50()) + "/" + fmt(e2eStart.p50()) + "/" + fmt(e2eComplete.p50()),
                 "", "", "");
@@ -584,14 +596,14 @@ public final class Benchmark {
      * lane and position count is rebuilt from the rows (fq_recount(true)) and the tables analyzed.
      */
     void load(int offset, int n) throws SQLException {
-        sql(FQ_DB, "ALTER TABLE job DISABLE TRIGGER job_changed",
+        sql(FQ_DB, "ALTER TABLE job DISABLE TRIGGER job_inserted",
                 """
                 INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at)
                 SELECT 'deep', 'u' || (1 + (g::bigint * 7919) %% %d), 'render', 'PENDING', (ARRAY[-10, 0, 0, 0, 5, 10])[1 + g %% 6], 3,
                        now() - interval '1 day' + g * (interval '1 day' / %d)
                   FROM generate_series(%d, %d) g
                 """.formatted(USERS, 2_000_000, offset + 1, offset + n),
-                "ALTER TABLE job ENABLE TRIGGER job_changed",
+                "ALTER TABLE job ENABLE TRIGGER job_inserted",
                 "SELECT count(*) FROM fq_recount(true)",
                 "VACUUM ANALYZE");
     }
