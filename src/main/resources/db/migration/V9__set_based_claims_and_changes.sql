@@ -292,6 +292,8 @@ DECLARE
     take        bigint[];
     skip_users  text[] := '{}';
     dropped     boolean;
+    seen        integer;
+    lanes_max   integer := 4 * p_limit + 16;
 BEGIN
     IF p_user IS NOT NULL OR cardinality(p_queues) IS DISTINCT FROM 1 THEN
         RETURN QUERY SELECT * FROM fq_claim_each(p_worker, p_queues, p_user, p_limit, p_now, p_by, p_off_peak_open);
@@ -328,8 +330,11 @@ BEGIN
         -- the first lanes is only exact when every one of their users can take a job.
         LOOP
             dropped := false;
-            -- the first lanes in claim order, until b distinct users
-            users := '{}'; lane_user := '{}'; lane_proj := '{}'; lane_off := '{}';
+            -- The first lanes in claim order, until b distinct users. The LIMIT makes it a merge of
+            -- two index scans instead of a sort of all the queue's lanes (17 ms at 10,000 users);
+            -- a user has few lanes, and if the limit is reached first the scan is made again with
+            -- a larger one.
+            users := '{}'; lane_user := '{}'; lane_proj := '{}'; lane_off := '{}'; seen := 0;
             FOR lr IN
                 SELECT x.user_id, x.project_key, x.off_peak FROM (
                     (SELECT l.user_id, l.project_key, l.off_peak, l.head_priority, l.user_running, l.head_created_at, l.head_job_id
@@ -346,7 +351,9 @@ BEGIN
                         AND l.user_id <> ALL (skip_users)
                       ORDER BY l.head_priority DESC, l.user_running, l.head_created_at, l.head_job_id)) x
                  ORDER BY x.head_priority DESC, x.user_running, x.head_created_at, x.head_job_id
+                 LIMIT lanes_max
             LOOP
+                seen := seen + 1;
                 IF NOT lr.user_id = ANY (users) THEN
                     EXIT WHEN cardinality(users) >= b;
                     users := users || lr.user_id;
@@ -355,6 +362,10 @@ BEGIN
                 lane_proj := lane_proj || lr.project_key;
                 lane_off := lane_off || lr.off_peak;
             END LOOP;
+            IF seen = lanes_max AND cardinality(users) < b THEN
+                lanes_max := lanes_max * 4;
+                CONTINUE;
+            END IF;
             EXIT rounds WHEN cardinality(users) = 0;
 
             -- their users, locked in id order (again: a no-op for those this call holds); a user

@@ -54,8 +54,8 @@ class ClaimSetIT {
         try (Connection c = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
             for (int seed = 1; seed <= 60; seed++) {
                 Random r = new Random(seed);
-                randomState(c, r);
-                int limit = 1 + r.nextInt(60);
+                randomState(c, r, seed % 5 == 0);
+                int limit = seed % 5 == 0 ? 2 + r.nextInt(3) : 1 + r.nextInt(60);
                 boolean offPeakOpen = r.nextBoolean();
                 c.setAutoCommit(false);
                 List<Long> set = claim(c, "fq_claim", limit, offPeakOpen);
@@ -76,8 +76,13 @@ class ClaimSetIT {
         assertTrue(nonEmpty >= 50, "most random states have something to claim, got " + nonEmpty + " of 60");
     }
 
-    /** Twelve users, 1..4 slots each, about 150 jobs of one queue; some already running. */
-    static void randomState(Connection c, Random r) throws SQLException {
+    /**
+     * Twelve users, 1..4 slots each, about 150 jobs of one queue; some already running. With
+     * {@code manyLanes}, u1 (2 slots, none taken) also has 40 urgent jobs of 40 projects, the oldest:
+     * the first 40 lanes in claim order are all u1's, more than the claim's first scan takes for a
+     * few jobs, and the jobs after u1's two must come from the lanes behind them.
+     */
+    static void randomState(Connection c, Random r, boolean manyLanes) throws SQLException {
         exec(c, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
                 "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
                 "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM usage", "DELETE FROM quota",
@@ -115,10 +120,21 @@ class ClaimSetIT {
                 j.setBoolean(5, r.nextInt(10) < 2);
                 j.addBatch();
             }
+            if (manyLanes) {
+                exec(c, "UPDATE fq_user SET max_concurrent = 2 WHERE id = 'u1'");
+                for (int i = 0; i < 40; i++) {
+                    j.setString(1, "u1");
+                    j.setString(2, "many" + i);
+                    j.setInt(3, 30);
+                    j.setTimestamp(4, Timestamp.from(NOW.minusSeconds(7200).plusMillis(i)));
+                    j.setBoolean(5, false);
+                    j.addBatch();
+                }
+            }
             j.executeBatch();
         }
         // some jobs already hold slots: the counts the fairness order starts from differ per user
-        claim(c, "fq_claim_each", r.nextInt(12), false);
+        claim(c, "fq_claim_each", manyLanes ? 0 : r.nextInt(12), false);
     }
 
     static List<Long> claim(Connection c, String function, int limit, boolean offPeakOpen) throws SQLException {
