@@ -20,12 +20,14 @@
 --    jobs, and the repeated choice of the least key of sorted sequences is their merge. The
 --    candidates: the first lanes in claim order until as many distinct users as jobs wanted (a
 --    job outside them has a key above each of those users' first heads, so it cannot be among
---    the best), each lane's first min(wanted, the user's free slots) jobs. Users are locked (SKIP
---    LOCKED, in id order) and their free slots read under the lock; quotas are checked per lane;
---    the queue's and the global free slots bound the set; one UPDATE dispatches it and one INSERT
---    writes its audit rows. A round that lost users (locked elsewhere, at their limit, out of
---    quota) is followed by another without them. Claims for one user or from several queues keep
---    the job-by-job claim of V5 (fq_claim_each).
+--    the best), each lane's first min(wanted, the user's free slots) jobs. The choice is made from
+--    the users' counts read without a lock; then only the users that get jobs are locked (SKIP
+--    LOCKED, in id order) and their counts compared under the lock, and the choice is made again
+--    if one is held elsewhere or changed. If any user or lane of the candidates drops out (at its
+--    limit, out of quota) they are taken again without it, since the cut is only exact when every
+--    user there can take a job. Quotas are checked per lane; the queue's and the global free
+--    slots bound the set; one UPDATE dispatches it and one INSERT writes its audit rows. Claims for
+--    one user or from several queues keep the job-by-job claim of V5 (fq_claim_each).
 
 -- A statement may now move thousands of jobs of one user, priority and minute at once.
 ALTER TABLE pending_delta ALTER COLUMN delta TYPE integer;
@@ -80,13 +82,26 @@ BEGIN
      GROUP BY 1, 2, 3
     HAVING sum(delta) <> 0;
 
+    -- The users whose counters change, and those that get a new lane (a new lane copies its
+    -- user's running count: the row is locked meanwhile; only then, so that a submit does not
+    -- hide its user from claims), locked first and in id order: the lock order is users, then
+    -- lanes (never deleted, so "new" stays true), then usage.
+    PERFORM 1 FROM fq_user
+      WHERE id IN (SELECT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0
+                   UNION
+                   SELECT c.n_user FROM unnest(ch) c
+                    WHERE c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority)
+                      AND NOT EXISTS (SELECT 1 FROM lane l WHERE l.user_id = c.n_user AND l.queue = c.n_queue
+                                         AND l.project_key = coalesce(c.n_project, '') AND l.off_peak = c.n_off_peak))
+      ORDER BY id FOR NO KEY UPDATE;
+
     -- slots taken and given back: users, limited queues, the global count, the users' lanes, usage
     SELECT count(*) INTO moved FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0;
     IF moved > 0 THEN
         SELECT per_user_serialization INTO serial FROM settings WHERE id = 1;
-        PERFORM 1 FROM fq_user
-          WHERE id IN (SELECT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0)
-          ORDER BY id FOR NO KEY UPDATE;
+        PERFORM 1 FROM lane
+          WHERE user_id IN (SELECT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0)
+          ORDER BY user_id, queue, project_key, off_peak FOR NO KEY UPDATE;
         WITH d AS (
             SELECT c.n_user AS id, sum(fq_slot_delta(c.o_status, c.n_status)) AS d,
                    count(*) FILTER (WHERE fq_slot_delta(c.o_status, c.n_status) < 0) AS released
@@ -100,7 +115,8 @@ BEGIN
               FROM u WHERE l.user_id = u.id
             RETURNING 1)
         -- a release wakes waiting claims only when it lifted a limit that was reached: a notifying
-        -- commit takes PostgreSQL's global notify lock, so notify only when useful
+        -- commit takes PostgreSQL's global notify lock, so notify only when useful (a statement
+        -- that took and gave back slots of one user in equal numbers would not wake: none does)
         SELECT coalesce(bool_or(u.released > 0 AND u.running - u.d >= u.max_concurrent), false) INTO wake FROM u;
 
         -- claims raise a limited queue's count (only fq_claim dispatches, holding the queue's row);
@@ -180,15 +196,6 @@ BEGIN
         SELECT c.n_user, c.n_priority, fq_minute(c.n_created), count(*) FROM unnest(ch) c
          WHERE c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority)
          GROUP BY 1, 2, 3;
-        -- A new lane copies its user's running count: that user's row is locked meanwhile (only
-        -- for new lanes, so a submit does not hide its user from claims), before any lane (the
-        -- lock order: users, then lanes; lanes are never deleted, so "new" stays true).
-        PERFORM 1 FROM fq_user
-          WHERE id IN (SELECT c.n_user FROM unnest(ch) c
-                        WHERE c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority)
-                          AND NOT EXISTS (SELECT 1 FROM lane l WHERE l.user_id = c.n_user AND l.queue = c.n_queue
-                                             AND l.project_key = coalesce(c.n_project, '') AND l.off_peak = c.n_off_peak))
-          ORDER BY id FOR NO KEY UPDATE;
         -- Existing lanes are locked even where the job does not become the head: until this
         -- statement's transaction commits, a claim of the head must wait and then see the job.
         PERFORM 1 FROM lane l
@@ -285,6 +292,9 @@ DECLARE
     ok_running  integer[];
     ok_free     integer[];
     served      text[];
+    full_users  text[];
+    held        text[];
+    same        boolean;
     quota_ok    text[] := '{}';
     until       timestamptz;
     picked      bigint[];
@@ -368,24 +378,27 @@ BEGIN
             END IF;
             EXIT rounds WHEN cardinality(users) = 0;
 
-            -- their users, locked in id order (again: a no-op for those this call holds); a user
-            -- held elsewhere is skipped for this call, never waited for (its holder may go on to
-            -- this queue's row)
-            SELECT coalesce(array_agg(u.id), '{}'), coalesce(array_agg(u.running), '{}'),
-                   coalesce(array_agg(CASE WHEN s.per_user_serialization THEN u.max_concurrent - u.running ELSE b END), '{}')
+            -- Their users' running counts and limits, read without a lock: only the users that
+            -- get a job are locked, below, and their counts checked again under the lock. (Locking
+            -- every user of the scan would hide the users this call does not serve from every
+            -- other claim until it commits.)
+            SELECT coalesce(array_agg(u.id ORDER BY u.id), '{}'), coalesce(array_agg(u.running ORDER BY u.id), '{}'),
+                   coalesce(array_agg(CASE WHEN s.per_user_serialization THEN u.max_concurrent - u.running ELSE b END
+                                      ORDER BY u.id), '{}')
               INTO ok_user, ok_running, ok_free
-              FROM (SELECT id, running, max_concurrent FROM fq_user WHERE id = ANY (users)
-                     ORDER BY id FOR NO KEY UPDATE SKIP LOCKED) u;
-            IF cardinality(ok_user) < cardinality(users) THEN
-                skip_users := skip_users || ARRAY(SELECT x FROM unnest(users) x WHERE x <> ALL (ok_user));
-                dropped := true;
-            END IF;
-            -- a lane copy that missed its user reaching the limit is mended (as V5 did)
+              FROM fq_user u WHERE u.id = ANY (users);
+            -- A user at its limit whose lanes were not marked blocked (a limit lowered, say): the
+            -- lanes are mended under the user's lock, if it can be had now, and the user skipped.
             IF s.per_user_serialization AND EXISTS (SELECT 1 FROM unnest(ok_free) f WHERE f <= 0) THEN
-                UPDATE lane SET blocked = true, user_running = f.running
-                  FROM unnest(ok_user, ok_running, ok_free) f(id, running, free)
-                 WHERE f.free <= 0 AND lane.user_id = f.id AND NOT lane.blocked;
-                skip_users := skip_users || ARRAY(SELECT f.id FROM unnest(ok_user, ok_free) f(id, free) WHERE f.free <= 0);
+                full_users := ARRAY(SELECT f.id FROM unnest(ok_user, ok_free) f(id, free) WHERE f.free <= 0);
+                SELECT coalesce(array_agg(id), '{}') INTO held
+                  FROM (SELECT id FROM fq_user WHERE id = ANY (full_users) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED) x;
+                PERFORM 1 FROM lane WHERE user_id = ANY (held)
+                  ORDER BY user_id, queue, project_key, off_peak FOR NO KEY UPDATE;
+                UPDATE lane SET blocked = true, user_running = u.running
+                  FROM fq_user u
+                 WHERE u.id = ANY (held) AND lane.user_id = u.id AND u.running >= u.max_concurrent AND NOT lane.blocked;
+                skip_users := skip_users || full_users;
                 dropped := true;
             END IF;
 
@@ -403,6 +416,8 @@ BEGIN
             LOOP
                 until := fq_quota_blocked_until(lr.user_id, nullif(lr.project_key, ''), p_now);
                 IF until IS NOT NULL THEN
+                    PERFORM 1 FROM lane WHERE user_id = lr.user_id AND queue = qn AND project_key = lr.project_key
+                      ORDER BY off_peak FOR NO KEY UPDATE;
                     UPDATE lane SET quota_blocked_until = until
                      WHERE user_id = lr.user_id AND queue = qn AND project_key = lr.project_key;
                     dropped := true;
@@ -444,6 +459,25 @@ BEGIN
                 skip_users := skip_users || ARRAY(SELECT x FROM unnest(users) x WHERE x <> ALL (served));
                 CONTINUE;
             END IF;
+
+            -- The users that get jobs, locked in id order; one held elsewhere is skipped for this
+            -- call, never waited for (its holder may go on to this queue's row). Their counts and
+            -- limits under the lock must be the ones the choice was made with, or it is made
+            -- again (now with those users' rows held, so their counts stay put).
+            SELECT coalesce(array_agg(u.id), '{}'),
+                   coalesce(bool_and(CASE WHEN s.per_user_serialization THEN u.max_concurrent - u.running ELSE b END
+                                     = f.free AND u.running = f.running), true)
+              INTO held, same
+              FROM (SELECT id, running, max_concurrent FROM fq_user
+                     WHERE id IN (SELECT user_id FROM job WHERE id = ANY (picked))
+                     ORDER BY id FOR NO KEY UPDATE SKIP LOCKED) u
+              JOIN unnest(ok_user, ok_running, ok_free) f(id, running, free) ON f.id = u.id;
+            IF cardinality(held) < (SELECT count(DISTINCT user_id) FROM job WHERE id = ANY (picked)) THEN
+                skip_users := skip_users || ARRAY(SELECT DISTINCT user_id FROM job
+                                                   WHERE id = ANY (picked) AND user_id <> ALL (held));
+                CONTINUE;
+            END IF;
+            CONTINUE WHEN NOT same;
             EXIT;
         END LOOP;
 

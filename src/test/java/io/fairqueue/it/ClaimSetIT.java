@@ -77,6 +77,55 @@ class ClaimSetIT {
     }
 
     /**
+     * A claim locks only the users it serves: while one claim (its transaction still open) takes
+     * ten jobs of one user, a second claim takes the next ten users' jobs, as the job-by-job
+     * claim would, instead of skipping every user the first claim looked at.
+     */
+    @Test
+    void a_claim_in_flight_hides_only_the_users_it_serves() throws SQLException {
+        try (Connection a = DriverManager.getConnection(SERVER + DB, "postgres", "");
+                Connection b = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
+            randomState(a, new Random(7), false);
+            exec(a, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
+                    "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
+                    "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM quota", "DELETE FROM usage",
+                    "UPDATE fq_user SET running = 0, max_concurrent = 10, monthly_hours_limit = NULL WHERE role = 'USER'",
+                    "UPDATE queue SET running = 0, max_concurrent = NULL WHERE name = 'q'",
+                    "UPDATE settings SET running = 0, global_slots = NULL, per_user_serialization = true",
+                    // u1: ten urgent jobs; u2..u11: one ordinary job each
+                    "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                            + "SELECT 'q', 'u1', 't', 'PENDING', 20, 3, now() - interval '1 hour' + g * interval '1 s' "
+                            + "FROM generate_series(1, 10) g",
+                    "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                            + "SELECT 'q', 'u' || g, 't', 'PENDING', 0, 3, now() - interval '1 hour' + g * interval '1 s' "
+                            + "FROM generate_series(2, 11) g");
+            a.setAutoCommit(false);
+            List<Long> first = claim(a, "fq_claim", 10, false);
+            List<String> firstUsers = users(b, first);
+            List<Long> second = claim(b, "fq_claim", 10, false);
+            List<String> secondUsers = users(b, second);
+            a.rollback();
+            assertEquals(java.util.Collections.nCopies(10, "u1"), firstUsers);
+            assertEquals(List.of("u10", "u11", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"),
+                    secondUsers.stream().sorted().toList(), "the second claim, while the first is in flight");
+        }
+    }
+
+    static List<String> users(Connection c, List<Long> jobs) throws SQLException {
+        List<String> users = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT user_id FROM job WHERE id = ?")) {
+            for (long id : jobs) {
+                p.setLong(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    users.add(rs.getString(1));
+                }
+            }
+        }
+        return users;
+    }
+
+    /**
      * Twelve users, 1..4 slots each, about 150 jobs of one queue; some already running. With
      * {@code manyLanes}, u1 (2 slots, none taken) also has 40 urgent jobs of 40 projects, the oldest:
      * the first 40 lanes in claim order are all u1's, more than the claim's first scan takes for a
