@@ -63,8 +63,12 @@ CREATE FUNCTION fq_slot_delta(o_status text, n_status text) RETURNS integer LANG
                 ELSE 0 END
 $$;
 
--- What fq_job_changed (V5) did per row, for a set of changes of one statement.
-CREATE FUNCTION fq_apply_changes(ch fq_change[]) RETURNS void LANGUAGE plpgsql AS $$
+-- What fq_job_changed (V5) did per row, for a set of changes of one statement. Its statements
+-- take the array as a parameter, and PL/pgSQL kept planning them afresh on every call (custom
+-- plans): 1 ms of planning per call, outside pg_stat_statements' times; a claim of 10 jobs by
+-- fq_claim_each took 19.5 ms with it and 12.5 ms with generic plans (psql \timing, 20 calls).
+CREATE FUNCTION fq_apply_changes(ch fq_change[]) RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     serial boolean;
     wake   boolean := false;
