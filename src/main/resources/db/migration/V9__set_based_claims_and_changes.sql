@@ -26,8 +26,10 @@
 --    if one is held elsewhere or changed. If any user or lane of the candidates drops out (at its
 --    limit, out of quota) they are taken again without it, since the cut is only exact when every
 --    user there can take a job. Quotas are checked per lane; the queue's and the global free
---    slots bound the set; one UPDATE dispatches it and one INSERT writes its audit rows. Claims for
---    one user or from several queues keep the job-by-job claim of V5 (fq_claim_each).
+--    slots bound the set; one UPDATE dispatches it and one INSERT writes its audit rows. A claim
+--    from all or several queues of which only one has a lane that could give a job now is a claim
+--    from that queue. Claims for one user, or from several queues with jobs, keep the job-by-job
+--    claim of V5 (fq_claim_each).
 
 -- A statement may now move thousands of jobs of one user, priority and minute at once.
 ALTER TABLE pending_delta ALTER COLUMN delta TYPE integer;
@@ -281,7 +283,8 @@ CREATE FUNCTION fq_claim(p_worker text, p_queues text[], p_user text, p_limit in
                          p_by text, p_off_peak_open boolean)
 RETURNS SETOF job LANGUAGE plpgsql AS $$
 DECLARE
-    qn          text := p_queues[1];
+    qn          text := CASE WHEN cardinality(p_queues) = 1 THEN p_queues[1] END;
+    one         text[];
     q           record;
     s           settings;
     n           integer := 0;
@@ -309,7 +312,21 @@ DECLARE
     seen        integer;
     lanes_max   integer := 4 * p_limit + 16;
 BEGIN
-    IF p_user IS NOT NULL OR cardinality(p_queues) IS DISTINCT FROM 1 THEN
+    IF p_user IS NULL AND cardinality(p_queues) IS DISTINCT FROM 1 THEN
+        -- A claim from all or several queues when only one of them has a lane that could give a
+        -- job now is a claim from that queue (one index probe per queue).
+        one := ARRAY(SELECT qq.name FROM queue qq
+                      WHERE (p_queues IS NULL OR qq.name = ANY (p_queues)) AND NOT qq.paused
+                        AND EXISTS (SELECT 1 FROM lane l
+                                     WHERE l.queue = qq.name AND (p_off_peak_open OR NOT l.off_peak)
+                                       AND l.head_job_id IS NOT NULL AND NOT l.blocked
+                                       AND (l.quota_blocked_until IS NULL OR l.quota_blocked_until <= p_now))
+                      LIMIT 2);
+        IF cardinality(one) = 1 THEN
+            qn := one[1];
+        END IF;
+    END IF;
+    IF p_user IS NOT NULL OR qn IS NULL THEN
         RETURN QUERY SELECT * FROM fq_claim_each(p_worker, p_queues, p_user, p_limit, p_now, p_by, p_off_peak_open);
         RETURN;
     END IF;

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -57,8 +56,10 @@ class ClaimSetIT {
                 randomState(c, r, seed % 5 == 0);
                 int limit = seed % 5 == 0 ? 2 + r.nextInt(3) : 1 + r.nextInt(60);
                 boolean offPeakOpen = r.nextBoolean();
+                // every third state: a claim from all queues, of which only q has jobs
+                String[] queues = seed % 3 == 0 ? null : new String[] {"q"};
                 c.setAutoCommit(false);
-                List<Long> set = claim(c, "fq_claim", limit, offPeakOpen);
+                List<Long> set = claim(c, "fq_claim", queues, limit, offPeakOpen);
                 try (ResultSet drift = c.createStatement().executeQuery("SELECT kind, key, stored, actual FROM fq_recount(false)")) {
                     if (drift.next()) {
                         fail("seed " + seed + ": after the set-based claim " + drift.getString(1) + " " + drift.getString(2)
@@ -66,10 +67,11 @@ class ClaimSetIT {
                     }
                 }
                 c.rollback();
-                List<Long> each = claim(c, "fq_claim_each", limit, offPeakOpen);
+                List<Long> each = claim(c, "fq_claim_each", queues, limit, offPeakOpen);
                 c.rollback();
                 c.setAutoCommit(true);
-                assertEquals(each, set, "seed " + seed + ", limit " + limit + ", off-peak open " + offPeakOpen);
+                assertEquals(each, set, "seed " + seed + ", limit " + limit + ", off-peak open " + offPeakOpen
+                        + (queues == null ? ", all queues" : ""));
                 nonEmpty += set.isEmpty() ? 0 : 1;
             }
         }
@@ -187,10 +189,15 @@ class ClaimSetIT {
     }
 
     static List<Long> claim(Connection c, String function, int limit, boolean offPeakOpen) throws SQLException {
+        return claim(c, function, new String[] {"q"}, limit, offPeakOpen);
+    }
+
+    /** @param queues null: every queue */
+    static List<Long> claim(Connection c, String function, String[] queues, int limit, boolean offPeakOpen)
+            throws SQLException {
         List<Long> ids = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT id FROM " + function + "('wk', ?, NULL, ?, ?, 'w', ?)")) {
-            Array queues = c.createArrayOf("text", new String[] {"q"});
-            p.setArray(1, queues);
+            p.setArray(1, queues == null ? null : c.createArrayOf("text", queues));
             p.setInt(2, limit);
             p.setTimestamp(3, Timestamp.from(NOW));
             p.setBoolean(4, offPeakOpen);
