@@ -28,8 +28,8 @@
 --    user there can take a job. Quotas are checked per lane; the queue's and the global free
 --    slots bound the set; one UPDATE dispatches it and one INSERT writes its audit rows. A claim
 --    from all or several queues of which only one has a lane that could give a job now is a claim
---    from that queue. Claims for one user, or from several queues with jobs, keep the job-by-job
---    claim of V5 (fq_claim_each).
+--    from that queue. Claims of one job, for one user, or from several queues with jobs keep the
+--    job-by-job claim of V5 (fq_claim_each).
 
 -- A statement may now move thousands of jobs of one user, priority and minute at once.
 ALTER TABLE pending_delta ALTER COLUMN delta TYPE integer;
@@ -312,7 +312,7 @@ DECLARE
     seen        integer;
     lanes_max   integer := 4 * p_limit + 16;
 BEGIN
-    IF p_user IS NULL AND cardinality(p_queues) IS DISTINCT FROM 1 THEN
+    IF p_user IS NULL AND p_limit > 1 AND cardinality(p_queues) IS DISTINCT FROM 1 THEN
         -- A claim from all or several queues when only one of them has a lane that could give a
         -- job now is a claim from that queue (one index probe per queue).
         one := ARRAY(SELECT qq.name FROM queue qq
@@ -326,7 +326,8 @@ BEGIN
             qn := one[1];
         END IF;
     END IF;
-    IF p_user IS NOT NULL OR qn IS NULL THEN
+    -- one job: the job-by-job claim takes it with fewer statements
+    IF p_user IS NOT NULL OR qn IS NULL OR p_limit = 1 THEN
         RETURN QUERY SELECT * FROM fq_claim_each(p_worker, p_queues, p_user, p_limit, p_now, p_by, p_off_peak_open);
         RETURN;
     END IF;
