@@ -275,6 +275,11 @@ CREATE TRIGGER job_inserted AFTER INSERT ON job REFERENCING NEW TABLE AS new_job
 CREATE TRIGGER job_updated AFTER UPDATE ON job REFERENCING OLD TABLE AS old_jobs NEW TABLE AS new_jobs
     FOR EACH STATEMENT EXECUTE FUNCTION fq_jobs_updated();
 DROP FUNCTION fq_job_changed();
+-- Called only by the row trigger (fq_add_usage, fq_lane_offer) or before its batch moves
+-- (fq_lock_release_rows): fq_apply_changes does their work, in its own lock order.
+DROP FUNCTION fq_add_usage(text, text, double precision, timestamptz);
+DROP FUNCTION fq_lane_offer(job);
+DROP FUNCTION fq_lock_release_rows(bigint[]);
 
 -- V5's claim, job by job: claims for one user, or from several or all queues.
 ALTER FUNCTION fq_claim(text, text[], text, integer, timestamptz, text, boolean) RENAME TO fq_claim_each;
@@ -487,8 +492,8 @@ BEGIN
             -- limits under the lock must be the ones the choice was made with, or it is made
             -- again (now with those users' rows held, so their counts stay put).
             SELECT coalesce(array_agg(u.id), '{}'),
-                   coalesce(bool_and(CASE WHEN s.per_user_serialization THEN u.max_concurrent - u.running ELSE b END
-                                     = f.free AND u.running = f.running), true)
+                   coalesce(bool_and(u.running = f.running
+                                     AND (NOT s.per_user_serialization OR u.max_concurrent - u.running = f.free)), true)
               INTO held, same
               FROM (SELECT id, running, max_concurrent FROM fq_user
                      WHERE id IN (SELECT user_id FROM job WHERE id = ANY (picked))
