@@ -3,6 +3,8 @@ package io.fairqueue.scheduling.boundary;
 import static io.fairqueue.platform.json.Params.body;
 
 import io.fairqueue.jobs.boundary.JobView;
+import io.fairqueue.scheduling.control.ClaimWaiters;
+import io.fairqueue.scheduling.control.ClaimWaiters.Outcome;
 import io.fairqueue.scheduling.control.ClaimWakeups;
 import io.fairqueue.security.boundary.RequiresRole;
 import io.fairqueue.security.control.Caller;
@@ -63,7 +65,7 @@ public class ClaimsResource {
     }
 
     /** One waiting claim: answers with the first non-empty claim, or {@code []} when its time is up. */
-    private final class LongPoll implements ClaimWakeups.Waiter {
+    private final class LongPoll implements ClaimWaiters.Waiter {
 
         private final ClaimService.Target target;
         private final AsyncResponse response;
@@ -93,25 +95,34 @@ public class ClaimsResource {
         }
 
         @Override
-        public boolean attempt() {
+        public String userId() {
+            return target.userId();
+        }
+
+        @Override
+        public Outcome attempt() {
             if (response.isDone()) {
-                return true;
+                return Outcome.ENDED;
             }
             if (timedOut.get()) {
                 // the time is up: claiming now could hand jobs to a client that is gone
                 response.resume(ok(List.of()));
-                return true;
+                return Outcome.ENDED;
             }
             try {
                 List<JobView> jobs = claims.claim(target);
-                if (!jobs.isEmpty() || timedOut.get() || System.nanoTime() >= deadline) {
+                if (!jobs.isEmpty()) {
                     response.resume(ok(jobs));
-                    return true;
+                    return Outcome.CLAIMED;
                 }
-                return false;
+                if (timedOut.get() || System.nanoTime() >= deadline) {
+                    response.resume(ok(jobs));
+                    return Outcome.ENDED;
+                }
+                return Outcome.NOTHING;
             } catch (RuntimeException e) {
                 response.resume(e);
-                return true;
+                return Outcome.ENDED;
             }
         }
     }

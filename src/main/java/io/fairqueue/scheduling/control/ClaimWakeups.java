@@ -19,12 +19,10 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -35,11 +33,13 @@ import org.postgresql.PGNotification;
  * Wakes long-poll claims ({@code POST /claims} with {@code waitSeconds}) the moment a job may be
  * claimable. One dedicated connection per node LISTENs on {@code fq_claimable}, which the job
  * trigger notifies when a job becomes PENDING (payload: its queue) or a slot is released
- * ({@code *}); PostgreSQL delivers at commit, to every node. Waiters for that queue (or all, for
- * {@code *}) try their claim again on a small pool of managed threads, and once more
- * {@link #RECHECK_MILLIS} later.
+ * ({@code *}); PostgreSQL delivers at commit, to every node. One waiter of each group that claims
+ * from that queue (or of every group, for {@code *}) tries its claim again on a small pool of
+ * managed threads, and passes the baton on while claims find jobs ({@link ClaimWaiters}); once
+ * more {@link #RECHECK_MILLIS} later.
  *
- * <p>The poll is the backup: every {@link #POLL_MILLIS} every waiter tries again anyway, so a
+ * <p>The poll is the backup: every {@link #POLL_MILLIS} every group tries again anyway (one waiter,
+ * which passes on if it finds jobs: the others of its group would find what it finds), so a
  * lost connection, a PostgreSQL restart or an eligibility that changes with time alone (an
  * off-peak window opening, a quota resetting, a paused queue resumed) delays a waiter by at most
  * that, never loses it. Correctness never depends on a notification: the claim itself decides.
@@ -70,30 +70,12 @@ public class ClaimWakeups {
     /**
      * A second look after notifications: a woken claim finds nothing when the jobs' users are
      * locked right then by another transaction (the claim skips locked users rather than wait), so
-     * waiters try again this much later while jobs keep arriving or slots keep freeing.
+     * each group tries again this much later while jobs keep arriving or slots keep freeing.
      */
     static final int RECHECK_MILLIS = 50;
 
-    /** Threads that run woken claims (each claim is one short transaction). */
+    /** Threads that run woken claims (each claim is one short transaction; one per group at a time). */
     static final int CLAIM_THREADS = 8;
-
-    /** One waiting claim. {@link #attempt} runs the claim and answers true when the waiter is done. */
-    public interface Waiter {
-
-        /** The queues it claims from; empty = every queue. */
-        Set<String> queues();
-
-        /** Tries the claim; true when the waiter answered its client (jobs, or its time is up). */
-        boolean attempt();
-    }
-
-    private static final int IDLE = 0;
-    private static final int BUSY = 1;
-    private static final int BUSY_AGAIN = 2;
-    private static final int DONE = 3;
-
-    /** Registered waiters and their state: a wake-up while one runs makes it run once more. */
-    private final ConcurrentHashMap<Waiter, AtomicInteger> waiters = new ConcurrentHashMap<>();
 
     @Resource
     ManagedThreadFactory threads;
@@ -111,6 +93,7 @@ public class ClaimWakeups {
     Optional<String> password;
 
     private ExecutorService claimPool;
+    private ClaimWaiters waiters;
     private Thread listener;
     private volatile boolean running;
 
@@ -118,6 +101,7 @@ public class ClaimWakeups {
     void start() {
         claimPool = new ThreadPoolExecutor(CLAIM_THREADS, CLAIM_THREADS, 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), threads);
+        waiters = new ClaimWaiters(claimPool);
         running = true;
         listener = threads.newThread(this::listen);
         listener.setName("fairqueue-claim-wakeups");
@@ -133,72 +117,26 @@ public class ClaimWakeups {
         claimPool.shutdownNow();
     }
 
-    /**
-     * Registers a waiter and runs its first attempt in the calling thread (registered first, so a
-     * notification that arrives during that attempt is not missed: it makes the waiter try once
-     * more).
-     */
-    public void await(Waiter waiter) {
-        waiters.put(waiter, new AtomicInteger(BUSY));
-        run(waiter);
+    /** Registers a waiter and runs its first try in the calling thread (see {@link ClaimWaiters#await}). */
+    public void await(ClaimWaiters.Waiter waiter) {
+        waiters.await(waiter);
     }
 
     /**
-     * Ends a waiter whose time is up, unless an attempt runs right now (that attempt then answers
-     * its client). True when the caller must answer the client.
+     * Ends a waiter whose time is up, unless a try runs right now (that try then answers its
+     * client). True when the caller must answer the client.
      */
-    public boolean expire(Waiter waiter) {
-        AtomicInteger state = waiters.get(waiter);
-        if (state != null && state.compareAndSet(IDLE, DONE)) {
-            waiters.remove(waiter);
-            return true;
-        }
-        return false;
+    public boolean expire(ClaimWaiters.Waiter waiter) {
+        return waiters.expire(waiter);
     }
 
     /** How many claims wait right now (tests, metrics). */
     public int waiting() {
-        return waiters.size();
+        return waiters.waiting();
     }
 
     private void wake(Set<String> queues) {
-        waiters.forEach((waiter, state) -> {
-            if (queues != null && !waiter.queues().isEmpty() && waiter.queues().stream().noneMatch(queues::contains)) {
-                return;
-            }
-            while (true) {
-                int s = state.get();
-                if (s == IDLE && state.compareAndSet(IDLE, BUSY)) {
-                    claimPool.execute(() -> run(waiter));
-                    return;
-                }
-                if (s == DONE || s == BUSY_AGAIN || (s == BUSY && state.compareAndSet(BUSY, BUSY_AGAIN))) {
-                    return;
-                }
-            }
-        });
-    }
-
-    private void run(Waiter waiter) {
-        AtomicInteger state = waiters.get(waiter);
-        while (state != null) {
-            boolean done;
-            try {
-                done = waiter.attempt();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "a waiting claim failed", e);
-                done = true;
-            }
-            if (done) {
-                state.set(DONE);
-                waiters.remove(waiter);
-                return;
-            }
-            if (state.compareAndSet(BUSY, IDLE)) {
-                return;
-            }
-            state.set(BUSY);
-        }
+        waiters.wake(queues);
     }
 
     private void listen() {
