@@ -113,6 +113,76 @@ class ClaimSetIT {
         }
     }
 
+    /**
+     * A lane without a head keeps no counts (V10); it takes its user's running count and blocked
+     * flag when it gets a head, also while a claim of the same user in another queue is in flight.
+     */
+    @Test
+    void a_lane_without_a_head_takes_its_users_count_with_its_next_head() throws Exception {
+        try (Connection a = DriverManager.getConnection(SERVER + DB, "postgres", "");
+                Connection b = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
+            randomState(a, new Random(3), false);
+            exec(a, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
+                    "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
+                    "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM quota", "DELETE FROM usage",
+                    "UPDATE fq_user SET running = 0, max_concurrent = 1, monthly_hours_limit = NULL WHERE role = 'USER'",
+                    "INSERT INTO queue (name) VALUES ('r') ON CONFLICT DO NOTHING",
+                    "UPDATE queue SET running = 0, max_concurrent = NULL",
+                    "UPDATE settings SET running = 0, global_slots = NULL, per_user_serialization = true",
+                    "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                            + "VALUES ('q', 'u1', 't', 'PENDING', 0, 3, now()), ('r', 'u1', 't', 'PENDING', 0, 3, now())");
+            // u1's job of r runs and ends: r's lane has no head while u1's count goes 1 and back to 0
+            long k1 = claim(a, "fq_claim_each", new String[] {"r"}, 1, false).get(0);
+            exec(a, "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 WHERE id = " + k1);
+            assertRecountClean(a, "after r's job ended");
+            // u1 submits to r again: the lane's new head is not blocked, u1 runs nothing
+            exec(a, "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                    + "VALUES ('r', 'u1', 't', 'PENDING', 0, 3, now())");
+            assertRecountClean(a, "after the submit to r");
+            long k2 = claim(a, "fq_claim_each", new String[] {"r"}, 1, false).get(0);
+            exec(a, "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 WHERE id = " + k2);
+
+            // a claim of u1's job of q is in flight when u1 submits to r again
+            a.setAutoCommit(false);
+            assertEquals(1, claim(a, "fq_claim_each", new String[] {"q"}, 1, false).size());
+            java.util.concurrent.CompletableFuture<Void> submit = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    exec(b, "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                            + "VALUES ('r', 'u1', 't', 'PENDING', 0, 3, now())");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(300);
+            assertTrue(!submit.isDone(), "the submit waits for the lane the claim in flight has locked");
+            a.commit();
+            submit.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            a.setAutoCommit(true);
+            assertRecountClean(a, "after the submit to the lane without a head");
+            assertEquals(List.of(), claim(a, "fq_claim_each", new String[] {"r"}, 1, false),
+                    "u1 runs its one job: r's new head is blocked (serialization on)");
+            try (ResultSet rs = a.createStatement().executeQuery(
+                    "SELECT user_running, blocked FROM lane WHERE user_id = 'u1' AND queue = 'r'")) {
+                assertTrue(rs.next());
+                assertEquals(1, rs.getInt(1));
+                assertTrue(rs.getBoolean(2));
+            }
+            exec(a, "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 "
+                    + "WHERE user_id = 'u1' AND queue = 'q'");
+            assertEquals(1, claim(a, "fq_claim_each", new String[] {"r"}, 1, false).size(), "u1's slot is free again");
+            assertRecountClean(a, "after the claim from r");
+        }
+    }
+
+    static void assertRecountClean(Connection c, String when) throws SQLException {
+        try (ResultSet drift = c.createStatement().executeQuery("SELECT kind, key, stored, actual FROM fq_recount(false)")) {
+            if (drift.next()) {
+                fail(when + ": " + drift.getString(1) + " " + drift.getString(2) + " is " + drift.getLong(3)
+                        + ", a recount gives " + drift.getLong(4));
+            }
+        }
+    }
+
     static List<String> users(Connection c, List<Long> jobs) throws SQLException {
         List<String> users = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT user_id FROM job WHERE id = ?")) {
