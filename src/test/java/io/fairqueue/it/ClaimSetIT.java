@@ -87,13 +87,8 @@ class ClaimSetIT {
     void a_claim_in_flight_hides_only_the_users_it_serves() throws SQLException {
         try (Connection a = DriverManager.getConnection(SERVER + DB, "postgres", "");
                 Connection b = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
-            randomState(a, new Random(7), false);
-            exec(a, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
-                    "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
-                    "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM quota", "DELETE FROM usage",
-                    "UPDATE fq_user SET running = 0, max_concurrent = 10, monthly_hours_limit = NULL WHERE role = 'USER'",
-                    "UPDATE queue SET running = 0, max_concurrent = NULL WHERE name = 'q'",
-                    "UPDATE settings SET running = 0, global_slots = NULL, per_user_serialization = true",
+            noJobs(a, 10);
+            exec(a,
                     // u1: ten urgent jobs; u2..u11: one ordinary job each
                     "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
                             + "SELECT 'q', 'u1', 't', 'PENDING', 20, 3, now() - interval '1 hour' + g * interval '1 s' "
@@ -121,14 +116,8 @@ class ClaimSetIT {
     void a_lane_without_a_head_takes_its_users_count_with_its_next_head() throws Exception {
         try (Connection a = DriverManager.getConnection(SERVER + DB, "postgres", "");
                 Connection b = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
-            randomState(a, new Random(3), false);
-            exec(a, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
-                    "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
-                    "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM quota", "DELETE FROM usage",
-                    "UPDATE fq_user SET running = 0, max_concurrent = 1, monthly_hours_limit = NULL WHERE role = 'USER'",
-                    "INSERT INTO queue (name) VALUES ('r') ON CONFLICT DO NOTHING",
-                    "UPDATE queue SET running = 0, max_concurrent = NULL",
-                    "UPDATE settings SET running = 0, global_slots = NULL, per_user_serialization = true",
+            noJobs(a, 1);
+            exec(a, "INSERT INTO queue (name) VALUES ('r') ON CONFLICT DO NOTHING",
                     "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
                             + "VALUES ('q', 'u1', 't', 'PENDING', 0, 3, now()), ('r', 'u1', 't', 'PENDING', 0, 3, now())");
             // u1's job of r runs and ends: r's lane has no head while u1's count goes 1 and back to 0
@@ -172,6 +161,20 @@ class ClaimSetIT {
             assertEquals(1, claim(a, "fq_claim_each", new String[] {"r"}, 1, false).size(), "u1's slot is free again");
             assertRecountClean(a, "after the claim from r");
         }
+    }
+
+    /**
+     * Users u1..u12 with {@code slots} each and no jobs, no quotas, no queue or global limit,
+     * per-user serialization on.
+     */
+    static void noJobs(Connection c, int slots) throws SQLException {
+        randomState(c, new Random(7), false);
+        exec(c, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
+                "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
+                "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM quota", "DELETE FROM usage",
+                "UPDATE fq_user SET running = 0, max_concurrent = " + slots + ", monthly_hours_limit = NULL WHERE role = 'USER'",
+                "UPDATE queue SET running = 0, max_concurrent = NULL",
+                "UPDATE settings SET running = 0, global_slots = NULL, per_user_serialization = true");
     }
 
     static void assertRecountClean(Connection c, String when) throws SQLException {

@@ -139,11 +139,7 @@ class ClaimWaitersTest {
         Jobs jobs = new Jobs();
         List<Poll> polls = register(jobs, 3, 50, "q");
         Poll first = polls.get(0);
-        first.reading = new CountDownLatch(1);
-        first.readingStarted = new CountDownLatch(1);
-        CountDownLatch release = first.reading;
-        waiters.wake(Set.of("q"));
-        assertTrue(first.readingStarted.await(5, TimeUnit.SECONDS));
+        CountDownLatch release = wakeAndHold(first, Set.of("q"));
         // jobs arrive after the try read the queue, and their wake-up comes while it runs
         jobs.left.set(10);
         waiters.wake(Set.of("q"));
@@ -203,11 +199,7 @@ class ClaimWaitersTest {
         assertEquals(1, waiters.waiting());
 
         Poll p = polls.get(0);
-        p.reading = new CountDownLatch(1);
-        p.readingStarted = new CountDownLatch(1);
-        CountDownLatch release = p.reading;
-        waiters.wake(null);
-        assertTrue(p.readingStarted.await(5, TimeUnit.SECONDS));
+        CountDownLatch release = wakeAndHold(p, null);
         assertFalse(waiters.expire(p), "it tries right now: the try answers");
         release.countDown();
         waitFor(() -> idle());
@@ -220,11 +212,7 @@ class ClaimWaitersTest {
         Jobs jobs = new Jobs();
         List<Poll> polls = register(jobs, 1, 50, "q");
         Poll first = polls.get(0);
-        first.reading = new CountDownLatch(1);
-        first.readingStarted = new CountDownLatch(1);
-        CountDownLatch release = first.reading;
-        waiters.wake(Set.of("q"));
-        assertTrue(first.readingStarted.await(5, TimeUnit.SECONDS));
+        CountDownLatch release = wakeAndHold(first, Set.of("q"));
         jobs.left.set(3);
         Poll late = new Poll(jobs, 50, "q");
         waiters.await(late);
@@ -233,6 +221,19 @@ class ClaimWaitersTest {
         waitFor(() -> waiters.waiting() == 1 && idle());
         assertEquals(3, first.claimed, "the group tried again after the running try");
         assertEquals(1, late.myTries.get(), "then the new waiter, finding nothing");
+    }
+
+    /**
+     * Wakes the waiters of {@code queues} with {@code p}'s next try held after it read the jobs;
+     * answers the latch that lets it go on.
+     */
+    private CountDownLatch wakeAndHold(Poll p, Set<String> queues) throws InterruptedException {
+        p.reading = new CountDownLatch(1);
+        p.readingStarted = new CountDownLatch(1);
+        CountDownLatch release = p.reading;
+        waiters.wake(queues);
+        assertTrue(p.readingStarted.await(5, TimeUnit.SECONDS), "the try started");
+        return release;
     }
 
     private List<Poll> register(Jobs jobs, int n, int limit, String... queues) {
