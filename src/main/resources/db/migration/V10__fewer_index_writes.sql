@@ -199,6 +199,8 @@ ALTER FUNCTION fq_recount(boolean) RENAME TO fq_recount_v8;
 CREATE FUNCTION fq_recount(p_repair boolean)
     RETURNS TABLE (kind text, key text, stored bigint, actual bigint) LANGUAGE plpgsql AS $$
 BEGIN
+    -- locked before the query below takes its snapshot: no lane gains or loses a head meanwhile
+    PERFORM fq_lock_jobs();
     RETURN QUERY
     SELECT r.kind, r.key, r.stored, r.actual FROM fq_recount_v8(p_repair) r
      WHERE r.kind NOT IN ('lane.user_running', 'lane.blocked')

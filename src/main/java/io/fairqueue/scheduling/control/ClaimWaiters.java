@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -56,7 +57,11 @@ public final class ClaimWaiters {
         /** The user whose jobs it claims; null = every user. */
         String userId();
 
-        /** Tries the claim (answering the client unless the outcome is {@link Outcome#NOTHING}). */
+        /**
+         * Tries the claim (answering the client unless the outcome is {@link Outcome#NOTHING}).
+         * Once {@link ClaimWaiters#expire} has been called for it, a try must answer (its time is
+         * up): a try that was running then and found nothing is followed by one more at once.
+         */
         Outcome attempt();
     }
 
@@ -78,6 +83,8 @@ public final class ClaimWaiters {
     private final Map<Key, Group> groups = new HashMap<>();
     /** Every waiting waiter, idle or trying. */
     private final Map<Waiter, Place> places = new IdentityHashMap<>();
+    /** Waiters whose time ran out while they tried: they try once more at once instead of waiting. */
+    private final Set<Waiter> expiredWhileTrying = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private long seq;
 
     /** @param executor runs the tries that wake-ups start (at most one per group at a time) */
@@ -122,11 +129,11 @@ public final class ClaimWaiters {
                 Map.Entry<Long, Waiter> first = group.idle.pollFirstEntry();
                 if (first != null) {
                     group.trying = true;
-                    tries.add(() -> tryOnce(group, first.getValue()));
+                    tries.add(() -> start(group, first.getValue()));
                 }
             });
         }
-        tries.forEach(executor::execute);
+        tries.forEach(Runnable::run);
     }
 
     /**
@@ -136,8 +143,12 @@ public final class ClaimWaiters {
     public synchronized boolean expire(Waiter waiter) {
         Place place = places.get(waiter);
         Group group = place == null ? null : groups.get(place.key());
-        if (group == null || group.idle.remove(place.seq()) == null) {
-            return false; // gone already, or it tries right now
+        if (group == null) {
+            return false; // answered already
+        }
+        if (group.idle.remove(place.seq()) == null) {
+            expiredWhileTrying.add(waiter); // it tries right now: that try, or one right after, answers
+            return false;
         }
         places.remove(waiter);
         dropIfUnused(place.key(), group);
@@ -149,34 +160,67 @@ public final class ClaimWaiters {
         return places.size();
     }
 
-    /** One try; then the next waiter of the group tries on the executor if the baton is passed. */
+    /**
+     * One try; then the next waiter of the group tries on the executor if the baton is passed.
+     * Whatever the try throws, the group is not left marked as trying.
+     */
     private void tryOnce(Group group, Waiter waiter) {
-        Outcome outcome;
+        Outcome outcome = null;
         try {
             outcome = waiter.attempt();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "a waiting claim failed", e);
             outcome = Outcome.ENDED;
+        } finally {
+            if (outcome == null) { // an Error: the waiter is dropped, its group free for the next wake-up
+                synchronized (this) {
+                    Place place = places.remove(waiter);
+                    expiredWhileTrying.remove(waiter);
+                    group.trying = false;
+                    dropIfUnused(place.key(), group);
+                }
+            }
         }
         Waiter next = null;
         synchronized (this) {
+            boolean expired = expiredWhileTrying.remove(waiter);
             Place place = outcome == Outcome.NOTHING ? places.get(waiter) : places.remove(waiter);
-            if (outcome == Outcome.NOTHING) {
-                group.idle.put(place.seq(), waiter);
+            if (outcome == Outcome.NOTHING && expired) {
+                next = waiter; // its time ran out during this try: the next one answers it
+            } else {
+                if (outcome == Outcome.NOTHING) {
+                    group.idle.put(place.seq(), waiter);
+                }
+                if (outcome != Outcome.NOTHING || group.wokenWhileTrying) {
+                    Map.Entry<Long, Waiter> first = group.idle.pollFirstEntry();
+                    next = first == null ? null : first.getValue();
+                }
+                group.wokenWhileTrying = false;
             }
-            if (outcome != Outcome.NOTHING || group.wokenWhileTrying) {
-                Map.Entry<Long, Waiter> first = group.idle.pollFirstEntry();
-                next = first == null ? null : first.getValue();
-            }
-            group.wokenWhileTrying = false;
             if (next == null) {
                 group.trying = false;
                 dropIfUnused(place.key(), group);
             }
         }
         if (next != null) {
-            Waiter n = next;
-            executor.execute(() -> tryOnce(group, n));
+            start(group, next);
+        }
+    }
+
+    /**
+     * Starts a try of {@code waiter}, whose group is marked as trying, on the executor. If the
+     * executor refuses (the application is stopping), the waiter goes back to wait and the group
+     * is free: the waiter's timeout answers it.
+     */
+    private void start(Group group, Waiter waiter) {
+        try {
+            executor.execute(() -> tryOnce(group, waiter));
+        } catch (RejectedExecutionException e) {
+            synchronized (this) {
+                Place place = places.get(waiter);
+                group.idle.put(place.seq(), waiter);
+                group.trying = false;
+            }
         }
     }
 

@@ -55,6 +55,9 @@ class ClaimWaitersTest {
         volatile CountDownLatch reading;
         volatile CountDownLatch readingStarted;
         volatile boolean endNextTry;
+        /** Set before {@link ClaimWaiters#expire}, as the long poll's timeout handler does. */
+        volatile boolean timedOut;
+        volatile Error failNextTry;
 
         Poll(Jobs jobs, int limit, String... queues) {
             this.jobs = jobs;
@@ -76,7 +79,12 @@ class ClaimWaitersTest {
         public Outcome attempt() {
             tries.incrementAndGet();
             myTries.incrementAndGet();
-            if (endNextTry) {
+            Error e = failNextTry;
+            if (e != null) {
+                failNextTry = null;
+                throw e;
+            }
+            if (endNextTry || timedOut) {
                 ended = true;
                 return Outcome.ENDED;
             }
@@ -205,6 +213,33 @@ class ClaimWaitersTest {
         waitFor(() -> idle());
         assertTrue(waiters.expire(p));
         assertEquals(0, waiters.waiting());
+    }
+
+    @Test
+    void a_waiter_whose_time_runs_out_during_a_try_that_finds_nothing_is_answered_at_once() throws Exception {
+        Jobs jobs = new Jobs();
+        List<Poll> polls = register(jobs, 2, 50, "q");
+        Poll p = polls.get(0);
+        CountDownLatch release = wakeAndHold(p, Set.of("q"));
+        p.timedOut = true;
+        assertFalse(waiters.expire(p), "it tries right now");
+        release.countDown(); // that try finds nothing
+        waitFor(() -> p.ended && idle());
+        assertEquals(1, waiters.waiting(), "answered without waiting for its timeout to come again");
+        assertEquals(3, p.myTries.get());
+    }
+
+    @Test
+    void a_try_that_throws_an_error_leaves_its_group_free_for_the_next_wake_up() throws Exception {
+        Jobs jobs = new Jobs();
+        List<Poll> polls = register(jobs, 2, 50, "q");
+        polls.get(0).failNextTry = new AssertionError("boom");
+        waiters.wake(Set.of("q"));
+        waitFor(() -> waiters.waiting() == 1 && idle());
+        jobs.left.set(4);
+        waiters.wake(Set.of("q"));
+        waitFor(() -> idle());
+        assertEquals(4, polls.get(1).claimed, "the group tried again");
     }
 
     @Test
