@@ -135,10 +135,6 @@ public class ClaimWakeups {
         return waiters.waiting();
     }
 
-    private void wake(Set<String> queues) {
-        waiters.wake(queues);
-    }
-
     private void listen() {
         Connection connection = null;
         long lastPoll = System.nanoTime();
@@ -174,7 +170,7 @@ public class ClaimWakeups {
                         }
                     }
                     if (claimable) {
-                        wake(queues);
+                        waiters.wake(queues);
                         if (recheckAt == 0) {
                             recheckAt = now + TimeUnit.MILLISECONDS.toNanos(RECHECK_MILLIS);
                         }
@@ -184,11 +180,11 @@ public class ClaimWakeups {
                 // starve the second look or the backup poll of waiters for the others
                 if (recheckAt != 0 && now >= recheckAt) {
                     recheckAt = 0;
-                    wake(null);
+                    waiters.wake(null);
                 }
                 if (now - lastPoll >= TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS)) {
                     lastPoll = now;
-                    wake(null);
+                    waiters.wake(null);
                 }
             } catch (SQLException | RuntimeException e) {
                 if (running) {
@@ -198,7 +194,7 @@ public class ClaimWakeups {
                 CallerCache.listening(false); // nobody would tell us of a revoked token now
                 close(connection);
                 connection = null;
-                wake(null);
+                waiters.wake(null);
                 sleep();
             }
         }
