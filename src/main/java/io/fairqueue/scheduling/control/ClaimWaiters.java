@@ -210,7 +210,8 @@ public final class ClaimWaiters {
     /**
      * Starts a try of {@code waiter}, whose group is marked as trying, on the executor. If the
      * executor refuses (the application is stopping), the waiter goes back to wait and the group
-     * is free: the waiter's timeout answers it.
+     * is free: the waiter's timeout answers it (its next {@link #expire} finds it idle, also when
+     * its time ran out while this try was being started).
      */
     private void start(Group group, Waiter waiter) {
         try {
@@ -220,6 +221,7 @@ public final class ClaimWaiters {
                 Place place = places.get(waiter);
                 group.idle.put(place.seq(), waiter);
                 group.trying = false;
+                expiredWhileTrying.remove(waiter);
             }
         }
     }

@@ -258,6 +258,29 @@ class ClaimWaitersTest {
         assertEquals(1, late.myTries.get(), "then the new waiter, finding nothing");
     }
 
+    @Test
+    void a_try_the_executor_refuses_leaves_its_waiter_waiting_and_its_group_free() {
+        java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ClaimWaiters stopping = new ClaimWaiters(r -> {
+            if (refuse.get()) {
+                throw new java.util.concurrent.RejectedExecutionException("stopping");
+            }
+            r.run();
+        });
+        Jobs jobs = new Jobs();
+        Poll p = new Poll(jobs, 50, "q");
+        stopping.await(p); // the first try runs in the calling thread: nothing
+        jobs.left.set(2);
+        stopping.wake(Set.of("q"));
+        assertEquals(1, p.myTries.get(), "the refused try did not run");
+        assertEquals(1, stopping.waiting(), "the waiter still waits");
+
+        refuse.set(false);
+        stopping.wake(Set.of("q"));
+        assertEquals(2, p.claimed, "the group was free for the next wake-up");
+        assertEquals(0, stopping.waiting());
+    }
+
     /**
      * Wakes the waiters of {@code queues} with {@code p}'s next try held after it read the jobs;
      * answers the latch that lets it go on.
