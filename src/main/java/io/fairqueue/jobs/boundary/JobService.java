@@ -41,8 +41,14 @@ public class JobService {
     public record Submitted(JobView job, boolean created) {
     }
 
-    /** A single submit's outcome: the job's id, and false when its idempotency key returned an earlier job. */
-    public record Created(long id, boolean created) {
+    /**
+     * A single submit's outcome: the job as committed (without its placement), and false when its
+     * idempotency key returned an earlier job.
+     */
+    public record Created(JobView job, boolean created) {
+        public long id() {
+            return job.id();
+        }
     }
 
     @PersistenceContext
@@ -71,10 +77,11 @@ public class JobService {
         if (idempotencyKey == null) {
             // the job and its audit row in one statement: the commit (and the NOTIFY that wakes a
             // waiting worker) comes a round trip or two sooner than with persist and flush
-            return new Created(insertIds(caller, List.of(r)).get(0), true);
+            OffsetDateTime now = Time.now(clock);
+            return new Created(createdView(caller, r, insertRows(caller, List.of(r), now).get(0), now), true);
         }
         Submitted s = create(caller, r, idempotencyKey);
-        return new Created(s.job().id(), s.created());
+        return new Created(s.job(), s.created());
     }
 
     /**
@@ -129,11 +136,11 @@ public class JobService {
                        coalesce(i.max_retries, q.max_retries), CAST(?10 AS timestamptz),
                        CASE WHEN scheduled_start_at > CAST(?10 AS timestamptz) THEN 'SCHEDULED' ELSE 'PENDING' END
                   FROM items i JOIN queue q ON q.name = i.queue ORDER BY ord
-                RETURNING id, status, created_at),
+                RETURNING id, status, created_at, max_retries),
             audit AS (
                 INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by)
                 SELECT id, NULL, status, created_at, ?11 FROM ins)
-            SELECT id FROM ins ORDER BY id
+            SELECT id, status, max_retries FROM ins ORDER BY id
             """;
 
     private List<Submitted> insertAll(Caller caller, List<JobRequests.Submit> jobs) {
@@ -146,7 +153,29 @@ public class JobService {
 
     /** Inserts the jobs and their creation audit rows with {@link #INSERT_ALL}; their ids in request order. */
     private List<Long> insertIds(Caller caller, List<JobRequests.Submit> jobs) {
-        OffsetDateTime now = Time.now(clock);
+        return insertRows(caller, jobs, Time.now(clock)).stream().map(row -> ((Number) row[0]).longValue()).toList();
+    }
+
+    /**
+     * The job as its INSERT committed it, built without another read: the answer of a submit must
+     * not depend on a later transaction (a job that exists is never answered with an error).
+     */
+    private static JobView createdView(Caller caller, JobRequests.Submit r, Object[] row, OffsetDateTime created) {
+        long id = ((Number) row[0]).longValue();
+        int priority = r.priority() == null ? 0 : r.priority();
+        return new JobView(id, r.queue() == null ? Queue.DEFAULT : r.queue(), r.userId() == null ? caller.id() : r.userId(),
+                r.projectId(), r.type(), r.payload() == null ? null : io.fairqueue.platform.json.JsonText.parse(r.payload()),
+                priority, JobView.tier(priority), JobStatus.valueOf((String) row[1]), utcMicros(r.scheduledStartAt()),
+                Boolean.TRUE.equals(r.offPeakOnly()), 0, ((Number) row[2]).intValue(), null, null, null, created, null, null,
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
+    private static OffsetDateTime utcMicros(OffsetDateTime t) {
+        return t == null ? null : t.withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
+    }
+
+    /** Inserts with {@link #INSERT_ALL}: each job's id, status and max_retries, in request order. */
+    private List<Object[]> insertRows(Caller caller, List<JobRequests.Submit> jobs, OffsetDateTime now) {
         List<String> queues = new java.util.ArrayList<>();
         List<String> users = new java.util.ArrayList<>();
         List<String> projects = new java.util.ArrayList<>();
@@ -163,19 +192,18 @@ public class JobService {
             types.add(r.type());
             payloads.add(r.payload());
             priorities.add(Integer.toString(r.priority() == null ? 0 : r.priority()));
-            starts.add(r.scheduledStartAt() == null ? null
-                    : r.scheduledStartAt().withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS).toString());
+            starts.add(r.scheduledStartAt() == null ? null : utcMicros(r.scheduledStartAt()).toString());
             offPeak.add(Boolean.toString(Boolean.TRUE.equals(r.offPeakOnly())));
             retries.add(r.maxRetries() == null ? null : Integer.toString(r.maxRetries())); // null: the queue's
         }
         @SuppressWarnings("unchecked")
-        List<Number> ids = em.createNativeQuery(INSERT_ALL)
+        List<Object[]> rows = em.createNativeQuery(INSERT_ALL)
                 .setParameter(1, SqlArrays.of(queues)).setParameter(2, SqlArrays.of(users)).setParameter(3, SqlArrays.of(projects))
                 .setParameter(4, SqlArrays.of(types)).setParameter(5, SqlArrays.of(payloads)).setParameter(6, SqlArrays.of(priorities))
                 .setParameter(7, SqlArrays.of(starts)).setParameter(8, SqlArrays.of(offPeak)).setParameter(9, SqlArrays.of(retries))
                 .setParameter(10, now).setParameter(11, caller.id())
                 .getResultList();
-        return ids.stream().map(Number::longValue).toList();
+        return rows;
     }
 
     /**

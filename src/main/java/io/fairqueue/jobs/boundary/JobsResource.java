@@ -21,12 +21,16 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** {@code /jobs}: submit and manage jobs, and the worker protocol on a claimed job. */
 @Path("jobs")
 @RequestScoped
 @Produces(MediaType.APPLICATION_JSON)
 public class JobsResource {
+
+    private static final Logger LOG = Logger.getLogger(JobsResource.class.getName());
 
     @Inject
     Caller caller;
@@ -45,11 +49,27 @@ public class JobsResource {
             throw ProblemException.badRequest("Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
         }
         JobService.Created s = jobs.submit(caller, body(request), key);
-        JobView placed = jobs.get(caller, s.id()); // after the commit: see JobService.submit
+        JobView placed = placed(s.job());
         if (!s.created()) {
             return Response.ok(placed).header("Idempotent-Replayed", "true").build();
         }
         return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.id())).entity(placed).build();
+    }
+
+    /**
+     * The committed job with its placement, read in a transaction of its own (see
+     * {@link JobService#submit}). The job exists once the submit committed, so a failure of this
+     * read (the database went away in between) must not turn the answer into an error, which a
+     * client would retry into a duplicate: it answers the job as committed, without placement.
+     */
+    JobView placed(JobView committed) {
+        try {
+            return jobs.get(caller, committed.id());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "job " + committed.id() + " was created, but its placement could not be read; "
+                    + "answered without it", e);
+            return committed;
+        }
     }
 
     /** 201 with every job (created, or the first job of a reused idempotencyKey), in request order. */

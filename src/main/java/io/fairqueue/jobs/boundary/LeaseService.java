@@ -12,6 +12,7 @@ import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.security.control.Caller;
+import io.fairqueue.workers.control.WorkerOwners;
 import jakarta.ejb.Stateless;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
@@ -49,14 +50,17 @@ public class LeaseService {
     @Inject
     JobWrites writes;
 
+    @Inject
+    WorkerOwners workerOwners;
+
     public JobView start(Caller caller, long id, JobRequests.Lease r) {
-        Job job = leased(id, r.leaseToken(), true);
+        Job job = leased(caller, id, r.leaseToken(), true);
         audit.record(job.start(Time.now(clock), caller.id()));
         return views.view(job);
     }
 
     public JobView.Heartbeat heartbeat(Caller caller, long id, JobRequests.Lease r) {
-        Job job = leased(id, r.leaseToken(), false);
+        Job job = leased(caller, id, r.leaseToken(), false);
         OffsetDateTime now = Time.now(clock);
         if (job.status() == JobStatus.PAUSED || job.status() == JobStatus.CANCELLED) {
             return new JobView.Heartbeat(null, job.status() == JobStatus.PAUSED, job.status() == JobStatus.CANCELLED);
@@ -69,13 +73,13 @@ public class LeaseService {
     }
 
     public JobView complete(Caller caller, long id, JobRequests.Complete r) {
-        Job job = leased(id, r.leaseToken(), true);
+        Job job = leased(caller, id, r.leaseToken(), true);
         audit.record(job.complete(r.result(), Time.now(clock), caller.id()));
         return views.view(job);
     }
 
     public JobView fail(Caller caller, long id, JobRequests.Fail r) {
-        Job job = leased(id, r.leaseToken(), true);
+        Job job = leased(caller, id, r.leaseToken(), true);
         Queue queue = em.find(Queue.class, job.queue());
         audit.record(job.fail(r.error(), !Boolean.FALSE.equals(r.retryable()), queue.retryBaseDelaySeconds(),
                 Time.now(clock), caller.id()));
@@ -94,7 +98,7 @@ public class LeaseService {
      */
     public List<ItemOutcome> startAll(Caller caller, List<JobRequests.LeaseItem> items) {
         OffsetDateTime now = Time.now(clock);
-        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+        return applyAll(caller, items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
                 job -> job.start(now, caller.id()));
     }
 
@@ -103,7 +107,7 @@ public class LeaseService {
         OffsetDateTime now = Time.now(clock);
         Map<Long, String> results = new HashMap<>();
         items.forEach(i -> results.put(i.id(), i.result()));
-        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+        return applyAll(caller, items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
                 job -> job.complete(results.get(job.id()), now, caller.id()));
     }
 
@@ -112,7 +116,7 @@ public class LeaseService {
      * global lock order itself: the users in id order, settings, the lanes and usage rows in key
      * order. So no lock is taken here beyond the jobs'.
      */
-    private List<ItemOutcome> applyAll(List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
+    private List<ItemOutcome> applyAll(Caller caller, List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
         List<Long> ids = leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
         Map<Long, Job> locked = new HashMap<>();
         em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids ORDER BY j.id", Job.class)
@@ -126,7 +130,7 @@ public class LeaseService {
         for (Map.Entry<Long, String> lease : leases) {
             long id = lease.getKey();
             try {
-                Job job = check(locked.get(id), id, lease.getValue(), true);
+                Job job = check(caller, locked.get(id), id, lease.getValue(), true);
                 moved.add(move.apply(job));
                 movedJobs.add(job);
                 out.add(new ItemOutcome(id, job.status(), null));
@@ -141,11 +145,16 @@ public class LeaseService {
         return out;
     }
 
-    private Job leased(long id, String token, boolean mustHold) {
-        return check(em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE), id, token, mustHold);
+    private Job leased(Caller caller, long id, String token, boolean mustHold) {
+        return check(caller, em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE), id, token, mustHold);
     }
 
-    private static Job check(Job job, long id, String token, boolean mustHold) {
+    /**
+     * The job, if {@code token} is its current lease and the lease is the caller's: a WORKER account
+     * acts only on leases taken through a worker it registered (a token that leaked to another
+     * account is refused, 403); an ADMIN may act on any lease.
+     */
+    private Job check(Caller caller, Job job, long id, String token, boolean mustHold) {
         if (job == null) {
             throw ProblemException.notFound("job", id);
         }
@@ -153,6 +162,11 @@ public class LeaseService {
             throw ProblemException.stateConflict("stale-lease",
                     "leaseToken is not the current lease of job " + id + " (it was claimed again or never by you)",
                     job.status().name(), null);
+        }
+        if (!caller.isAdmin() && job.workerId() != null
+                && !workerOwners.ownerOf(job.workerId()).map(caller.id()::equals).orElse(false)) {
+            throw ProblemException.forbidden("the lease of job " + id + " was taken by a worker of another account; "
+                    + "only that account (or an ADMIN) may use it");
         }
         if (mustHold) {
             requireHeld(job);

@@ -2,6 +2,7 @@ package io.fairqueue.jobs.entity;
 
 import static io.fairqueue.jobs.entity.JobStatus.CANCELLED;
 import static io.fairqueue.jobs.entity.JobStatus.COMPLETED;
+import static io.fairqueue.jobs.entity.JobStatus.DISPATCHED;
 import static io.fairqueue.jobs.entity.JobStatus.FAILED;
 import static io.fairqueue.jobs.entity.JobStatus.PAUSED;
 import static io.fairqueue.jobs.entity.JobStatus.PENDING;
@@ -217,14 +218,20 @@ public class Job {
      * failed). The attempt did not happen, so it is not counted; the lease is revoked.
      */
     public Transition release(OffsetDateTime now, String by, String reason) {
+        requireStatus(DISPATCHED, PENDING, "a release");
         Transition t = move(PENDING, now, by, reason);
         endAttempt(now);
         attempts = Math.max(0, attempts - 1);
         return t;
     }
 
-    /** PAUSED -> PENDING, or SCHEDULED while its start time is still ahead. */
+    /**
+     * PAUSED -> PENDING, or SCHEDULED while its start time is still ahead. Only a PAUSED job
+     * resumes: the table also lets DISPATCHED and RETRY_WAIT jobs move to PENDING, but those moves
+     * belong to a release and to the promoter, not to "resume".
+     */
     public Transition resume(OffsetDateTime now, String by) {
+        requireStatus(PAUSED, PENDING, "resume");
         return move(scheduledStartAt != null && scheduledStartAt.isAfter(now) ? SCHEDULED : PENDING, now, by, null);
     }
 
@@ -248,6 +255,14 @@ public class Job {
         priority = newPriority;
         return new Transition(id, status, status, now, by,
                 reason == null ? "priority set to " + newPriority : reason);
+    }
+
+    /** An intent that applies to one source state only refuses every other one, before anything changes. */
+    private void requireStatus(JobStatus source, JobStatus to, String intent) {
+        if (status != source) {
+            throw new InvalidTransitionException(id, status, to,
+                    intent + " applies only to a " + source + " job; " + (id == null ? "the job" : "job " + id) + " is " + status);
+        }
     }
 
     private Transition move(JobStatus to, OffsetDateTime now, String by, String reason) {

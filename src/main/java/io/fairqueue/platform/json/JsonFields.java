@@ -9,6 +9,7 @@ import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,6 +30,14 @@ public final class JsonFields {
 
     /** PostgreSQL text and jsonb cannot hold U+0000. */
     static final String NUL_MESSAGE = "must not contain the NUL character (\\u0000)";
+
+    /**
+     * The instants a timestamp member may hold. Before the Gregorian reform (1582-10-15) Java's
+     * proleptic calendar and PostgreSQL's disagree by days, and {@code timestamptz} ends with the
+     * year 9999 in every client's eyes; the bounds are compared in UTC, whatever offset was written.
+     */
+    static final OffsetDateTime EARLIEST = OffsetDateTime.of(1582, 10, 15, 0, 0, 0, 0, ZoneOffset.UTC);
+    static final OffsetDateTime LATEST = OffsetDateTime.of(9999, 12, 31, 23, 59, 59, 999_999_000, ZoneOffset.UTC);
 
     private final JsonObject object;
 
@@ -150,8 +159,9 @@ public final class JsonFields {
         }
         try {
             OffsetDateTime t = OffsetDateTime.parse(s);
-            if (t.getYear() < 1 || t.getYear() > 9999) {
-                throw badRequest(path + name, "must be in the years 1 to 9999");
+            if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
+                throw badRequest(path + name, "must lie between " + EARLIEST + " and " + LATEST
+                        + " (UTC), the Gregorian range that PostgreSQL and Java read alike");
             }
             return t;
         } catch (DateTimeParseException e) {

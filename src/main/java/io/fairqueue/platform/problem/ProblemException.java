@@ -21,7 +21,11 @@ public class ProblemException extends RuntimeException {
     }
 
     public Response getResponse() {
-        return Response.status(problem.status()).type(MEDIA_TYPE).entity(problem).build();
+        Response.ResponseBuilder r = Response.status(problem.status()).type(MEDIA_TYPE).entity(problem);
+        if (problem.status() == 503) {
+            r.header("Retry-After", Outages.RETRY_AFTER_SECONDS);
+        }
+        return r.build();
     }
 
     public Problem problem() {

@@ -1,5 +1,6 @@
 package io.fairqueue.security.boundary;
 
+import io.fairqueue.platform.problem.Outages;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.security.control.Caller;
 import jakarta.annotation.Priority;
@@ -32,6 +33,10 @@ public class AuthorizationFilter implements ContainerRequestFilter {
     @Override
     public void filter(ContainerRequestContext request) {
         Caller caller = (Caller) servletRequest.getAttribute(Caller.REQUEST_ATTRIBUTE);
+        if (caller == null && servletRequest.getAttribute(BearerTokenMechanism.DATABASE_UNAVAILABLE) != null) {
+            request.abortWith(Outages.unavailable().getResponse());
+            return;
+        }
         if (caller == null) {
             Response r = ProblemException.unauthorized().getResponse();
             request.abortWith(Response.fromResponse(r)

@@ -64,10 +64,15 @@ public final class Api {
     }
 
     public Res send(String method, String path, String json, Map<String, String> headers) {
+        return sendBytes(method, path, json == null ? null : json.getBytes(java.nio.charset.StandardCharsets.UTF_8), headers);
+    }
+
+    /** Sends {@code body} byte for byte (a String body is encoded as UTF-8, which cannot carry invalid UTF-8). */
+    public Res sendBytes(String method, String path, byte[] body, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(root.resolve(path.startsWith("/") ? path.substring(1) : "api/v1/" + path))
                 .timeout(Duration.ofSeconds(30))
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
-        if (json != null) {
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (body != null) {
             b.header("Content-Type", "application/json");
         }
         if (token != null) {

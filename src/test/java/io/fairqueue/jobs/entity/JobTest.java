@@ -66,4 +66,40 @@ class JobTest {
         assertThrows(InvalidTransitionException.class, () -> job.retryAsNew(T0));
         assertNull(job.retryOf());
     }
+
+    /** A job in {@code status}, set directly (claims happen in SQL, so no intent method reaches DISPATCHED). */
+    static Job inState(JobStatus status) {
+        Job job = aJob(null);
+        try {
+            java.lang.reflect.Field f = Job.class.getDeclaredField("status");
+            f.setAccessible(true);
+            f.set(job, status);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+        return job;
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = JobStatus.class, names = "PAUSED", mode = org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
+    void resume_applies_to_a_paused_job_only(JobStatus status) {
+        Job job = inState(status);
+        InvalidTransitionException e = assertThrows(InvalidTransitionException.class, () -> job.resume(T0, "alice"));
+        assertEquals(status, e.from());
+        assertEquals(status, job.status());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("resume applies only to a PAUSED job"), e.getMessage());
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = JobStatus.class, names = "DISPATCHED", mode = org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
+    void a_release_applies_to_a_dispatched_job_only(JobStatus status) {
+        Job job = inState(status);
+        assertThrows(InvalidTransitionException.class, () -> job.release(T0, null, "push failed"));
+        assertEquals(status, job.status());
+    }
+
+    @Test
+    void a_dispatched_job_is_released_to_pending() {
+        assertEquals(JobStatus.PENDING, inState(JobStatus.DISPATCHED).release(T0, null, "push failed").to());
+    }
 }
