@@ -315,6 +315,10 @@ class JobLifecycleIT extends ApiTestBase {
         assertEquals(1, w.claim(q, 1).size());
 
         String b = submit(alice, q, "");
+        admin.post("queues/" + q + "/pause", null).expect(200);
+        assertEquals(List.of("QUEUE_PAUSED", "USER_LIMIT"), alice.api().get("jobs/" + b).json().getJsonArray("waitingReasons")
+                .getValuesAs(jakarta.json.JsonString::getString), "every reason, in the claim's order: a paused queue, alice at her limit");
+        admin.post("queues/" + q + "/resume", null).expect(200);
         String c = submit(alice, q, "");
         alice.api().post("jobs/" + c + "/pause", null).expect(200);
         String later = submit(alice, q, ",\"scheduledStartAt\":\"" + OffsetDateTime.now().plusDays(30) + "\"");

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Deployments;
 import io.fairqueue.jobs.boundary.JobRequests;
-import io.fairqueue.jobs.boundary.JobService;
+import io.fairqueue.jobs.boundary.JobSubmission;
 import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.queues.boundary.QueueRequests;
 import io.fairqueue.queues.boundary.QueueService;
@@ -50,7 +50,7 @@ class SchedulingServiceIT {
     WorkerService workers;
 
     @Inject
-    JobService jobs;
+    JobSubmission jobs;
 
     static String unique(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);

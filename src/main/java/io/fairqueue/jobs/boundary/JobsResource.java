@@ -39,6 +39,9 @@ public class JobsResource {
     JobService jobs;
 
     @Inject
+    JobSubmission submission;
+
+    @Inject
     LeaseService leases;
 
     /** 201 with the new job; 200 with the first job when the Idempotency-Key was used before. */
@@ -48,7 +51,7 @@ public class JobsResource {
         if (key != null && key.length() > JobRequests.MAX_IDEMPOTENCY_KEY) {
             throw ProblemException.badRequest("Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
         }
-        JobService.Created s = jobs.submit(caller, body(request), key);
+        JobSubmission.Created s = submission.submit(caller, body(request), key);
         JobView placed = placed(s.job());
         if (!s.created()) {
             return Response.ok(placed).header("Idempotent-Replayed", "true").build();
@@ -58,7 +61,7 @@ public class JobsResource {
 
     /**
      * The committed job with its placement, read in a transaction of its own (see
-     * {@link JobService#submit}). The job exists once the submit committed, so a failure of this
+     * {@link JobSubmission#submit}). The job exists once the submit committed, so a failure of this
      * read (the database went away in between) must not turn the answer into an error, which a
      * client would retry into a duplicate: it answers the job as committed, without placement.
      */
@@ -76,7 +79,7 @@ public class JobsResource {
     @POST
     @Path("batch")
     public Response submitBatch(JobRequests.SubmitBatch request) {
-        List<JobService.Submitted> done = jobs.submitBatch(caller, body(request));
+        List<JobSubmission.Submitted> done = submission.submitBatch(caller, body(request));
         return Response.status(Response.Status.CREATED)
                 .entity(done.stream().map(s -> new BatchSubmitted(s.job(), s.created())).toList()).build();
     }

@@ -2,6 +2,7 @@ package io.fairqueue.jobs.control;
 
 import io.fairqueue.jobs.boundary.JobView.Placement;
 import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.jobs.entity.WaitingReason;
 import io.fairqueue.platform.control.SqlArrays;
 import io.fairqueue.policies.control.OffPeakWindows;
 import io.fairqueue.queues.entity.Queue;
@@ -12,6 +13,7 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +21,8 @@ import java.util.Map;
 /**
  * Where a waiting job stands: {@code position} (1 + PENDING jobs ahead in priority desc,
  * createdAt, id; fairness ignored), {@code userPosition} (the same among the user's own jobs),
- * {@code estimatedStartAt} and {@code waitingReason} (the first rule that holds it back, in the
- * order the claim checks them).
+ * {@code estimatedStartAt} and {@code waitingReasons} (every rule that holds it back, in the
+ * order the claim checks them; see {@link WaitingReason}).
  *
  * <p>Positions come from {@code fq_position}: per-minute counts ahead of the job plus an index count
  * within its own minute, so they cost the same at any backlog; the reason reads the counters the
@@ -84,6 +86,24 @@ public class JobPositions {
         };
     }
 
+    /** {@link #PLACE}'s columns, in its SELECT order. */
+    private enum Col {
+        POSITION, USER_POSITION, AVG_DURATION, ACTIVE_WORKERS, QUEUE_PAUSED, QUEUE_MAX, QUEUE_RUNNING, USER_RUNNING,
+        USER_MAX, QUOTA_BLOCKED, PER_USER_SERIALIZATION, GLOBAL_SLOTS, GLOBAL_RUNNING;
+
+        Number number(Object[] row) {
+            return (Number) row[ordinal()];
+        }
+
+        Integer integer(Object[] row) {
+            return row[ordinal()] == null ? null : number(row).intValue();
+        }
+
+        boolean flag(Object[] row) {
+            return Boolean.TRUE.equals(row[ordinal()]);
+        }
+    }
+
     private Placement placePending(Job job, OffsetDateTime now) {
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery(PLACE).setParameter(1, job.id()).setParameter(2, now)
@@ -92,22 +112,22 @@ public class JobPositions {
             return Placement.NONE;
         }
         Object[] r = rows.get(0);
-        long position = ((Number) r[0]).longValue();
-        double duration = r[2] == null ? DEFAULT_DURATION_SECS : ((Number) r[2]).doubleValue();
-        long workers = ((Number) r[3]).longValue();
-        Integer globalSlots = r[11] == null ? null : ((Number) r[11]).intValue();
-        Facts facts = new Facts(Boolean.TRUE.equals(r[4]), r[5] == null ? null : ((Number) r[5]).intValue(),
-                r[6] == null ? 0 : ((Number) r[6]).intValue(), ((Number) r[7]).intValue(), ((Number) r[8]).intValue(),
-                Boolean.TRUE.equals(r[9]), Boolean.TRUE.equals(r[10]), globalSlots, ((Number) r[12]).intValue());
-        String reason = reason(job, facts, () -> offPeak.isOpen(now));
-        return new Placement(position, ((Number) r[1]).longValue(), estimate(now, position, duration, workers, globalSlots),
-                reason);
+        long position = Col.POSITION.number(r).longValue();
+        double duration = r[Col.AVG_DURATION.ordinal()] == null ? DEFAULT_DURATION_SECS : Col.AVG_DURATION.number(r).doubleValue();
+        Integer globalSlots = Col.GLOBAL_SLOTS.integer(r);
+        Facts facts = new Facts(Col.QUEUE_PAUSED.flag(r), Col.QUEUE_MAX.integer(r),
+                r[Col.QUEUE_RUNNING.ordinal()] == null ? 0 : Col.QUEUE_RUNNING.integer(r), Col.USER_RUNNING.integer(r),
+                Col.USER_MAX.integer(r), Col.QUOTA_BLOCKED.flag(r), Col.PER_USER_SERIALIZATION.flag(r), globalSlots,
+                Col.GLOBAL_RUNNING.integer(r));
+        return new Placement(position, Col.USER_POSITION.number(r).longValue(),
+                estimate(now, position, duration, Col.ACTIVE_WORKERS.number(r).longValue(), globalSlots),
+                reasons(job, facts, () -> offPeak.isOpen(now)));
     }
 
     private static Placement waiting(Job job) {
         return job.status() == io.fairqueue.jobs.entity.JobStatus.SCHEDULED
-                ? new Placement(null, null, job.scheduledStartAt(), "SCHEDULED")
-                : new Placement(null, null, job.nextRetryAt(), "RETRY_BACKOFF");
+                ? new Placement(null, null, job.scheduledStartAt(), List.of(WaitingReason.SCHEDULED))
+                : new Placement(null, null, job.nextRetryAt(), List.of(WaitingReason.RETRY_BACKOFF));
     }
 
     /** {@code now + position * avgDuration / slots}; slots: the active workers, else the global slots, else 1. */
@@ -122,27 +142,32 @@ public class JobPositions {
             boolean quotaBlocked, boolean perUserSerialization, Integer globalSlots, int globalRunning) {
     }
 
-    /** The first rule that holds a PENDING job back, in the order the claim checks them. */
-    static String reason(Job job, Facts f, java.util.function.BooleanSupplier offPeakOpen) {
+    /**
+     * Every rule that holds a PENDING job back, in the order the claim checks them (the first is
+     * its {@code waitingReason}); {@code [AHEAD_IN_QUEUE]} when none does. The one place that
+     * decides a waiting reason: a single job's placement and the queue view both come here.
+     */
+    static List<WaitingReason> reasons(Job job, Facts f, java.util.function.BooleanSupplier offPeakOpen) {
+        List<WaitingReason> out = new ArrayList<>(2);
         if (f.queuePaused()) {
-            return "QUEUE_PAUSED";
+            out.add(WaitingReason.QUEUE_PAUSED);
         }
         if (job.offPeakOnly() && !offPeakOpen.getAsBoolean()) {
-            return "OFF_PEAK_WINDOW";
+            out.add(WaitingReason.OFF_PEAK_WINDOW);
         }
         if (f.quotaBlocked()) {
-            return "QUOTA_EXCEEDED";
+            out.add(WaitingReason.QUOTA_EXCEEDED);
         }
         if (f.perUserSerialization() && f.userRunning() >= f.userMax()) {
-            return "USER_LIMIT";
+            out.add(WaitingReason.USER_LIMIT);
         }
         if (f.queueMax() != null && f.queueRunning() >= f.queueMax()) {
-            return "QUEUE_LIMIT";
+            out.add(WaitingReason.QUEUE_LIMIT);
         }
         if (f.globalSlots() != null && f.globalRunning() >= f.globalSlots()) {
-            return "GLOBAL_SLOTS";
+            out.add(WaitingReason.GLOBAL_SLOTS);
         }
-        return "AHEAD_IN_QUEUE";
+        return out.isEmpty() ? List.of(WaitingReason.AHEAD_IN_QUEUE) : List.copyOf(out);
     }
 
     /** Places many jobs against one read of the settings, the active workers and each queue's recent durations. */
@@ -209,10 +234,10 @@ public class JobPositions {
         private Placement pending(Job job, long position, Long userPosition) {
             double duration = durations.computeIfAbsent(job.queue(), JobPositions.this::averageDuration);
             return new Placement(position, userPosition, estimate(now, position, duration, workers, settings.globalSlots()),
-                    reason(job));
+                    reasons(job));
         }
 
-        private String reason(Job job) {
+        private List<WaitingReason> reasons(Job job) {
             Queue queue = queues.computeIfAbsent(job.queue(), q -> em.find(Queue.class, q));
             User user = users.computeIfAbsent(job.userId(), u -> em.find(User.class, u));
             boolean blocked = quotaBlocked.computeIfAbsent(quotaKey(job), k -> Boolean.TRUE.equals(
@@ -222,7 +247,7 @@ public class JobPositions {
                     .createNativeQuery("SELECT fq_queue_running(?1)").setParameter(1, q).getSingleResult()).intValue());
             Facts facts = new Facts(queue.paused(), queue.maxConcurrent(), running, user.running(), user.maxConcurrent(),
                     blocked, settings.perUserSerialization(), settings.globalSlots(), settings.running());
-            return JobPositions.reason(job, facts, () -> {
+            return JobPositions.reasons(job, facts, () -> {
                 if (offPeakOpen == null) {
                     offPeakOpen = offPeak.isOpen(now);
                 }

@@ -8,6 +8,7 @@ import jakarta.ejb.Timer;
 import jakarta.inject.Inject;
 import jakarta.ejb.TimerService;
 import java.lang.management.ManagementFactory;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -47,6 +48,10 @@ public abstract class ManagedTimer implements TimerMXBean {
 
     @Inject
     FairQueueMetrics metrics;
+
+    /** Stamps {@code LastRunStart}; the liveness check compares it with the same clock. */
+    @Inject
+    Clock clock;
 
     private final String name;
     private final Duration period;
@@ -125,8 +130,8 @@ public abstract class ManagedTimer implements TimerMXBean {
     /** One run; the caller holds {@link #running}, which is released here. */
     private void run() {
         long start = System.nanoTime();
-        lastStart.set(new Date());
         try {
+            lastStart.set(Date.from(clock.instant()));
             String summary = work();
             lastError.set(null);
             if (LOG.isLoggable(Level.FINE)) {

@@ -51,6 +51,7 @@ class ManagedTimerTest {
 
     static CountingTimer timer() {
         CountingTimer t = new CountingTimer();
+        t.clock = java.time.Clock.systemUTC();
         t.metrics = new io.fairqueue.platform.control.FairQueueMetrics() {
             @Override
             public void timerRan(String timer, Duration took) {
