@@ -2,6 +2,7 @@ package io.fairqueue.users.boundary;
 
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.security.control.AdminGuard;
 import io.fairqueue.security.control.CallerCache;
 import io.fairqueue.security.control.Tokens;
 import io.fairqueue.users.entity.ApiToken;
@@ -19,7 +20,8 @@ import java.util.List;
 /**
  * A user's bearer tokens: issue (the token is shown once, only its hash is stored), list, revoke.
  * A revocation reaches this node's cache at its commit and every other node's through the token
- * table's notification (see {@link CallerCache}).
+ * table's notification (see {@link CallerCache}); the last valid token of the last ADMIN cannot be
+ * revoked ({@link AdminGuard}).
  */
 @Stateless
 public class TokenService {
@@ -29,6 +31,9 @@ public class TokenService {
 
     @Inject
     Clock clock;
+
+    @Inject
+    AdminGuard admins;
 
     @Resource
     TransactionSynchronizationRegistry transaction;
@@ -51,12 +56,14 @@ public class TokenService {
                 .getResultList().stream().map(t -> TokenView.of(t, now)).toList();
     }
 
-    /** Deletes the user's token {@code tokenId}: 404 when the user has no such token. */
+    /** Deletes the user's token {@code tokenId}: 404 when the user has no such token, 409 for the last ADMIN token. */
     public void revoke(String userId, long tokenId) {
+        admins.lock();
         ApiToken t = em.find(ApiToken.class, tokenId);
         if (t == null || !t.userId().equals(userId)) {
             throw ProblemException.notFound("token", tokenId);
         }
+        admins.mayRevoke(t, user(userId).role());
         em.remove(t);
         em.flush();
         CallerCache.forgetAfterCommit(transaction);

@@ -3,7 +3,9 @@ package io.fairqueue.users.boundary;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.scheduling.control.Limits;
+import io.fairqueue.security.control.AdminGuard;
 import io.fairqueue.security.control.CallerCache;
+import io.fairqueue.users.entity.Role;
 import io.fairqueue.users.entity.User;
 import jakarta.annotation.Resource;
 import jakarta.ejb.Stateless;
@@ -31,6 +33,9 @@ public class UserService {
 
     @Inject
     TokenService tokens;
+
+    @Inject
+    AdminGuard admins;
 
     @Resource
     TransactionSynchronizationRegistry transaction;
@@ -73,11 +78,17 @@ public class UserService {
         if (limitsChanged) {
             limits.lockJobs(); // before the user's row: the lock order starts at job
         }
+        if (r.role() != null && r.role() != Role.ADMIN) {
+            admins.lock(); // it may demote an ADMIN; lock order: job, the admins lock, user
+        }
         User user = find(id, LockModeType.PESSIMISTIC_WRITE);
         if (r.displayName() != null) {
             user.rename(r.displayName());
         }
         if (r.role() != null && r.role() != user.role()) {
+            if (user.role() == Role.ADMIN) {
+                admins.mayDemote(id);
+            }
             user.changeRole(r.role());
             CallerCache.forgetAfterCommit(transaction);
         }
