@@ -17,7 +17,8 @@ import java.time.OffsetDateTime;
  * an ADMIN, revoking an ADMIN's token) calls {@link #lock} first and then its check, in its own
  * transaction; the lock is held to the commit, so of two such changes racing on different nodes
  * the second checks after the first committed and never both pass on what the other removes.
- * {@code BootstrapAdmin} takes the same lock.
+ * {@code BootstrapAdmin} takes the same lock. Every transaction takes it before any other lock,
+ * so nobody waits for it while holding one: it closes no deadlock cycle.
  */
 @ApplicationScoped
 public class AdminGuard {

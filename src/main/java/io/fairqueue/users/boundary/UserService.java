@@ -74,12 +74,13 @@ public class UserService {
     }
 
     public UserView patch(String id, UserRequests.Patch r) {
+        if (r.role() != null && r.role() != Role.ADMIN) {
+            // it may demote an ADMIN. First: no holder of the job table's or a user's lock waits for this one
+            admins.lock();
+        }
         boolean limitsChanged = r.maxConcurrent() != null || r.monthlyHoursLimitGiven();
         if (limitsChanged) {
             limits.lockJobs(); // before the user's row: the lock order starts at job
-        }
-        if (r.role() != null && r.role() != Role.ADMIN) {
-            admins.lock(); // it may demote an ADMIN; lock order: job, the admins lock, user
         }
         User user = find(id, LockModeType.PESSIMISTIC_WRITE);
         if (r.displayName() != null) {
