@@ -17,10 +17,7 @@ public record UserView(String id, String displayName, Role role, int maxConcurre
                 u.running(), pending);
     }
 
-    /** The answer to creating a user: the user and its first token, shown this once. */
-    public record WithToken(UserView user, String token) {
-    }
-
-    public record NewToken(String userId, String token) {
+    /** The answer to creating a user: the user and its first token, shown this once, with the token's id. */
+    public record WithToken(UserView user, String token, long tokenId) {
     }
 }

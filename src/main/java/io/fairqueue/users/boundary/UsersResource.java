@@ -62,10 +62,4 @@ public class UsersResource {
     public QuotaView setQuota(@PathParam("id") String id, QuotaRequest request) {
         return quotas.setUserQuota(id, body(request));
     }
-
-    @POST
-    @Path("{id}/tokens")
-    public Response newToken(@PathParam("id") String id) {
-        return Response.status(Response.Status.CREATED).entity(users.newToken(id)).build();
-    }
 }

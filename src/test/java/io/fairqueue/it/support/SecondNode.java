@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Another FairQueue node: a second Payara Micro process with the same WAR on the same database
@@ -26,13 +27,18 @@ public final class SecondNode implements AutoCloseable {
     }
 
     public static SecondNode start(String name) throws IOException, InterruptedException {
+        return start(name, Map.of());
+    }
+
+    /** A node whose environment differs from the test JVM's in {@code env} (another database, say). */
+    public static SecondNode start(String name, Map<String, String> env) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         String config = System.getProperty("fairqueue.serverConfig");
         File log = new File("target/" + name + ".log");
-        Process p = new ProcessBuilder(List.of(
+        ProcessBuilder builder = new ProcessBuilder(List.of(
                         System.getProperty("java.home") + "/bin/java", "-Xmx512m", "-Duser.timezone=UTC",
                         "-jar", System.getProperty("payara.microJar"),
                         "--nocluster", "--disablephonehome", "--port", String.valueOf(port),
@@ -40,8 +46,9 @@ public final class SecondNode implements AutoCloseable {
                         "--postbootcommandfile", config + "/post-boot-commands.asadmin",
                         "--deploy", System.getProperty("fairqueue.war")))
                 .redirectErrorStream(true)
-                .redirectOutput(log)
-                .start();
+                .redirectOutput(log);
+        builder.environment().putAll(env);
+        Process p = builder.start();
         SecondNode node = new SecondNode(p, port);
         node.awaitReady(Duration.ofMinutes(3), log);
         return node;
