@@ -277,26 +277,28 @@ class FaultIT {
             assertTrue(done, "every job completed after the thaw: " + AuditTrail.statuses(w.queue()));
         }
 
+        AuditTrail audit = AuditTrail.of(w.queue());
+        List<Long> reRunOnce = leasedThroughC.keySet().stream().filter(job -> audit.dispatchesAfterLeaseLoss(job) == 1
+                && !accountsOnC.contains(audit.completion(job).by())).toList();
+        Map<String, Integer> fenced = new java.util.TreeMap<>();
+        loopsOnC.forEach(l -> l.fenced.forEach((type, n) -> fenced.merge(type, n.get(), Integer::sum)));
+        figures("frozen node", "jobs=%d lost=%d duplicates=%d frozenSeconds=%.1f (lease %d s) leasedThroughFrozenNode=%d"
+                + " reRunElsewhereExactlyOnce=%d completeFrozenInItsTransaction=%d lateCompletes=%s lateHeartbeats=%s"
+                + " fencedBatchItemsOnC=%s sessionsInATransactionWhileFrozen=%d callsNodeA=%s callsNodeC=%s", w.jobs(), lost(w),
+                audit.jobsNotCompletedExactlyOnce().size(), frozenSeconds, LEASE_SECONDS, leasedThroughC.size(),
+                reRunOnce.size(), frozenComplete.status(), lateCompletes, lateHeartbeats, fenced,
+                frozenTransactions.size(), onA.byStatus(), onC.byStatus());
+
         assertTrue(reRunWhileFrozen, "node A re-ran every job leased through node C while C was frozen; sessions in a"
                 + " transaction for more than 1 s while C was frozen: " + frozenTransactions);
+        assertEquals(leasedThroughC.keySet().stream().toList(), reRunOnce, "each job leased through C was handed out once"
+                + " more after its lease was lost, and completed by a worker on A");
         assertTrue(frozenComplete.status() >= 400, "the complete frozen inside its transaction did not go through: "
                 + frozenComplete.status());
         assertEquals(List.of(409, 409, 409), lateCompletes, "the frozen worker's late completes are fenced");
         assertFalse(lateHeartbeats.isEmpty(), "heartbeats were answered after the thaw");
         assertTrue(lateHeartbeats.stream().allMatch(s -> s == 409), "late heartbeats are fenced: " + lateHeartbeats);
-        AuditTrail audit = assertNothingLostOrDoubled(w);
-        for (long job : leasedThroughC.keySet()) {
-            assertFalse(accountsOnC.contains(audit.completion(job).by()), "job " + job + " was completed by a worker on C");
-            assertEquals(1, audit.dispatchesAfter(job, frozenAt), "job " + job + " ran once more, elsewhere");
-        }
-        Map<String, Integer> fenced = new java.util.TreeMap<>();
-        loopsOnC.forEach(l -> l.fenced.forEach((type, n) -> fenced.merge(type, n.get(), Integer::sum)));
-        figures("frozen node", "jobs=%d lost=%d duplicates=%d frozenSeconds=%.1f (lease %d s) leasedThroughFrozenNode=%d"
-                + " reRunElsewhereExactlyOnce=%d completeFrozenInItsTransaction=%d lateCompletes=%s lateHeartbeats=%s"
-                + " fencedBatchItemsOnC=%s sessionsHeldByFrozenNode=%d callsNodeA=%s callsNodeC=%s", w.jobs(), lost(w),
-                audit.jobsNotCompletedExactlyOnce().size(), frozenSeconds, LEASE_SECONDS, leasedThroughC.size(),
-                leasedThroughC.size(), frozenComplete.status(), lateCompletes, lateHeartbeats, fenced,
-                frozenTransactions.size(), onA.byStatus(), onC.byStatus());
+        assertNothingLostOrDoubled(w);
         assertTrue(Calls.isServiceUnavailable(frozenComplete), "the complete frozen inside its transaction failed"
                 + " (its session ended), as a 503 problem: " + frozenComplete.status() + " " + frozenComplete.body());
     }

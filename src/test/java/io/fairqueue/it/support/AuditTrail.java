@@ -136,9 +136,20 @@ public final class AuditTrail {
         return out;
     }
 
-    /** How many times this job was handed out (moves to DISPATCHED) after {@code after}. */
-    public long dispatchesAfter(long jobId, OffsetDateTime after) {
-        return steps.stream().filter(s -> s.jobId() == jobId && "DISPATCHED".equals(s.to()) && s.at().isAfter(after)).count();
+    /**
+     * How many times this job was handed out (moves to DISPATCHED) after it first lost a lease
+     * ({@code lease expired}), in row order: row times are the claims' own clocks, read before a
+     * claim waits for a lock, so rows of one job may carry times out of order.
+     */
+    public long dispatchesAfterLeaseLoss(long jobId) {
+        List<Step> rows = byJob().getOrDefault(jobId, List.of());
+        int loss = -1;
+        for (int i = 0; i < rows.size() && loss < 0; i++) {
+            if ("lease expired".equals(rows.get(i).reason())) {
+                loss = i;
+            }
+        }
+        return loss < 0 ? 0 : rows.subList(loss, rows.size()).stream().filter(s -> "DISPATCHED".equals(s.to())).count();
     }
 
     /** The first row of this job after {@code after} that made it PENDING again (claimable), or null. */
