@@ -189,6 +189,26 @@ public class Job {
         return endFailed(reason, true, now, null, java.time.Duration.ZERO);
     }
 
+    /** True when this job waits in RETRY_WAIT and its backoff has elapsed. */
+    public boolean retryIsDue(OffsetDateTime now) {
+        return status == RETRY_WAIT && nextRetryAt != null && !nextRetryAt.isAfter(now);
+    }
+
+    /**
+     * RETRY_WAIT -> PENDING, its backoff elapsed: the promoter's move ({@code fq_promote}) for one
+     * job in memory. The lease reaper makes a lost worker's job, whose retry is due at once,
+     * claimable again in the transaction that reaps it, not at the promoter's next tick.
+     */
+    public Transition retryDue(OffsetDateTime now) {
+        requireStatus(RETRY_WAIT, PENDING, "a retry");
+        if (!retryIsDue(now)) {
+            throw new IllegalStateException("job " + id + " waits for its retry until " + nextRetryAt);
+        }
+        Transition t = move(PENDING, now, null, "retry backoff elapsed");
+        nextRetryAt = null;
+        return t;
+    }
+
     private Transition endFailed(String error, boolean retryable, OffsetDateTime now, String by, java.time.Duration backoff) {
         boolean retry = retryable && attempts <= maxRetries;
         Transition t = move(retry ? RETRY_WAIT : FAILED, now, by, error);

@@ -19,7 +19,9 @@ import java.util.Set;
  * <ul>
  *   <li>an {@link SQLException} in SQLSTATE class 08 (connection exception) or one of 57P01
  *       (admin shutdown), 57P02 (crash shutdown), 57P03 (cannot connect now), 53300 (too many
- *       connections), 53000 / 53100 / 53200 (insufficient resources);</li>
+ *       connections), 53000 / 53100 / 53200 (insufficient resources), 25P03 (the session sat idle
+ *       inside its transaction too long and PostgreSQL ended it: a node that was frozen mid-transaction,
+ *       see {@code CreatingDataSource}; the transaction rolled back);</li>
  *   <li>the pool's "cannot allocate a connection" failure, which carries no SQLSTATE at all (its
  *       {@code PoolingException} or {@code ResourceException} cause, or the JDBC connection
  *       exception classes);</li>
@@ -28,7 +30,8 @@ import java.util.Set;
  */
 public final class Outages {
 
-    static final Set<String> UNAVAILABLE_SQL_STATES = Set.of("57P01", "57P02", "57P03", "53300", "53000", "53100", "53200");
+    static final Set<String> UNAVAILABLE_SQL_STATES = Set.of("57P01", "57P02", "57P03", "53300", "53000", "53100", "53200",
+            "25P03");
 
     private static final Set<String> POOL_FAILURES = Set.of(
             "com.sun.appserv.connectors.internal.api.PoolingException",

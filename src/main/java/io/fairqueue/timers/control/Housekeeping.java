@@ -77,7 +77,9 @@ public class Housekeeping {
 
     /**
      * Ends one lost run, in a transaction of its own: several at once would take users', queues'
-     * and the pool's locks out of order.
+     * and the pool's locks out of order. A job with retries left is retried at once: it is PENDING
+     * again when this transaction commits (two audit rows), so a dead worker's job is claimable
+     * within one reaper period of its lease's end, without waiting for the promoter's next tick.
      */
     public boolean reap(long jobId) {
         OffsetDateTime now = Time.now(clock);
@@ -89,6 +91,9 @@ public class Housekeeping {
         Job job = em.find(Job.class, jobId);
         boolean leaseLost = job.leaseExpiresAt() != null && job.leaseExpiresAt().isBefore(now);
         audit.record(job.loseWorker(leaseLost ? "lease expired" : "ran past the lock timeout of " + lockTimeout + " s", now));
+        if (job.retryIsDue(now)) {
+            audit.record(job.retryDue(now));
+        }
         return true;
     }
 

@@ -11,19 +11,27 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Another FairQueue node: a second Payara Micro process with the same WAR on the same database
  * (its environment is the test JVM's: FAIRQUEUE_DB_URL, FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN).
+ *
+ * <p>Fault tests can kill it ({@code kill -9}) or freeze and thaw it ({@code SIGSTOP} /
+ * {@code SIGCONT}). {@link #close()} always thaws before it stops the process, and a shutdown hook
+ * does the same if the test JVM ends first, so no frozen or orphaned Payara outlives the test.
  */
 public final class SecondNode implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final Thread reaper;
 
     private SecondNode(Process process, int port) {
         this.process = process;
         this.port = port;
+        this.reaper = new Thread(this::forceStop, "stop-" + process.pid());
+        Runtime.getRuntime().addShutdownHook(reaper);
     }
 
     public static SecondNode start(String name) throws IOException, InterruptedException {
@@ -60,6 +68,7 @@ public final class SecondNode implements AutoCloseable {
         String last = "no answer";
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
+                close();
                 throw new IllegalStateException("the second node exited; see " + log);
             }
             try {
@@ -84,16 +93,69 @@ public final class SecondNode implements AutoCloseable {
         return Api.admin(new URL("http://127.0.0.1:" + port + "/"));
     }
 
+    /** The operating system's id of the Payara Micro process. */
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** {@code kill -9}: the process ends at once, mid-request, without undeploying anything; waits until it is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("node " + pid() + " survived kill -9");
+        }
+    }
+
+    /** {@code kill -STOP}: every thread of the node stops where it is (open transactions and sockets stay open). */
+    public void freeze() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** {@code kill -CONT}: the frozen node carries on where it stopped. */
+    public void thaw() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(pid())).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            kill.destroyForcibly();
+            throw new IllegalStateException("kill -" + name + " " + pid() + " failed: "
+                    + new String(kill.getInputStream().readAllBytes()));
+        }
+    }
+
+    /** Thaws (a stopped process cannot act on SIGTERM), then stops the node; forcibly after 20 s. */
     @Override
     public void close() {
-        process.destroy();
         try {
-            if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly();
+            if (process.isAlive()) {
+                thaw();
             }
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+            }
+        } catch (IOException e) {
+            process.destroyForcibly();
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
         }
+    }
+
+    /** The shutdown hook: SIGKILL works on a stopped process too. */
+    private void forceStop() {
+        process.destroyForcibly();
     }
 }

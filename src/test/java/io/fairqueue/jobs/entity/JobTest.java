@@ -1,8 +1,10 @@
 package io.fairqueue.jobs.entity;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.OffsetDateTime;
 import org.junit.jupiter.api.Test;
@@ -101,5 +103,31 @@ class JobTest {
     @Test
     void a_dispatched_job_is_released_to_pending() {
         assertEquals(JobStatus.PENDING, inState(JobStatus.DISPATCHED).release(T0, null, "push failed").to());
+    }
+
+    @Test
+    void a_lost_workers_job_is_due_for_its_retry_at_once_and_goes_back_to_pending() {
+        Job job = inState(JobStatus.RUNNING);
+        assertEquals(JobStatus.RETRY_WAIT, job.loseWorker("lease expired", T0).to());
+        assertTrue(job.retryIsDue(T0));
+        Transition back = job.retryDue(T0);
+        assertEquals(JobStatus.RETRY_WAIT, back.from());
+        assertEquals(JobStatus.PENDING, back.to());
+        assertNull(back.triggeredBy(), "the system moved it");
+        assertEquals("retry backoff elapsed", back.reason());
+        assertNull(job.nextRetryAt());
+        assertFalse(job.retryIsDue(T0));
+    }
+
+    @Test
+    void a_failed_attempt_is_not_retried_before_its_backoff_has_elapsed() {
+        Job job = inState(JobStatus.RUNNING);
+        job.fail("boom", true, 10, T0, "worker");
+        assertFalse(job.retryIsDue(T0.plusSeconds(9)));
+        assertThrows(IllegalStateException.class, () -> job.retryDue(T0.plusSeconds(9)));
+        assertEquals(JobStatus.RETRY_WAIT, job.status());
+        assertTrue(job.retryIsDue(T0.plusSeconds(10)));
+        assertThrows(InvalidTransitionException.class, () -> aJob(null).retryDue(T0), "only from RETRY_WAIT");
+        assertThrows(InvalidTransitionException.class, () -> inState(JobStatus.DISPATCHED).retryDue(T0), "not a release");
     }
 }

@@ -25,6 +25,13 @@ class OutagesTest {
     }
 
     @Test
+    void a_session_ended_for_idling_in_its_transaction_is_an_outage() {
+        // what a node frozen mid-transaction meets when it thaws (CreatingDataSource's timeout)
+        assertTrue(Outages.isUnavailable(wrapped(new SQLException(
+                "FATAL: terminating connection due to idle-in-transaction timeout", "25P03"))));
+    }
+
+    @Test
     void the_pools_allocation_failure_without_a_sqlstate_is_an_outage() {
         SQLException pool = new SQLException("Error in allocating a connection. Cause: Connection could not be allocated",
                 (String) null, new ConnectException("Connection refused"));
