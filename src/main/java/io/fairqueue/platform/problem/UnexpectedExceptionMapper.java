@@ -13,7 +13,8 @@ import java.util.logging.Logger;
 /**
  * Everything that is not already a problem: JAX-RS errors (404 for unknown paths, 405, 415...)
  * become problem documents; exceptions wrapped by the EJB container are unwrapped; a lost
- * optimistic-lock race is a 409; anything else is a 500 whose cause is logged.
+ * optimistic-lock race is a 409; no database connection to be had is a 503
+ * ({@link DatabaseUnavailable}); anything else is a 500 whose cause is logged.
  */
 @Provider
 public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
@@ -44,6 +45,10 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
                                 w.getMessage(), null, null, null))
                         .build();
             }
+        }
+        if (DatabaseUnavailable.isCause(e)) {
+            LOG.log(Level.WARNING, "No database connection; answered 503: " + e);
+            return DatabaseUnavailable.response();
         }
         LOG.log(Level.SEVERE, "Unhandled error answered with 500", e);
         return Response.serverError().type(ProblemException.MEDIA_TYPE)

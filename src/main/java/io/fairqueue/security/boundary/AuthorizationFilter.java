@@ -1,5 +1,6 @@
 package io.fairqueue.security.boundary;
 
+import io.fairqueue.platform.problem.DatabaseUnavailable;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.security.control.Caller;
 import jakarta.annotation.Priority;
@@ -16,7 +17,8 @@ import jakarta.ws.rs.ext.Provider;
 import java.util.Arrays;
 
 /**
- * Every API call needs a valid bearer token (401 otherwise); a resource method or class
+ * Every API call needs a valid bearer token (401 otherwise; 503 when the token could not be
+ * checked for want of a database connection); a resource method or class
  * annotated {@link RequiresRole} admits only those roles (403 otherwise).
  */
 @Provider
@@ -32,6 +34,10 @@ public class AuthorizationFilter implements ContainerRequestFilter {
     @Override
     public void filter(ContainerRequestContext request) {
         Caller caller = (Caller) servletRequest.getAttribute(Caller.REQUEST_ATTRIBUTE);
+        if (caller == null && servletRequest.getAttribute(BearerTokenMechanism.DATABASE_UNAVAILABLE) != null) {
+            request.abortWith(DatabaseUnavailable.response());
+            return;
+        }
         if (caller == null) {
             Response r = ProblemException.unauthorized().getResponse();
             request.abortWith(Response.fromResponse(r)

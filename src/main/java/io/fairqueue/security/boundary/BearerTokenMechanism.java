@@ -1,5 +1,6 @@
 package io.fairqueue.security.boundary;
 
+import io.fairqueue.platform.problem.DatabaseUnavailable;
 import io.fairqueue.security.control.BearerCredential;
 import io.fairqueue.security.control.Caller;
 import io.fairqueue.users.entity.Role;
@@ -17,9 +18,15 @@ import jakarta.servlet.http.HttpServletResponse;
  * Jakarta Security mechanism for {@code Authorization: Bearer <token>}. A valid token logs the
  * caller in with its role as group; a missing or unknown token leaves the request anonymous,
  * and {@link AuthorizationFilter} answers 401 for API calls (so public pages and health stay open).
+ * A token that cannot be looked up for want of a database connection is not "unknown": the request
+ * is marked {@link #DATABASE_UNAVAILABLE} and the filter answers 503, so a worker never takes a
+ * database outage for a revoked token.
  */
 @ApplicationScoped
 public class BearerTokenMechanism implements HttpAuthenticationMechanism {
+
+    /** Request attribute: the caller's token could not be checked (no database connection). */
+    public static final String DATABASE_UNAVAILABLE = BearerTokenMechanism.class.getName() + ".databaseUnavailable";
 
     @Inject
     IdentityStoreHandler identityStores;
@@ -31,7 +38,16 @@ public class BearerTokenMechanism implements HttpAuthenticationMechanism {
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return context.doNothing();
         }
-        CredentialValidationResult result = identityStores.validate(new BearerCredential(header.substring(7).trim()));
+        CredentialValidationResult result;
+        try {
+            result = identityStores.validate(new BearerCredential(header.substring(7).trim()));
+        } catch (RuntimeException e) {
+            if (!DatabaseUnavailable.isCause(e)) {
+                throw e;
+            }
+            request.setAttribute(DATABASE_UNAVAILABLE, Boolean.TRUE);
+            return context.doNothing();
+        }
         if (result.getStatus() != CredentialValidationResult.Status.VALID) {
             return context.doNothing();
         }
