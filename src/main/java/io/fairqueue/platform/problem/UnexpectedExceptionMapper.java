@@ -31,7 +31,8 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
                 return p.getResponse();
             }
             if (t instanceof OptimisticLockException || t instanceof PessimisticLockException
-                    || t instanceof java.sql.SQLException sql && RETRYABLE_SQL_STATES.contains(sql.getSQLState())) {
+                    || t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                            && RETRYABLE_SQL_STATES.contains(sql.getSQLState())) {
                 return ProblemException.conflict("concurrent-update",
                         "the resource was changed by another request at the same time; retry").getResponse();
             }
