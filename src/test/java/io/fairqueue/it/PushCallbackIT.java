@@ -192,6 +192,10 @@ class PushCallbackIT extends ApiTestBase {
         assertEquals("PENDING", status(alice, job));
         assertEquals(1, transitions(alice, job).size(), "only its creation: never dispatched, never released");
         admin.post("queues/" + q + "/pause", null).expect(200);
+        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("DELETE FROM worker WHERE id = ?")) {
+            ps.setString(1, "stale-" + fleet.id());
+            ps.executeUpdate(); // later test classes on this database need not hear of it
+        }
     }
 
     boolean released(Account user, String job, String reason) {

@@ -10,10 +10,12 @@ import java.net.http.HttpResponse;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Another FairQueue node: a second Payara Micro process with the same WAR on the same database
- * (its environment is the test JVM's: FAIRQUEUE_DB_URL, FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN).
+ * (its environment is the test JVM's: FAIRQUEUE_DB_URL, FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN, plus any
+ * given to {@link #start(String, Map)}).
  */
 public final class SecondNode implements AutoCloseable {
 
@@ -26,13 +28,22 @@ public final class SecondNode implements AutoCloseable {
     }
 
     public static SecondNode start(String name) throws IOException, InterruptedException {
+        return start(name, Map.of(), Duration.ofMinutes(3));
+    }
+
+    /**
+     * A node whose environment also has {@code env} (say, {@code FAIRQUEUE_DB_POOL_SIZE}), ready
+     * within {@code startup}.
+     */
+    public static SecondNode start(String name, Map<String, String> env, Duration startup)
+            throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         String config = System.getProperty("fairqueue.serverConfig");
         File log = new File("target/" + name + ".log");
-        Process p = new ProcessBuilder(List.of(
+        ProcessBuilder builder = new ProcessBuilder(List.of(
                         System.getProperty("java.home") + "/bin/java", "-Xmx512m", "-Duser.timezone=UTC",
                         "-jar", System.getProperty("payara.microJar"),
                         "--nocluster", "--disablephonehome", "--port", String.valueOf(port),
@@ -40,10 +51,11 @@ public final class SecondNode implements AutoCloseable {
                         "--postbootcommandfile", config + "/post-boot-commands.asadmin",
                         "--deploy", System.getProperty("fairqueue.war")))
                 .redirectErrorStream(true)
-                .redirectOutput(log)
-                .start();
+                .redirectOutput(log);
+        builder.environment().putAll(env);
+        Process p = builder.start();
         SecondNode node = new SecondNode(p, port);
-        node.awaitReady(Duration.ofMinutes(3), log);
+        node.awaitReady(startup, log);
         return node;
     }
 
@@ -70,6 +82,15 @@ public final class SecondNode implements AutoCloseable {
         close();
         throw new IllegalStateException("the second node was not ready within " + timeout + " (last: " + last
                 + "); see " + log);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The node's operating-system process id (for its sockets, see {@link Sockets}). */
+    public long pid() {
+        return process.pid();
     }
 
     /** An admin client of this node. */
