@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds FairQueue and runs it on Payara Micro in the foreground at http://localhost:${FAIRQUEUE_HTTP_PORT:-8080}.
 # The database (fairqueue.db.url) is created if absent and migrated on start.
-# Environment: FAIRQUEUE_DB_URL, FAIRQUEUE_DB_USER, FAIRQUEUE_DB_PASSWORD, FAIRQUEUE_HTTP_PORT,
-# FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN, FAIRQUEUE_JMX_PORT (see README.md).
+# Environment: FAIRQUEUE_DB_URL, FAIRQUEUE_DB_USER, FAIRQUEUE_DB_PASSWORD, FAIRQUEUE_DB_POOL_SIZE,
+# FAIRQUEUE_DB_POOL_WAIT_MILLIS, FAIRQUEUE_HTTP_PORT, FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN,
+# FAIRQUEUE_JMX_PORT, FAIRQUEUE_PUSH_ALLOWED_HOSTS (see README.md).
+# The node listens on the HTTP port (all interfaces) and the JMX port (127.0.0.1); Hazelcast is
+# off (pre-boot-commands.asadmin).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"

@@ -17,7 +17,8 @@ import jakarta.ws.rs.ext.Provider;
 import java.util.Arrays;
 
 /**
- * Every API call needs a valid bearer token (401 otherwise); a resource method or class
+ * Every API call needs a valid bearer token (401 otherwise; 503 when the token could not be
+ * checked for want of a database connection); a resource method or class
  * annotated {@link RequiresRole} admits only those roles (403 otherwise).
  */
 @Provider

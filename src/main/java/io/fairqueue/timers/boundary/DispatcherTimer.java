@@ -16,20 +16,28 @@ import jakarta.ejb.TransactionAttributeType;
 import jakarta.inject.Inject;
 import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.fairqueue.workers.control.CallbackAllowlist;
+import io.fairqueue.workers.control.CallbackClient;
+import io.fairqueue.workers.control.CallbackTargets;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Every second: push dispatch. For each worker registered with a {@code callbackUrl}, claims on
- * its behalf up to its free capacity and POSTs each job (with its lease token) to the callback
- * with a {@value #TIMEOUT_SECONDS} s timeout. A non-2xx answer or a timeout releases the job back
- * to PENDING, with the reason audited. The claim is committed before the POST, so a node that dies
- * in between leaves a leased job that the lease reaper recovers.
+ * Every second: push dispatch. For each worker registered with a {@code callbackUrl}, checks the
+ * URL against {@code fairqueue.push.allowed-hosts} again, resolving its host now (DNS may have
+ * changed since the registration, and so may the setting); a refused worker gets nothing claimed
+ * for it (logged once per worker and reason). Otherwise claims on its behalf up to its free
+ * capacity and POSTs each job (with its lease token) to one of the addresses just checked
+ * ({@link CallbackClient}: no redirects, at most 64 KiB of the answer read, {@value #TIMEOUT_SECONDS}
+ * s for the whole exchange). A non-2xx answer (a 3xx included) or a timeout releases the job back
+ * to PENDING, with the reason audited, and the worker's other jobs of this round are released
+ * unpushed, so one slow or broken callback costs the round at most one timeout. The claim is
+ * committed before the POST, so a node that dies in between leaves a leased job that the lease
+ * reaper recovers.
  */
 @Singleton
 @Startup
@@ -43,12 +51,16 @@ public class DispatcherTimer extends ManagedTimer {
     static final int TIMEOUT_SECONDS = 2;
     static final int MAX_PER_WORKER = 20;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(TIMEOUT_SECONDS)).build();
     private final Jsonb jsonb = JsonbBuilder.create();
+    private final Map<String, String> refusals = new ConcurrentHashMap<>();
+    private final CallbackClient client = new CallbackClient(Duration.ofSeconds(TIMEOUT_SECONDS),
+            (SSLSocketFactory) SSLSocketFactory.getDefault());
 
     @Inject
     PushDispatch dispatch;
+
+    @Inject
+    CallbackTargets callbacks;
 
     public DispatcherTimer() {
         super("Dispatcher", Duration.ofSeconds(1));
@@ -63,37 +75,46 @@ public class DispatcherTimer extends ManagedTimer {
     protected String work() {
         int pushed = 0;
         int released = 0;
+        int refused = 0;
         for (Worker worker : dispatch.pushWorkers()) {
+            CallbackAllowlist.Target target = target(worker);
+            if (target == null) {
+                refused++;
+                continue;
+            }
+            String failure = null;
             for (JobView job : dispatch.claimFor(worker, MAX_PER_WORKER)) {
-                String failure = push(worker.callbackUrl(), job);
+                String reason;
                 if (failure == null) {
-                    pushed++;
-                } else if (dispatch.release(job.id(), job.leaseToken(), "push to " + worker.callbackUrl() + " failed: " + failure)) {
+                    failure = client.post(target, jsonb.toJson(job).getBytes(StandardCharsets.UTF_8));
+                    if (failure == null) {
+                        pushed++;
+                        continue;
+                    }
+                    reason = "push to " + worker.callbackUrl() + " failed: " + failure;
+                } else {
+                    reason = "not pushed: the push to " + worker.callbackUrl() + " failed this round: " + failure;
+                }
+                if (dispatch.release(job.id(), job.leaseToken(), reason)) {
                     released++;
                 }
             }
         }
-        return "pushed " + pushed + ", released " + released;
+        return "pushed " + pushed + ", released " + released + (refused == 0 ? "" : ", callbacks refused " + refused);
     }
 
-    /** Null when the callback took the job (2xx), else why not. */
-    private String push(String url, JobView job) {
+    /** The worker's callback checked now, or null (logged when the reason is new for the worker). */
+    private CallbackAllowlist.Target target(Worker worker) {
         try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url))
-                            .timeout(Duration.ofSeconds(TIMEOUT_SECONDS))
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(jsonb.toJson(job)))
-                            .build(),
-                    HttpResponse.BodyHandlers.discarding());
-            return r.statusCode() / 100 == 2 ? null : "HTTP " + r.statusCode();
-        } catch (java.net.http.HttpTimeoutException e) {
-            return "timed out after " + TIMEOUT_SECONDS + " s";
-        } catch (IOException | IllegalArgumentException e) {
-            LOG.fine("push to " + url + " failed: " + e);
-            return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
+            CallbackAllowlist.Target target = callbacks.check(worker.callbackUrl());
+            refusals.remove(worker.id());
+            return target;
+        } catch (CallbackAllowlist.Refused e) {
+            if (!e.getMessage().equals(refusals.put(worker.id(), e.getMessage()))) {
+                LOG.warning("Not pushing to worker " + worker.id() + " (" + worker.name() + "): callbackUrl "
+                        + worker.callbackUrl() + ": " + e.getMessage());
+            }
+            return null;
         }
     }
 }

@@ -6,6 +6,8 @@ import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.security.control.Caller;
+import io.fairqueue.workers.control.CallbackAllowlist;
+import io.fairqueue.workers.control.CallbackTargets;
 import io.fairqueue.workers.entity.Worker;
 import jakarta.ejb.Stateless;
 import jakarta.inject.Inject;
@@ -25,7 +27,21 @@ public class WorkerService {
     @Inject
     Clock clock;
 
+    @Inject
+    CallbackTargets callbacks;
+
+    /**
+     * Registers a worker. A {@code callbackUrl} must pass {@link CallbackTargets} now (400 naming
+     * it otherwise); the dispatcher checks it again before every push.
+     */
     public WorkerView register(Caller caller, WorkerRequests.Register r) {
+        if (r.callbackUrl() != null) {
+            try {
+                callbacks.check(r.callbackUrl());
+            } catch (CallbackAllowlist.Refused e) {
+                throw badRequest("callbackUrl", e.getMessage());
+            }
+        }
         List<String> queues = r.queues() == null ? null : r.queues().stream().distinct().toList();
         if (queues != null) {
             for (String q : queues) {

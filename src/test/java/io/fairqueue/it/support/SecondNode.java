@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Another FairQueue node: a second Payara Micro process with the same WAR on the same database
- * (its environment is the test JVM's: FAIRQUEUE_DB_URL, FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN).
+ * (its environment is the test JVM's: FAIRQUEUE_DB_URL, FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN, plus any
+ * given to {@link #start(String, Map)}).
  *
  * <p>Fault tests can kill it ({@code kill -9}) or freeze and thaw it ({@code SIGSTOP} /
  * {@code SIGCONT}). {@link #close()} always thaws before it stops the process, and a shutdown hook
@@ -35,11 +36,20 @@ public final class SecondNode implements AutoCloseable {
     }
 
     public static SecondNode start(String name) throws IOException, InterruptedException {
-        return start(name, Map.of());
+        return start(name, Map.of(), Duration.ofMinutes(3));
     }
 
     /** A node whose environment differs from the test JVM's in {@code env} (another database, say). */
     public static SecondNode start(String name, Map<String, String> env) throws IOException, InterruptedException {
+        return start(name, env, Duration.ofMinutes(3));
+    }
+
+    /**
+     * A node whose environment also has {@code env} (say, {@code FAIRQUEUE_DB_POOL_SIZE}), ready
+     * within {@code startup}.
+     */
+    public static SecondNode start(String name, Map<String, String> env, Duration startup)
+            throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -58,7 +68,7 @@ public final class SecondNode implements AutoCloseable {
         builder.environment().putAll(env);
         Process p = builder.start();
         SecondNode node = new SecondNode(p, port);
-        node.awaitReady(Duration.ofMinutes(3), log);
+        node.awaitReady(startup, log);
         return node;
     }
 
@@ -86,6 +96,15 @@ public final class SecondNode implements AutoCloseable {
         close();
         throw new IllegalStateException("the second node was not ready within " + timeout + " (last: " + last
                 + "); see " + log);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The node's operating-system process id (for its sockets, see {@link Sockets}). */
+    public long pid() {
+        return process.pid();
     }
 
     /** An admin client of this node. */
