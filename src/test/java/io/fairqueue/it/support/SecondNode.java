@@ -112,11 +112,6 @@ public final class SecondNode implements AutoCloseable {
         return Api.admin(new URL("http://127.0.0.1:" + port + "/"));
     }
 
-    /** The operating system's id of the Payara Micro process. */
-    public long pid() {
-        return process.pid();
-    }
-
     public boolean isAlive() {
         return process.isAlive();
     }
