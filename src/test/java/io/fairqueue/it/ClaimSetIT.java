@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.fairqueue.platform.control.SchemaMigration;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -21,25 +22,27 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The set-based claim of one queue (fq_claim, migration V9) must take exactly the jobs, in exactly
- * the order, that the job-by-job claim (fq_claim_each, V5) takes from the same state: priorities,
- * fewest running first, user, queue and global limits, several projects per user (several lanes),
- * off-peak lanes, exhausted daily and weekly quotas, with and without per-user serialization. Each
- * random state is claimed from twice, each time in a transaction that is rolled back; the set-based
- * claim must also leave every counter and lane equal to a recount. Runs on PostgreSQL directly (its
- * own database, migrated by Flyway as the application does), not through Payara.
+ * The set-based claim of one queue (fq_claim, db/functions/R__claim.sql) must take exactly the
+ * jobs, in exactly the order, that the job-by-job claim (fq_claim_each) takes from the same state:
+ * priorities, fewest running first, user, queue and global limits, several projects per user
+ * (several lanes), off-peak lanes, exhausted daily and weekly quotas, with and without per-user
+ * serialization. Each random state is claimed from twice, each time in a transaction that is rolled
+ * back; the set-based claim must also leave every counter and lane equal to a recount. Runs on
+ * PostgreSQL directly (its own database, migrated by Flyway as the application does), not through
+ * Payara.
  */
 class ClaimSetIT {
 
-    static final String DB = "fairqueue_claimset_it";
-    static final String SERVER = System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it")
-            .replaceFirst("/[^/]*$", "/");
+    static final String IT_URL = System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it");
+    /** Named after the build's IT database, so that builds with IT databases of their own do not share it. */
+    static final String DB = IT_URL.replaceFirst("^.*/", "").replaceFirst("\\?.*$", "") + "_claimset";
+    static final String SERVER = IT_URL.replaceFirst("/[^/]*$", "/");
     static final Instant NOW = Instant.parse("2026-03-04T12:00:00Z");
 
     @BeforeAll
     static void database() throws SQLException {
         admin("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)", "CREATE DATABASE " + DB);
-        Flyway.configure().dataSource(SERVER + DB, "postgres", "").locations("classpath:db/migration").load().migrate();
+        Flyway.configure().dataSource(SERVER + DB, "postgres", "").locations(SchemaMigration.LOCATIONS).load().migrate();
     }
 
     @AfterAll
@@ -109,8 +112,9 @@ class ClaimSetIT {
     }
 
     /**
-     * A lane without a head keeps no counts (V10); it takes its user's running count and blocked
-     * flag when it gets a head, also while a claim of the same user in another queue is in flight.
+     * A lane without a head keeps no counts (R__job_changes.sql); it takes its user's running count
+     * and blocked flag when it gets a head, also while a claim of the same user in another queue is
+     * in flight.
      */
     @Test
     void a_lane_without_a_head_takes_its_users_count_with_its_next_head() throws Exception {

@@ -319,7 +319,7 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void a_limit_change_stops_a_vacuum_of_the_job_table_instead_of_queueing_every_claim_behind_it() throws Exception {
-        // What the vacuum timer does while it vacuums job (migration V8): the shared advisory
+        // What the vacuum timer does while it vacuums job (see fq_lock_jobs): the shared advisory
         // lock, and a lock on job that conflicts with a limit change's, held for a long statement.
         String q = fx.queue("\"maxConcurrent\":2");
         java.util.concurrent.CompletableFuture<String> vacuum = new java.util.concurrent.CompletableFuture<>();

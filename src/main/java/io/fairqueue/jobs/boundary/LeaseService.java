@@ -112,7 +112,7 @@ public class LeaseService {
     }
 
     /**
-     * The one UPDATE's trigger (per statement, migration V9) takes the rows it changes in the
+     * The one UPDATE's trigger (per statement, R__job_changes.sql) takes the rows it changes in the
      * global lock order itself: the users in id order, settings, the lanes and usage rows in key
      * order. So no lock is taken here beyond the jobs'.
      */

@@ -26,7 +26,7 @@ import java.util.Map;
 
 /**
  * The queue view. Nothing here scans the backlog: counts come from {@code fq_counts} (folded
- * counters plus the last second's deltas; migration V4), the pending list from the pending-order
+ * counters plus the last second's deltas; R__counts_and_positions.sql), the pending list from the pending-order
  * indexes with a LIMIT, positions from the list itself (row k of the unfiltered order is position
  * k) or from {@code fq_position}. With {@code userId}, counts are that user's, counted in its own
  * jobs ({@code job_user_id_idx}), so they cost what the user has, not what the queue has.

@@ -7,9 +7,9 @@ import java.time.OffsetDateTime;
 
 /**
  * "Clear a queue": every waiting job (PENDING, SCHEDULED, RETRY_WAIT, PAUSED) becomes CANCELLED,
- * with its audit row ({@code fq_cancel_waiting}, migration V2). Nothing is deleted. A job that
- * another transaction holds at that instant (being claimed or paused) is left alone. Uses
- * {@code job_queue_status_idx}.
+ * with its audit row ({@code fq_cancel_waiting}, R__locks_and_bulk_moves.sql). Nothing is
+ * deleted. A job that another transaction holds at that instant (being claimed or paused) is left
+ * alone. Uses {@code job_finished_idx} (queue, status, finished_at).
  */
 @Dependent
 public class BulkCancel {

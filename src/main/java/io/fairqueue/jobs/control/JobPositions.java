@@ -31,7 +31,7 @@ import java.util.Map;
 @Dependent
 public class JobPositions {
 
-    /** See fq_position (migration V2): counts per minute plus the job's own minute from the index. */
+    /** See fq_position (R__counts_and_positions.sql): counts per minute plus the job's own minute from the index. */
     static final String POSITION = "SELECT fq_position(CAST(?1 AS smallint), CAST(?2 AS timestamptz), ?3, ?4)";
 
     /** Mean run time of the queue's last 100 completed jobs (job_finished_idx, read backwards). */
@@ -183,7 +183,7 @@ public class JobPositions {
         private final long workers;
         private final Map<String, Double> durations = new HashMap<>();
         private final Map<String, Queue> queues = new HashMap<>();
-        /** A limited queue's running count: queue.running plus its released slots (migration V5). */
+        /** A limited queue's running count: queue.running plus its released slots (fq_queue_running, R__claim.sql). */
         private final Map<String, Integer> queueRunning = new HashMap<>();
         private final Map<String, User> users = new HashMap<>();
         private final Map<String, Boolean> quotaBlocked = new HashMap<>();

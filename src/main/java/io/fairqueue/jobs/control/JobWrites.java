@@ -12,7 +12,7 @@ import java.util.function.Function;
 
 /**
  * Writes jobs that the state machine moved in memory (start, complete) back in one UPDATE, instead
- * of one per job: the job trigger (per statement, migration V9) then takes the counters, lanes and
+ * of one per job: the job trigger (per statement, R__job_changes.sql) then takes the counters, lanes and
  * usage once for the whole batch. The caller holds the jobs' row locks; the entities are detached
  * first, so the persistence context does not write them a second time.
  */

@@ -7,7 +7,7 @@ import java.time.OffsetDateTime;
 
 /**
  * Makes due jobs PENDING: RETRY_WAIT whose backoff has elapsed, SCHEDULED whose start time has
- * come, with their audit rows ({@code fq_promote}, migration V2). Every node may run it at once:
+ * come, with their audit rows ({@code fq_promote}, R__locks_and_bulk_moves.sql). Every node may run it at once:
  * jobs are taken with {@code SKIP LOCKED} and their users locked in id order. Uses
  * {@code job_retry_due_idx} and {@code job_scheduled_due_idx}.
  */

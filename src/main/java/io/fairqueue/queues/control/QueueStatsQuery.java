@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Queue statistics. Counts use {@code job_queue_status_idx}; the 24-hour figures use
- * {@code job_finished_idx} (queue, status, finished_at).
+ * Queue statistics. Counts and the 24-hour figures use {@code job_finished_idx} (queue, status,
+ * finished_at).
  */
 @Dependent
 public class QueueStatsQuery {

@@ -41,7 +41,7 @@ public class Queue {
     private OffsetDateTime createdAt;
 
     // Column running is not mapped: it is only the base of the running count, which claims raise
-    // and releases append to (queue_release); the count is fq_queue_running(name) (migration V5).
+    // and releases append to (queue_release); the count is fq_queue_running(name) (R__claim.sql).
 
     @Version
     private long version;

@@ -17,8 +17,9 @@ import java.time.ZoneOffset;
 
 /**
  * GPU-time quotas per user and per project, and the usage they are measured against. Usage is
- * added by the database when an attempt ends (fq_apply_changes, migration V9); a claim skips a job whose user or
- * project has exhausted a window (fq_quota_blocked_until), until that window resets.
+ * added by the database when an attempt ends (fq_apply_changes, R__job_changes.sql); a claim
+ * skips a job whose user or project has exhausted a window (fq_quota_blocked_until,
+ * R__quotas.sql), until that window resets.
  */
 @Stateless
 public class QuotaService {

@@ -10,11 +10,12 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 /**
- * The claim: one call of {@code fq_claim} (migration V2) and the worker's heartbeat, one round trip. It walks the lanes in
- * fairness order through {@code lane_claim_idx} (priority desc, the user's running count, age),
- * locks each candidate job with {@code SKIP LOCKED}, checks the user's, the queue's and the global
- * limit under their counters' row locks, the quotas and the off-peak window, and dispatches: a
- * fresh lease token, the lease expiry, the attempt, and the PENDING -> DISPATCHED audit row.
+ * The claim: one call of {@code fq_claim} ({@code db/functions/R__claim.sql}, which explains the
+ * order and the locks) and the worker's heartbeat, one round trip. It walks the lanes in fairness
+ * order through {@code lane_claim_idx} (priority desc, the user's running count, age), locks the
+ * chosen jobs with {@code SKIP LOCKED}, checks the user's, the queue's and the global limit under
+ * their counters' row locks, the quotas and the off-peak window, and dispatches: a fresh lease
+ * token, the lease expiry, the attempt, and the PENDING -> DISPATCHED audit row.
  */
 @Dependent
 public class ClaimQuery {

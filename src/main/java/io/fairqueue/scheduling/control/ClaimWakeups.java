@@ -58,10 +58,10 @@ public class ClaimWakeups {
 
     public static final String CHANNEL = "fq_claimable";
 
-    /** Notified when a scheduling policy changes (migration V6): the off-peak windows are read again. */
+    /** Notified when a scheduling policy changes (R__notifications.sql): the off-peak windows are read again. */
     public static final String POLICIES = "fq_policies";
 
-    /** Notified when a token or a user's role changes (migration V7): the cached callers go. */
+    /** Notified when a token or a user's role changes (R__notifications.sql): the cached callers go. */
     public static final String CALLERS = "fq_callers";
 
     /** The backup poll: waiters try again at least this often. */

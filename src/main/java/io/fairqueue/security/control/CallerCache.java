@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * token's hash, never the token.
  *
  * <p>Dropped as a whole the moment a token (issued, revoked, expiry) or a user's role changes
- * anywhere: the tables' triggers notify {@code fq_callers} (migrations caller_notifications and
- * token_ids_and_revocation), which {@code ClaimWakeups} listens to on every node, and the node that
+ * anywhere: the tables' triggers (db/schema.sql) notify {@code fq_callers} (fq_callers_changed,
+ * R__notifications.sql), which {@code ClaimWakeups} listens to on every node, and the node that
  * made the change drops it itself right after its commit ({@link #forgetAfterCommit}). While that
  * listening connection is known to be down the cache is not used at all, and an entry is never used
  * for longer than {@link #MAX_AGE_NANOS} whatever happens (a connection that broke without an

@@ -5,7 +5,7 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
 import java.util.List;
 
-/** Counts behind the queue MXBeans ({@code job_queue_status_idx}). */
+/** Counts behind the queue MXBeans ({@code job_finished_idx}: queue, status, finished_at). */
 @Stateless
 public class QueueCounts {
 
