@@ -23,12 +23,19 @@ import org.junit.jupiter.api.function.Executable;
  */
 class IntentSourcesIT extends ApiTestBase {
 
-    static final List<String> STATES = List.of("SCHEDULED", "PENDING", "DISPATCHED", "RUNNING", "RETRY_WAIT", "PAUSED",
-            "COMPLETED", "FAILED", "CANCELLED");
+    static final List<String> STATES = List.of(
+            "SCHEDULED",
+            "PENDING",
+            "DISPATCHED",
+            "RUNNING",
+            "RETRY_WAIT",
+            "PAUSED",
+            "COMPLETED",
+            "FAILED",
+            "CANCELLED");
 
     /** A job in {@code state}, made through the API; {@code lease} is set for jobs that were claimed. */
-    record Made(String id, String lease) {
-    }
+    record Made(String id, String lease) {}
 
     Account owner;
     WorkerAccount worker;
@@ -36,8 +43,12 @@ class IntentSourcesIT extends ApiTestBase {
     Made make(String state) {
         String q = fx.queue("\"maxRetries\":2,\"retryBaseDelaySeconds\":3600");
         String extra = state.equals("SCHEDULED") ? ",\"scheduledStartAt\":\"2099-01-01T00:00:00Z\"" : "";
-        String id = owner.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"" + extra + "}").expect(201).json()
-                .getJsonNumber("id").toString();
+        String id = owner.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"" + extra + "}")
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .toString();
         switch (state) {
             case "SCHEDULED", "PENDING":
                 return new Made(id, null);
@@ -53,10 +64,17 @@ class IntentSourcesIT extends ApiTestBase {
         String lease = worker.claim(q, 1).getJsonObject(0).getString("leaseToken");
         String token = "{\"leaseToken\":\"" + lease + "\"";
         switch (state) {
-            case "DISPATCHED" -> { }
-            case "RUNNING" -> worker.api().post("jobs/" + id + "/start", token + "}").expect(200);
-            case "RETRY_WAIT" -> worker.api().post("jobs/" + id + "/fail", token + ",\"error\":\"e\"}").expect(200);
-            case "FAILED" -> worker.api().post("jobs/" + id + "/fail", token + ",\"error\":\"e\",\"retryable\":false}").expect(200);
+            case "DISPATCHED" -> {}
+            case "RUNNING" ->
+                worker.api().post("jobs/" + id + "/start", token + "}").expect(200);
+            case "RETRY_WAIT" ->
+                worker.api()
+                        .post("jobs/" + id + "/fail", token + ",\"error\":\"e\"}")
+                        .expect(200);
+            case "FAILED" ->
+                worker.api()
+                        .post("jobs/" + id + "/fail", token + ",\"error\":\"e\",\"retryable\":false}")
+                        .expect(200);
             case "COMPLETED" -> {
                 worker.api().post("jobs/" + id + "/start", token + "}").expect(200);
                 worker.api().post("jobs/" + id + "/complete", token + "}").expect(200);
@@ -72,9 +90,16 @@ class IntentSourcesIT extends ApiTestBase {
         Made job = make(state);
         return () -> {
             String before = owner.api().get("jobs/" + job.id()).json().getString("status");
-            int transitions = owner.api().get("jobs/" + job.id() + "/transitions").array().size();
-            int jobs = owner.api().get("jobs?limit=500").json().getJsonArray("items").size();
-            String body = leased ? "{\"leaseToken\":\"" + job.lease() + "\"" + (name.equals("fail") ? ",\"error\":\"e\"}" : "}") : null;
+            int transitions =
+                    owner.api().get("jobs/" + job.id() + "/transitions").array().size();
+            int jobs = owner.api()
+                    .get("jobs?limit=500")
+                    .json()
+                    .getJsonArray("items")
+                    .size();
+            String body = leased
+                    ? "{\"leaseToken\":\"" + job.lease() + "\"" + (name.equals("fail") ? ",\"error\":\"e\"}" : "}")
+                    : null;
             Api.Res r = api.post("jobs/" + job.id() + "/" + name, body);
             String what = name + " from " + state + ": " + r.body();
             if (sources.contains(state)) {
@@ -86,8 +111,18 @@ class IntentSourcesIT extends ApiTestBase {
             JsonObject p = r.json();
             assertEquals(state, p.getString("currentState"), what);
             assertEquals(before, owner.api().get("jobs/" + job.id()).json().getString("status"), what);
-            assertEquals(transitions, owner.api().get("jobs/" + job.id() + "/transitions").array().size(), what);
-            assertEquals(jobs, owner.api().get("jobs?limit=500").json().getJsonArray("items").size(), what + ": no job created");
+            assertEquals(
+                    transitions,
+                    owner.api().get("jobs/" + job.id() + "/transitions").array().size(),
+                    what);
+            assertEquals(
+                    jobs,
+                    owner.api()
+                            .get("jobs?limit=500")
+                            .json()
+                            .getJsonArray("items")
+                            .size(),
+                    what + ": no job created");
         };
     }
 
@@ -101,7 +136,8 @@ class IntentSourcesIT extends ApiTestBase {
                 "cancel", Set.of("SCHEDULED", "PENDING", "DISPATCHED", "RUNNING", "RETRY_WAIT", "PAUSED"),
                 "retry", Set.of("FAILED"));
         List<Executable> checks = new ArrayList<>();
-        sources.forEach((name, from) -> STATES.forEach(state -> checks.add(intent(owner.api(), name, from, state, false))));
+        sources.forEach(
+                (name, from) -> STATES.forEach(state -> checks.add(intent(owner.api(), name, from, state, false))));
         assertAll(checks);
     }
 
@@ -115,7 +151,8 @@ class IntentSourcesIT extends ApiTestBase {
                 "complete", Set.of("RUNNING"),
                 "fail", Set.of("DISPATCHED", "RUNNING"));
         List<Executable> checks = new ArrayList<>();
-        sources.forEach((name, from) -> claimed.forEach(state -> checks.add(intent(worker.api(), name, from, state, true))));
+        sources.forEach(
+                (name, from) -> claimed.forEach(state -> checks.add(intent(worker.api(), name, from, state, true))));
         assertAll(checks);
     }
 
@@ -127,7 +164,8 @@ class IntentSourcesIT extends ApiTestBase {
         Made running = make("RUNNING");
         String token = "{\"leaseToken\":\"" + running.lease() + "\"";
         List<Executable> checks = new ArrayList<>();
-        for (String[] call : List.of(new String[] {"jobs/" + running.id() + "/heartbeat", token + "}"},
+        for (String[] call : List.of(
+                new String[] {"jobs/" + running.id() + "/heartbeat", token + "}"},
                 new String[] {"jobs/" + running.id() + "/complete", token + "}"},
                 new String[] {"jobs/" + running.id() + "/fail", token + ",\"error\":\"stolen\"}"})) {
             checks.add(() -> {
@@ -137,15 +175,22 @@ class IntentSourcesIT extends ApiTestBase {
             });
         }
         checks.add(() -> {
-            var items = other.api().post("jobs/complete", "{\"jobs\":[{\"id\":" + running.id() + ",\"leaseToken\":\""
-                    + running.lease() + "\"}]}").expect(200).array();
+            var items = other.api()
+                    .post(
+                            "jobs/complete",
+                            "{\"jobs\":[{\"id\":" + running.id() + ",\"leaseToken\":\"" + running.lease() + "\"}]}")
+                    .expect(200)
+                    .array();
             assertEquals(403, items.getJsonObject(0).getJsonObject("problem").getInt("status"), items.toString());
         });
         assertAll(checks);
         assertEquals("RUNNING", owner.api().get("jobs/" + running.id()).json().getString("status"));
-        assertEquals(3, owner.api().get("jobs/" + running.id() + "/transitions").array().size());
+        assertEquals(
+                3,
+                owner.api().get("jobs/" + running.id() + "/transitions").array().size());
         worker.api().post("jobs/" + running.id() + "/complete", token + "}").expect(200);
         Made other2 = make("RUNNING");
-        admin.post("jobs/" + other2.id() + "/complete", "{\"leaseToken\":\"" + other2.lease() + "\"}").expect(200);
+        admin.post("jobs/" + other2.id() + "/complete", "{\"leaseToken\":\"" + other2.lease() + "\"}")
+                .expect(200);
     }
 }

@@ -49,11 +49,11 @@ class LastAdminIT extends ApiTestBase {
     static final String TO_USER = "{\"role\":\"USER\"}";
 
     /** The suite's bootstrap admin and the id of the token the tests call with. */
-    record Admin(String id, long tokenId) {
-    }
+    record Admin(String id, long tokenId) {}
 
     static Admin bootstrapAdmin() throws Exception {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("SELECT user_id, id FROM api_token WHERE token_hash = ?")) {
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("SELECT user_id, id FROM api_token WHERE token_hash = ?")) {
             ps.setString(1, hash(Api.ADMIN_TOKEN));
             try (ResultSet rs = ps.executeQuery()) {
                 assertTrue(rs.next());
@@ -77,7 +77,8 @@ class LastAdminIT extends ApiTestBase {
     }
 
     static List<String> query(String sql, String arg) throws Exception {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, arg);
             try (ResultSet rs = ps.executeQuery()) {
                 List<String> out = new ArrayList<>();
@@ -96,7 +97,9 @@ class LastAdminIT extends ApiTestBase {
     /** Whatever a test left, the suite's admin is an ADMIN again. */
     @AfterEach
     void restoreTheSuitesAdmin() throws Exception {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("UPDATE fq_user SET role = 'ADMIN' WHERE id = ? AND role <> 'ADMIN'")) {
+        try (Connection c = db();
+                PreparedStatement ps =
+                        c.prepareStatement("UPDATE fq_user SET role = 'ADMIN' WHERE id = ? AND role <> 'ADMIN'")) {
             ps.setString(1, bootstrapAdmin().id());
             ps.executeUpdate();
         }
@@ -116,9 +119,13 @@ class LastAdminIT extends ApiTestBase {
         JsonObject after = admin.get("admin/users/" + me.id()).expect(200).json();
         assertEquals("ADMIN", after.getString("role"));
         assertEquals(name, after.getString("displayName"), "nothing of the request was applied");
-        assertEquals(200, admin.patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}").status(), "not a demotion");
+        assertEquals(
+                200,
+                admin.patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}").status(),
+                "not a demotion");
 
-        long spare = id(admin.post(tokens(me.id()), "{\"name\":\"spare\"}").expect(201).json());
+        long spare = id(
+                admin.post(tokens(me.id()), "{\"name\":\"spare\"}").expect(201).json());
         assertEquals(204, admin.delete(tokens(me.id()) + "/" + spare).status(), "another token remains");
         assertLastAdmin(admin.delete(tokens(me.id()) + "/" + me.tokenId()));
         assertEquals(List.of(me.tokenId()), storedIds(me.id()));
@@ -130,7 +137,9 @@ class LastAdminIT extends ApiTestBase {
         Admin me = soleAdmin();
         Account other = fx.user("ADMIN");
         long first = storedIds(other.id()).get(0);
-        JsonObject expiring = admin.post(tokens(other.id()), "{\"expiresInSeconds\":60}").expect(201).json();
+        JsonObject expiring = admin.post(tokens(other.id()), "{\"expiresInSeconds\":60}")
+                .expect(201)
+                .json();
         assertEquals(204, admin.delete(tokens(other.id()) + "/" + first).status());
 
         advance(61);
@@ -143,7 +152,11 @@ class LastAdminIT extends ApiTestBase {
         assertEquals(200, admin.patch("admin/users/" + me.id(), TO_USER).status(), "now another ADMIN can take over");
         Api successor = admin.as(valid.getString("token"));
         assertProblem(admin.get("admin/users"), 403);
-        assertEquals(200, successor.patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}").status());
+        assertEquals(
+                200,
+                successor
+                        .patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}")
+                        .status());
     }
 
     @Test
@@ -163,19 +176,29 @@ class LastAdminIT extends ApiTestBase {
                     return other.api().patch("admin/users/" + me.id(), TO_USER);
                 });
                 List<Api.Res> answers = List.of(mine.get(), theirs.get());
-                assertEquals(1, answers.stream().filter(r -> r.status() == 200).count(), "round " + round + ": "
-                        + answers.stream().map(Api.Res::body).toList());
-                Api.Res refused = answers.stream().filter(r -> r.status() != 200).findFirst().orElseThrow();
+                assertEquals(
+                        1,
+                        answers.stream().filter(r -> r.status() == 200).count(),
+                        "round " + round + ": "
+                                + answers.stream().map(Api.Res::body).toList());
+                Api.Res refused = answers.stream()
+                        .filter(r -> r.status() != 200)
+                        .findFirst()
+                        .orElseThrow();
                 if (refused.status() == 409) {
                     assertLastAdmin(refused);
                 } else {
                     assertProblem(refused, 403); // demoted before its own request was even authenticated
                 }
-                long admins = query("SELECT id FROM fq_user WHERE role = 'ADMIN' AND id = ? ", me.id()).size()
-                        + query("SELECT id FROM fq_user WHERE role = 'ADMIN' AND id = ? ", other.id()).size();
+                long admins = query("SELECT id FROM fq_user WHERE role = 'ADMIN' AND id = ? ", me.id())
+                                .size()
+                        + query("SELECT id FROM fq_user WHERE role = 'ADMIN' AND id = ? ", other.id())
+                                .size();
                 assertEquals(1, admins, "round " + round);
                 if (!role(me.id()).equals("ADMIN")) {
-                    other.api().patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}").expect(200);
+                    other.api()
+                            .patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}")
+                            .expect(200);
                 }
             }
         } finally {
@@ -191,22 +214,32 @@ class LastAdminIT extends ApiTestBase {
         exec(server, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)", "CREATE DATABASE " + database);
         try {
             // a database of before token ids (schema 10) whose only admin demoted itself, as that version allowed
-            Flyway.configure().dataSource(url, "postgres", "").locations("classpath:db/migration").target("10").load().migrate();
+            Flyway.configure()
+                    .dataSource(url, "postgres", "")
+                    .locations("classpath:db/migration")
+                    .target("10")
+                    .load()
+                    .migrate();
             String configured = "fq_it_bootstrap_" + UUID.randomUUID();
             String alicesToken = "fq_it_alice_" + UUID.randomUUID();
-            exec(url, """
+            exec(
+                    url,
+                    """
                     INSERT INTO fq_user (id, display_name, role, max_concurrent, created_at)
                     VALUES ('admin', 'Former admin', 'USER', 1, now()), ('alice', 'Alice', 'USER', 1, now())""",
-                    "INSERT INTO api_token (token_hash, user_id, created_at) VALUES ('" + hash(configured) + "', 'admin', now()), ('"
-                            + hash(alicesToken) + "', 'alice', now())");
+                    "INSERT INTO api_token (token_hash, user_id, created_at) VALUES ('" + hash(configured)
+                            + "', 'admin', now()), ('" + hash(alicesToken) + "', 'alice', now())");
 
-            try (SecondNode node = SecondNode.start("tokens-bootstrap",
+            try (SecondNode node = SecondNode.start(
+                    "tokens-bootstrap",
                     Map.of("FAIRQUEUE_DB_URL", url, "FAIRQUEUE_BOOTSTRAP_ADMIN_TOKEN", configured))) {
                 Api root = node.admin().as(configured);
-                Map<String, String> roles = root.get("admin/users").expect(200).array().stream().map(JsonValue::asJsonObject)
+                Map<String, String> roles = root.get("admin/users").expect(200).array().stream()
+                        .map(JsonValue::asJsonObject)
                         .collect(Collectors.toMap(u -> u.getString("id"), u -> u.getString("role")));
                 assertEquals(Map.of("admin", "USER", "admin2", "ADMIN", "alice", "USER"), roles);
-                assertEquals(0, root.get(tokens("admin")).expect(200).array().size(), "the former admin no longer holds it");
+                assertEquals(
+                        0, root.get(tokens("admin")).expect(200).array().size(), "the former admin no longer holds it");
                 JsonArray newAdmins = root.get(tokens("admin2")).expect(200).array();
                 assertEquals(1, newAdmins.size());
                 assertEquals("bootstrap", newAdmins.getJsonObject(0).getString("name"));
@@ -214,7 +247,10 @@ class LastAdminIT extends ApiTestBase {
                 Api alice = root.as(alicesToken);
                 JsonArray alices = alice.get(tokens("alice")).expect(200).array();
                 assertEquals(1, alices.size(), "a token of before the migration has an id now");
-                assertEquals(204, alice.delete(tokens("alice") + "/" + id(alices.getJsonObject(0))).status());
+                assertEquals(
+                        204,
+                        alice.delete(tokens("alice") + "/" + id(alices.getJsonObject(0)))
+                                .status());
                 assertProblem(alice.get("jobs"), 401);
 
                 String log = Files.readString(Path.of("target/tokens-bootstrap.log"));
@@ -229,7 +265,8 @@ class LastAdminIT extends ApiTestBase {
     }
 
     static void exec(String url, String... sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", "");
+                Statement s = c.createStatement()) {
             for (String q : sql) {
                 s.executeUpdate(q);
             }

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
 class TokensIT extends ApiTestBase {
 
     static String hash(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 
     static Connection db() throws Exception {
@@ -54,7 +55,8 @@ class TokensIT extends ApiTestBase {
 
     /** The ids of the tokens stored for the user, oldest first. */
     static List<Long> storedIds(String userId) throws Exception {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("SELECT id FROM api_token WHERE user_id = ? ORDER BY id")) {
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("SELECT id FROM api_token WHERE user_id = ? ORDER BY id")) {
             ps.setString(1, userId);
             try (ResultSet rs = ps.executeQuery()) {
                 List<Long> out = new java.util.ArrayList<>();
@@ -67,7 +69,8 @@ class TokensIT extends ApiTestBase {
     }
 
     static OffsetDateTime lastUsedAt(long tokenId) throws Exception {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("SELECT last_used_at FROM api_token WHERE id = ?")) {
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("SELECT last_used_at FROM api_token WHERE id = ?")) {
             ps.setLong(1, tokenId);
             try (ResultSet rs = ps.executeQuery()) {
                 assertTrue(rs.next());
@@ -79,25 +82,35 @@ class TokensIT extends ApiTestBase {
     @Test
     void a_token_list_shows_ids_names_and_times_never_the_token_or_its_hash() throws Exception {
         Account u = fx.user("USER");
-        JsonObject issued = admin.post(tokens(u.id()), "{\"name\":\"ci runner\",\"expiresInSeconds\":3600}").expect(201).json();
+        JsonObject issued = admin.post(tokens(u.id()), "{\"name\":\"ci runner\",\"expiresInSeconds\":3600}")
+                .expect(201)
+                .json();
         assertEquals(u.id(), issued.getString("userId"));
         assertEquals("ci runner", issued.getString("name"));
-        assertEquals(3600, Duration.between(OffsetDateTime.parse(issued.getString("createdAt")),
-                OffsetDateTime.parse(issued.getString("expiresAt"))).toSeconds());
+        assertEquals(
+                3600,
+                Duration.between(
+                                OffsetDateTime.parse(issued.getString("createdAt")),
+                                OffsetDateTime.parse(issued.getString("expiresAt")))
+                        .toSeconds());
         String second = issued.getString("token");
 
         Api.Res r = admin.get(tokens(u.id())).expect(200);
         JsonArray list = r.array();
         assertEquals(storedIds(u.id()), ids(list), "every token of the user, by id, oldest first");
         assertEquals(id(issued), ids(list).get(1));
-        assertEquals(OffsetDateTime.parse(issued.getString("createdAt")).toInstant(),
-                OffsetDateTime.parse(list.getJsonObject(1).getString("createdAt")).toInstant());
+        assertEquals(
+                OffsetDateTime.parse(issued.getString("createdAt")).toInstant(),
+                OffsetDateTime.parse(list.getJsonObject(1).getString("createdAt"))
+                        .toInstant());
         JsonObject first = list.getJsonObject(0);
         assertTrue(first.containsKey("createdAt"));
         assertFalse(first.containsKey("expiresAt"), "the first token never expires");
         assertFalse(first.getBoolean("expired"));
-        assertEquals(OffsetDateTime.parse(issued.getString("expiresAt")).toInstant(),
-                OffsetDateTime.parse(list.getJsonObject(1).getString("expiresAt")).toInstant());
+        assertEquals(
+                OffsetDateTime.parse(issued.getString("expiresAt")).toInstant(),
+                OffsetDateTime.parse(list.getJsonObject(1).getString("expiresAt"))
+                        .toInstant());
         for (JsonValue v : list) {
             assertFalse(v.asJsonObject().containsKey("token"));
             assertFalse(v.asJsonObject().containsKey("tokenHash"));
@@ -134,14 +147,16 @@ class TokensIT extends ApiTestBase {
             assertEquals(204, admin.delete(tokens(u.id()) + "/" + tokenId).status());
             long revoked = System.nanoTime();
             Api.Res r = onB.get("jobs");
-            while (r.status() == 200 && System.nanoTime() - revoked < Duration.ofSeconds(10).toNanos()) {
+            while (r.status() == 200
+                    && System.nanoTime() - revoked < Duration.ofSeconds(10).toNanos()) {
                 Thread.sleep(10);
                 r = onB.get("jobs");
             }
             Duration took = Duration.ofNanos(System.nanoTime() - revoked);
             assertProblem(r, 401);
             assertTrue(took.compareTo(Duration.ofSeconds(5)) < 0, "refused on node B after " + took);
-            System.out.println("TokensIT: a token revoked on node A was refused on node B after " + took.toMillis() + " ms");
+            System.out.println(
+                    "TokensIT: a token revoked on node A was refused on node B after " + took.toMillis() + " ms");
             assertProblem(u.api().get("jobs"), 401);
         }
     }
@@ -149,7 +164,9 @@ class TokensIT extends ApiTestBase {
     @Test
     void an_expired_token_is_refused_even_while_cached() throws Exception {
         Account u = fx.user("USER");
-        JsonObject issued = admin.post(tokens(u.id()), "{\"expiresInSeconds\":120}").expect(201).json();
+        JsonObject issued = admin.post(tokens(u.id()), "{\"expiresInSeconds\":120}")
+                .expect(201)
+                .json();
         Api expiring = admin.as(issued.getString("token"));
         assertEquals(200, expiring.get("jobs").status());
         assertEquals(200, expiring.get("jobs").status(), "cached now");
@@ -157,8 +174,11 @@ class TokensIT extends ApiTestBase {
         advance(121);
         assertProblem(expiring.get("jobs"), 401);
         assertEquals(200, u.api().get("jobs").status(), "a token without expiry still works");
-        JsonObject listed = admin.get(tokens(u.id())).expect(200).array().stream().map(JsonValue::asJsonObject)
-                .filter(t -> id(t) == id(issued)).findFirst().orElseThrow();
+        JsonObject listed = admin.get(tokens(u.id())).expect(200).array().stream()
+                .map(JsonValue::asJsonObject)
+                .filter(t -> id(t) == id(issued))
+                .findFirst()
+                .orElseThrow();
         assertTrue(listed.getBoolean("expired"));
         assertTrue(storedIds(u.id()).contains(id(issued)), "expired is not deleted: it is listed until revoked");
         assertEquals(204, admin.delete(tokens(u.id()) + "/" + id(issued)).status());
@@ -167,9 +187,9 @@ class TokensIT extends ApiTestBase {
     @Test
     void a_new_tokens_expiry_must_lie_ahead_and_be_given_one_way_only() throws Exception {
         Account u = fx.user("USER");
-        record Case(String body, String field) {
-        }
-        for (Case c : List.of(new Case("{\"expiresAt\":\"2000-01-01T00:00:00Z\"}", "expiresAt"),
+        record Case(String body, String field) {}
+        for (Case c : List.of(
+                new Case("{\"expiresAt\":\"2000-01-01T00:00:00Z\"}", "expiresAt"),
                 new Case("{\"expiresAt\":\"tomorrow\"}", "expiresAt"),
                 new Case("{\"expiresAt\":\"2999-01-01T00:00:00Z\",\"expiresInSeconds\":60}", "expiresInSeconds"),
                 new Case("{\"expiresInSeconds\":0}", "expiresInSeconds"),
@@ -186,8 +206,11 @@ class TokensIT extends ApiTestBase {
         assertProblem(admin.get(tokens("nobody-" + u.id())), 404);
         assertProblem(admin.delete(tokens(u.id()) + "/not-a-number"), 404);
 
-        JsonObject dated = admin.post(tokens(u.id()), "{\"expiresAt\":\"2999-01-01T01:00:00+01:00\"}").expect(201).json();
-        assertEquals(OffsetDateTime.parse("2999-01-01T00:00:00Z").toInstant(),
+        JsonObject dated = admin.post(tokens(u.id()), "{\"expiresAt\":\"2999-01-01T01:00:00+01:00\"}")
+                .expect(201)
+                .json();
+        assertEquals(
+                OffsetDateTime.parse("2999-01-01T00:00:00Z").toInstant(),
                 OffsetDateTime.parse(dated.getString("expiresAt")).toInstant());
         assertEquals(200, admin.as(dated.getString("token")).get("jobs").status());
     }
@@ -206,7 +229,9 @@ class TokensIT extends ApiTestBase {
         }
         assertEquals(first, lastUsedAt(tokenId), "not written again within the minute");
         JsonObject listed = admin.get(tokens(u.id())).expect(200).array().getJsonObject(0);
-        assertEquals(first.toInstant(), OffsetDateTime.parse(listed.getString("lastUsedAt")).toInstant());
+        assertEquals(
+                first.toInstant(),
+                OffsetDateTime.parse(listed.getString("lastUsedAt")).toInstant());
 
         advance(61);
         assertEquals(200, u.api().get("jobs").status());
@@ -218,9 +243,13 @@ class TokensIT extends ApiTestBase {
     void a_user_lists_and_revokes_its_own_tokens_but_not_another_users() throws Exception {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        JsonObject laptop = admin.post(tokens(alice.id()), "{\"name\":\"laptop\"}").expect(201).json();
+        JsonObject laptop = admin.post(tokens(alice.id()), "{\"name\":\"laptop\"}")
+                .expect(201)
+                .json();
 
-        assertEquals(storedIds(alice.id()), ids(alice.api().get(tokens(alice.id())).expect(200).array()));
+        assertEquals(
+                storedIds(alice.id()),
+                ids(alice.api().get(tokens(alice.id())).expect(200).array()));
         assertProblem(alice.api().get(tokens(bob.id())), 403);
         long bobs = storedIds(bob.id()).get(0);
         assertProblem(alice.api().delete(tokens(bob.id()) + "/" + bobs), 403);
@@ -229,15 +258,19 @@ class TokensIT extends ApiTestBase {
         assertProblem(alice.api().post(tokens(alice.id()), null), 403);
         assertEquals(2, storedIds(alice.id()).size(), "issuing is an ADMIN's");
 
-        assertEquals(204, alice.api().delete(tokens(alice.id()) + "/" + id(laptop)).status());
+        assertEquals(
+                204, alice.api().delete(tokens(alice.id()) + "/" + id(laptop)).status());
         assertProblem(admin.as(laptop.getString("token")).get("jobs"), 401);
         long current = storedIds(alice.id()).get(0);
-        assertEquals(204, alice.api().delete(tokens(alice.id()) + "/" + current).status(), "even the one it calls with");
+        assertEquals(
+                204, alice.api().delete(tokens(alice.id()) + "/" + current).status(), "even the one it calls with");
         assertProblem(alice.api().get("jobs"), 401);
         assertEquals(List.of(), storedIds(alice.id()));
 
         Account worker = fx.user("WORKER");
-        assertEquals(storedIds(worker.id()), ids(worker.api().get(tokens(worker.id())).expect(200).array()));
+        assertEquals(
+                storedIds(worker.id()),
+                ids(worker.api().get(tokens(worker.id())).expect(200).array()));
         assertProblem(worker.api().get(tokens(bob.id())), 403);
     }
 }

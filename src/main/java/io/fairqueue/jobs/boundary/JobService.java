@@ -119,8 +119,13 @@ public class JobService {
 
     public List<JobView.TransitionView> transitions(Caller caller, long id) {
         visible(caller, id, LockModeType.NONE, false);
-        return em.createQuery("SELECT t FROM Transition t WHERE t.jobId = :id ORDER BY t.id", Transition.class)
-                .setParameter("id", id).getResultList().stream().map(JobView.TransitionView::of).toList();
+        return em
+                .createQuery("SELECT t FROM Transition t WHERE t.jobId = :id ORDER BY t.id", Transition.class)
+                .setParameter("id", id)
+                .getResultList()
+                .stream()
+                .map(JobView.TransitionView::of)
+                .toList();
     }
 
     /** The dead-letter queue: FAILED jobs, newest failure first. */
@@ -134,7 +139,8 @@ public class JobService {
         }
         jpql.append(" ORDER BY j.finishedAt DESC, j.id DESC");
         TypedQuery<Job> q = em.createQuery(jpql.toString(), Job.class)
-                .setParameter("failed", JobStatus.FAILED).setMaxResults(limit);
+                .setParameter("failed", JobStatus.FAILED)
+                .setMaxResults(limit);
         if (queue != null) {
             q.setParameter("queue", queue);
         }
@@ -148,9 +154,14 @@ public class JobService {
     public JobView retry(Caller caller, long id) {
         Job failed = visible(caller, id, LockModeType.PESSIMISTIC_WRITE, true);
         if (failed.status() != JobStatus.FAILED) {
-            throw ProblemException.stateConflict("not-dead-lettered",
+            throw ProblemException.stateConflict(
+                    "not-dead-lettered",
                     "only a FAILED (dead-lettered) job can be retried; job " + id + " is " + failed.status(),
-                    failed.status().name(), failed.status().allowedTargets().stream().map(Enum::name).sorted().toList());
+                    failed.status().name(),
+                    failed.status().allowedTargets().stream()
+                            .map(Enum::name)
+                            .sorted()
+                            .toList());
         }
         OffsetDateTime now = Time.now(clock);
         Job copy = failed.retryAsNew(now);
@@ -195,7 +206,9 @@ public class JobService {
     }
 
     static String encodeCursor(long id) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(Long.toString(id).getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(Long.toString(id).getBytes(StandardCharsets.UTF_8));
     }
 
     static long decodeCursor(String cursor) {

@@ -37,8 +37,7 @@ import java.util.function.IntFunction;
 @Stateless
 public class JobSubmission {
 
-    public record Submitted(JobView job, boolean created) {
-    }
+    public record Submitted(JobView job, boolean created) {}
 
     /**
      * A single submit's outcome: the job as committed (without its placement), and false when its
@@ -68,7 +67,8 @@ public class JobSubmission {
             // the job and its audit row in one statement: the commit (and the NOTIFY that wakes a
             // waiting worker) comes a round trip or two sooner than with persist and flush
             OffsetDateTime now = Time.now(clock);
-            return new Created(createdView(caller, r, insertRows(caller, List.of(r), now).get(0), now), true);
+            return new Created(
+                    createdView(caller, r, insertRows(caller, List.of(r), now).get(0), now), true);
         }
         Submitted s = create(caller, r, idempotencyKey);
         return new Created(s.job(), s.created());
@@ -93,7 +93,8 @@ public class JobSubmission {
         }
         for (String key : keys) {
             em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
-                    .setParameter(1, key).getSingleResult();
+                    .setParameter(1, key)
+                    .getSingleResult();
         }
         lockUsers(caller, batch.jobs());
         if (keys.isEmpty()) {
@@ -136,14 +137,20 @@ public class JobSubmission {
     private List<Submitted> insertAll(Caller caller, List<JobRequests.Submit> jobs) {
         List<Long> idList = insertIds(caller, jobs);
         Map<Long, Job> byId = new HashMap<>();
-        em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids", Job.class).setParameter("ids", idList)
-                .getResultList().forEach(j -> byId.put(j.id(), j));
-        return idList.stream().map(id -> new Submitted(JobView.of(byId.get(id)), true)).toList();
+        em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids", Job.class)
+                .setParameter("ids", idList)
+                .getResultList()
+                .forEach(j -> byId.put(j.id(), j));
+        return idList.stream()
+                .map(id -> new Submitted(JobView.of(byId.get(id)), true))
+                .toList();
     }
 
     /** Inserts the jobs and their creation audit rows with {@link #INSERT_ALL}; their ids in request order. */
     private List<Long> insertIds(Caller caller, List<JobRequests.Submit> jobs) {
-        return insertRows(caller, jobs, Time.now(clock)).stream().map(row -> ((Number) row[0]).longValue()).toList();
+        return insertRows(caller, jobs, Time.now(clock)).stream()
+                .map(row -> ((Number) row[0]).longValue())
+                .toList();
     }
 
     /**
@@ -153,11 +160,37 @@ public class JobSubmission {
     private static JobView createdView(Caller caller, JobRequests.Submit r, Object[] row, OffsetDateTime created) {
         long id = ((Number) row[0]).longValue();
         int priority = r.priority() == null ? 0 : r.priority();
-        return new JobView(id, r.queue() == null ? Queue.DEFAULT : r.queue(), r.userId() == null ? caller.id() : r.userId(),
-                r.projectId(), r.type(), r.payload() == null ? null : JsonText.parse(r.payload()),
-                priority, JobView.tier(priority), JobStatus.valueOf((String) row[1]), utcMicros(r.scheduledStartAt()),
-                Boolean.TRUE.equals(r.offPeakOnly()), 0, ((Number) row[2]).intValue(), null, null, null, created, null, null,
-                null, null, null, null, null, null, null, null, null, null, null);
+        return new JobView(
+                id,
+                r.queue() == null ? Queue.DEFAULT : r.queue(),
+                r.userId() == null ? caller.id() : r.userId(),
+                r.projectId(),
+                r.type(),
+                r.payload() == null ? null : JsonText.parse(r.payload()),
+                priority,
+                JobView.tier(priority),
+                JobStatus.valueOf((String) row[1]),
+                utcMicros(r.scheduledStartAt()),
+                Boolean.TRUE.equals(r.offPeakOnly()),
+                0,
+                ((Number) row[2]).intValue(),
+                null,
+                null,
+                null,
+                created,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     private static OffsetDateTime utcMicros(OffsetDateTime t) {
@@ -182,16 +215,26 @@ public class JobSubmission {
             types.add(r.type());
             payloads.add(r.payload());
             priorities.add(Integer.toString(r.priority() == null ? 0 : r.priority()));
-            starts.add(r.scheduledStartAt() == null ? null : utcMicros(r.scheduledStartAt()).toString());
+            starts.add(
+                    r.scheduledStartAt() == null
+                            ? null
+                            : utcMicros(r.scheduledStartAt()).toString());
             offPeak.add(Boolean.toString(Boolean.TRUE.equals(r.offPeakOnly())));
             retries.add(r.maxRetries() == null ? null : Integer.toString(r.maxRetries())); // null: the queue's
         }
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery(INSERT_ALL)
-                .setParameter(1, SqlArrays.of(queues)).setParameter(2, SqlArrays.of(users)).setParameter(3, SqlArrays.of(projects))
-                .setParameter(4, SqlArrays.of(types)).setParameter(5, SqlArrays.of(payloads)).setParameter(6, SqlArrays.of(priorities))
-                .setParameter(7, SqlArrays.of(starts)).setParameter(8, SqlArrays.of(offPeak)).setParameter(9, SqlArrays.of(retries))
-                .setParameter(10, now).setParameter(11, caller.id())
+                .setParameter(1, SqlArrays.of(queues))
+                .setParameter(2, SqlArrays.of(users))
+                .setParameter(3, SqlArrays.of(projects))
+                .setParameter(4, SqlArrays.of(types))
+                .setParameter(5, SqlArrays.of(payloads))
+                .setParameter(6, SqlArrays.of(priorities))
+                .setParameter(7, SqlArrays.of(starts))
+                .setParameter(8, SqlArrays.of(offPeak))
+                .setParameter(9, SqlArrays.of(retries))
+                .setParameter(10, now)
+                .setParameter(11, caller.id())
                 .getResultList();
         return rows;
     }
@@ -202,8 +245,12 @@ public class JobSubmission {
      * batches (or a batch and a batch complete) cannot deadlock.
      */
     private void lockUsers(Caller caller, List<JobRequests.Submit> jobs) {
-        String users = SqlArrays.of(jobs.stream().map(r -> r.userId() == null ? caller.id() : r.userId()).distinct().toList());
-        em.createNativeQuery("SELECT 1 FROM fq_lock_user_ids(CAST(?1 AS text[]))").setParameter(1, users)
+        String users = SqlArrays.of(jobs.stream()
+                .map(r -> r.userId() == null ? caller.id() : r.userId())
+                .distinct()
+                .toList());
+        em.createNativeQuery("SELECT 1 FROM fq_lock_user_ids(CAST(?1 AS text[]))")
+                .setParameter(1, users)
                 .getSingleResult();
     }
 
@@ -219,8 +266,12 @@ public class JobSubmission {
      * owner, the owner and the queue exist. The first bad item answers 403 or 400 naming its field.
      */
     private void checkSubmits(Caller caller, List<JobRequests.Submit> jobs, IntFunction<String> at) {
-        List<String> owners = jobs.stream().map(r -> r.userId() == null ? caller.id() : r.userId()).toList();
-        List<String> queueNames = jobs.stream().map(r -> r.queue() == null ? Queue.DEFAULT : r.queue()).toList();
+        List<String> owners = jobs.stream()
+                .map(r -> r.userId() == null ? caller.id() : r.userId())
+                .toList();
+        List<String> queueNames = jobs.stream()
+                .map(r -> r.queue() == null ? Queue.DEFAULT : r.queue())
+                .toList();
         Set<String> missing = new HashSet<>();
         for (Object row : em.createNativeQuery(MISSING)
                 .setParameter(1, SqlArrays.of(owners.stream().distinct().toList()))
@@ -231,7 +282,8 @@ public class JobSubmission {
         }
         for (int i = 0; i < jobs.size(); i++) {
             if (!owners.get(i).equals(caller.id()) && !caller.isAdmin()) {
-                throw ProblemException.forbidden("only an ADMIN may submit a job for another user (" + at.apply(i) + "userId)");
+                throw ProblemException.forbidden(
+                        "only an ADMIN may submit a job for another user (" + at.apply(i) + "userId)");
             }
             if (missing.contains("userId\n" + owners.get(i))) {
                 throw badRequest(at.apply(i) + "userId", "unknown user '" + owners.get(i) + "'");
@@ -250,20 +302,34 @@ public class JobSubmission {
         if (idempotencyKey != null) {
             // Serializes submits with the same (user, key) so the second one finds the first.
             em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
-                    .setParameter(1, owner + "\n" + idempotencyKey).getSingleResult();
+                    .setParameter(1, owner + "\n" + idempotencyKey)
+                    .getSingleResult();
             List<Job> existing = em.createQuery(
                             "SELECT j FROM Job j WHERE j.userId = :u AND j.idempotencyKey = :k", Job.class)
-                    .setParameter("u", owner).setParameter("k", idempotencyKey).getResultList();
+                    .setParameter("u", owner)
+                    .setParameter("k", idempotencyKey)
+                    .getResultList();
             if (!existing.isEmpty()) {
                 return new Submitted(JobView.of(existing.get(0)), false);
             }
         }
         OffsetDateTime now = Time.now(clock);
-        OffsetDateTime start = r.scheduledStartAt() == null ? null
+        OffsetDateTime start = r.scheduledStartAt() == null
+                ? null
                 : r.scheduledStartAt().withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
-        Job job = new Job(queueName, owner, r.projectId(), r.type(), r.payload(),
-                r.priority() == null ? 0 : r.priority(), start, Boolean.TRUE.equals(r.offPeakOnly()),
-                r.maxRetries() == null ? queue.maxRetries() : r.maxRetries(), null, idempotencyKey, now);
+        Job job = new Job(
+                queueName,
+                owner,
+                r.projectId(),
+                r.type(),
+                r.payload(),
+                r.priority() == null ? 0 : r.priority(),
+                start,
+                Boolean.TRUE.equals(r.offPeakOnly()),
+                r.maxRetries() == null ? queue.maxRetries() : r.maxRetries(),
+                null,
+                idempotencyKey,
+                now);
         em.persist(job);
         em.flush();
         em.persist(job.created(caller.id(), null));

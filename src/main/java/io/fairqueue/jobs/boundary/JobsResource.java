@@ -5,8 +5,8 @@ import static io.fairqueue.platform.json.Params.body;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.platform.json.Params;
 import io.fairqueue.platform.problem.ProblemException;
-import io.fairqueue.security.control.Caller;
 import io.fairqueue.security.boundary.RequiresRole;
+import io.fairqueue.security.control.Caller;
 import io.fairqueue.users.entity.Role;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
@@ -49,14 +49,17 @@ public class JobsResource {
     public Response submit(JobRequests.Submit request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         String key = Params.text("Idempotency-Key", idempotencyKey);
         if (key != null && key.length() > JobRequests.MAX_IDEMPOTENCY_KEY) {
-            throw ProblemException.badRequest("Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
+            throw ProblemException.badRequest(
+                    "Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
         }
         JobSubmission.Created s = submission.submit(caller, body(request), key);
         JobView placed = placed(s.job());
         if (!s.created()) {
             return Response.ok(placed).header("Idempotent-Replayed", "true").build();
         }
-        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.id())).entity(placed).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.id()))
+                .entity(placed)
+                .build();
     }
 
     /**
@@ -69,8 +72,11 @@ public class JobsResource {
         try {
             return jobs.get(caller, committed.id());
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "job " + committed.id() + " was created, but its placement could not be read; "
-                    + "answered without it", e);
+            LOG.log(
+                    Level.WARNING,
+                    "job " + committed.id() + " was created, but its placement could not be read; "
+                            + "answered without it",
+                    e);
             return committed;
         }
     }
@@ -81,11 +87,13 @@ public class JobsResource {
     public Response submitBatch(JobRequests.SubmitBatch request) {
         List<JobSubmission.Submitted> done = submission.submitBatch(caller, body(request));
         return Response.status(Response.Status.CREATED)
-                .entity(done.stream().map(s -> new BatchSubmitted(s.job(), s.created())).toList()).build();
+                .entity(done.stream()
+                        .map(s -> new BatchSubmitted(s.job(), s.created()))
+                        .toList())
+                .build();
     }
 
-    public record BatchSubmitted(JobView job, boolean created) {
-    }
+    public record BatchSubmitted(JobView job, boolean created) {}
 
     /** Starts many claimed jobs; 200 with one outcome per item (a stale lease fails its item only). */
     @POST
@@ -110,11 +118,19 @@ public class JobsResource {
     }
 
     @GET
-    public JobView.Page list(@QueryParam("status") String status, @QueryParam("queue") String queue,
-            @QueryParam("userId") String userId, @QueryParam("limit") String limit,
+    public JobView.Page list(
+            @QueryParam("status") String status,
+            @QueryParam("queue") String queue,
+            @QueryParam("userId") String userId,
+            @QueryParam("limit") String limit,
             @QueryParam("cursor") String cursor) {
-        return jobs.list(caller, Params.enumValue("status", status, JobStatus.class), Params.text("queue", queue),
-                Params.text("userId", userId), Params.intIn("limit", limit, 1, 500, 50), Params.text("cursor", cursor));
+        return jobs.list(
+                caller,
+                Params.enumValue("status", status, JobStatus.class),
+                Params.text("queue", queue),
+                Params.text("userId", userId),
+                Params.intIn("limit", limit, 1, 500, 50),
+                Params.text("cursor", cursor));
     }
 
     @POST
@@ -146,7 +162,9 @@ public class JobsResource {
     @Path("{id}/retry")
     public Response retry(@PathParam("id") long id) {
         JobView copy = jobs.retry(caller, id);
-        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(copy.id())).entity(copy).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(copy.id()))
+                .entity(copy)
+                .build();
     }
 
     @POST

@@ -3,12 +3,12 @@ package io.fairqueue.jobs.boundary;
 import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.control.JobWrites;
-import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.InvalidTransitionException;
+import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.jobs.entity.Transition;
-import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.control.Time;
+import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.security.control.Caller;
@@ -68,7 +68,9 @@ public class LeaseService {
         requireHeld(job);
         job.extendLease(now, em.find(Queue.class, job.queue()).leaseSeconds());
         em.createNativeQuery("UPDATE worker SET last_heartbeat_at = CAST(?1 AS timestamptz) WHERE id = ?2")
-                .setParameter(1, now).setParameter(2, job.workerId()).executeUpdate();
+                .setParameter(1, now)
+                .setParameter(2, job.workerId())
+                .executeUpdate();
         return new JobView.Heartbeat(job.leaseExpiresAt(), false, false);
     }
 
@@ -81,14 +83,17 @@ public class LeaseService {
     public JobView fail(Caller caller, long id, JobRequests.Fail r) {
         Job job = leased(caller, id, r.leaseToken(), true);
         Queue queue = em.find(Queue.class, job.queue());
-        audit.record(job.fail(r.error(), !Boolean.FALSE.equals(r.retryable()), queue.retryBaseDelaySeconds(),
-                Time.now(clock), caller.id()));
+        audit.record(job.fail(
+                r.error(),
+                !Boolean.FALSE.equals(r.retryable()),
+                queue.retryBaseDelaySeconds(),
+                Time.now(clock),
+                caller.id()));
         return views.view(job);
     }
 
     /** One item of a batch answer: the job's status after the call, or why this item changed nothing. */
-    public record ItemOutcome(long id, JobStatus status, Problem problem) {
-    }
+    public record ItemOutcome(long id, JobStatus status, Problem problem) {}
 
     /**
      * Starts many claimed jobs: every job is locked in id order by one statement, each item is
@@ -98,7 +103,9 @@ public class LeaseService {
      */
     public List<ItemOutcome> startAll(Caller caller, List<JobRequests.LeaseItem> items) {
         OffsetDateTime now = Time.now(clock);
-        return applyAll(caller, items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+        return applyAll(
+                caller,
+                items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
                 job -> job.start(now, caller.id()));
     }
 
@@ -107,7 +114,9 @@ public class LeaseService {
         OffsetDateTime now = Time.now(clock);
         Map<Long, String> results = new HashMap<>();
         items.forEach(i -> results.put(i.id(), i.result()));
-        return applyAll(caller, items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+        return applyAll(
+                caller,
+                items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
                 job -> job.complete(results.get(job.id()), now, caller.id()));
     }
 
@@ -116,8 +125,10 @@ public class LeaseService {
      * global lock order itself: the users in id order, settings, the lanes and usage rows in key
      * order. So no lock is taken here beyond the jobs'.
      */
-    private List<ItemOutcome> applyAll(Caller caller, List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
-        List<Long> ids = leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
+    private List<ItemOutcome> applyAll(
+            Caller caller, List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
+        List<Long> ids =
+                leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
         Map<Long, Job> locked = new HashMap<>();
         em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids ORDER BY j.id", Job.class)
                 .setParameter("ids", ids)
@@ -135,9 +146,11 @@ public class LeaseService {
                 movedJobs.add(job);
                 out.add(new ItemOutcome(id, job.status(), null));
             } catch (ProblemException e) {
-                out.add(new ItemOutcome(id, locked.containsKey(id) ? locked.get(id).status() : null, e.problem()));
+                out.add(new ItemOutcome(
+                        id, locked.containsKey(id) ? locked.get(id).status() : null, e.problem()));
             } catch (InvalidTransitionException e) {
-                out.add(new ItemOutcome(id, e.from(), InvalidTransitionMapper.problem(e).problem()));
+                out.add(new ItemOutcome(
+                        id, e.from(), InvalidTransitionMapper.problem(e).problem()));
             }
         }
         writes.writeStartedOrCompleted(movedJobs);
@@ -159,12 +172,18 @@ public class LeaseService {
             throw ProblemException.notFound("job", id);
         }
         if (!job.holdsLease(token)) {
-            throw ProblemException.stateConflict("stale-lease",
+            throw ProblemException.stateConflict(
+                    "stale-lease",
                     "leaseToken is not the current lease of job " + id + " (it was claimed again or never by you)",
-                    job.status().name(), null);
+                    job.status().name(),
+                    null);
         }
-        if (!caller.isAdmin() && job.workerId() != null
-                && !workerOwners.ownerOf(job.workerId()).map(caller.id()::equals).orElse(false)) {
+        if (!caller.isAdmin()
+                && job.workerId() != null
+                && !workerOwners
+                        .ownerOf(job.workerId())
+                        .map(caller.id()::equals)
+                        .orElse(false)) {
             throw ProblemException.forbidden("the lease of job " + id + " was taken by a worker of another account; "
                     + "only that account (or an ADMIN) may use it");
         }
@@ -176,9 +195,14 @@ public class LeaseService {
 
     private static void requireHeld(Job job) {
         if (!job.status().holdsSlot()) {
-            throw ProblemException.stateConflict("lease-revoked",
+            throw ProblemException.stateConflict(
+                    "lease-revoked",
                     "the lease of job " + job.id() + " was revoked: the job is " + job.status(),
-                    job.status().name(), job.status().allowedTargets().stream().map(Enum::name).sorted().toList());
+                    job.status().name(),
+                    job.status().allowedTargets().stream()
+                            .map(Enum::name)
+                            .sorted()
+                            .toList());
         }
     }
 }

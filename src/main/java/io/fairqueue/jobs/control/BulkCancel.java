@@ -21,10 +21,11 @@ public class BulkCancel {
 
     public int cancelWaiting(String queue, String userIdOrNull, OffsetDateTime now, String by) {
         return ((Number) em.createNativeQuery(CANCEL_WAITING)
-                .setParameter(1, queue)
-                .setParameter(2, userIdOrNull)
-                .setParameter(3, now)
-                .setParameter(4, by)
-                .getSingleResult()).intValue();
+                        .setParameter(1, queue)
+                        .setParameter(2, userIdOrNull)
+                        .setParameter(3, now)
+                        .setParameter(4, by)
+                        .getSingleResult())
+                .intValue();
     }
 }

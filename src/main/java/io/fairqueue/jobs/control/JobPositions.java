@@ -88,8 +88,19 @@ public class JobPositions {
 
     /** {@link #PLACE}'s columns, in its SELECT order. */
     private enum Col {
-        POSITION, USER_POSITION, AVG_DURATION, ACTIVE_WORKERS, QUEUE_PAUSED, QUEUE_MAX, QUEUE_RUNNING, USER_RUNNING,
-        USER_MAX, QUOTA_BLOCKED, PER_USER_SERIALIZATION, GLOBAL_SLOTS, GLOBAL_RUNNING;
+        POSITION,
+        USER_POSITION,
+        AVG_DURATION,
+        ACTIVE_WORKERS,
+        QUEUE_PAUSED,
+        QUEUE_MAX,
+        QUEUE_RUNNING,
+        USER_RUNNING,
+        USER_MAX,
+        QUOTA_BLOCKED,
+        PER_USER_SERIALIZATION,
+        GLOBAL_SLOTS,
+        GLOBAL_RUNNING;
 
         Number number(Object[] row) {
             return (Number) row[ordinal()];
@@ -106,20 +117,33 @@ public class JobPositions {
 
     private Placement placePending(Job job, OffsetDateTime now) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery(PLACE).setParameter(1, job.id()).setParameter(2, now)
-                .setParameter(3, now.minusMinutes(2)).getResultList();
+        List<Object[]> rows = em.createNativeQuery(PLACE)
+                .setParameter(1, job.id())
+                .setParameter(2, now)
+                .setParameter(3, now.minusMinutes(2))
+                .getResultList();
         if (rows.isEmpty()) { // archived meanwhile
             return Placement.NONE;
         }
         Object[] r = rows.get(0);
         long position = Col.POSITION.number(r).longValue();
-        double duration = r[Col.AVG_DURATION.ordinal()] == null ? DEFAULT_DURATION_SECS : Col.AVG_DURATION.number(r).doubleValue();
+        double duration = r[Col.AVG_DURATION.ordinal()] == null
+                ? DEFAULT_DURATION_SECS
+                : Col.AVG_DURATION.number(r).doubleValue();
         Integer globalSlots = Col.GLOBAL_SLOTS.integer(r);
-        Facts facts = new Facts(Col.QUEUE_PAUSED.flag(r), Col.QUEUE_MAX.integer(r),
-                r[Col.QUEUE_RUNNING.ordinal()] == null ? 0 : Col.QUEUE_RUNNING.integer(r), Col.USER_RUNNING.integer(r),
-                Col.USER_MAX.integer(r), Col.QUOTA_BLOCKED.flag(r), Col.PER_USER_SERIALIZATION.flag(r), globalSlots,
+        Facts facts = new Facts(
+                Col.QUEUE_PAUSED.flag(r),
+                Col.QUEUE_MAX.integer(r),
+                r[Col.QUEUE_RUNNING.ordinal()] == null ? 0 : Col.QUEUE_RUNNING.integer(r),
+                Col.USER_RUNNING.integer(r),
+                Col.USER_MAX.integer(r),
+                Col.QUOTA_BLOCKED.flag(r),
+                Col.PER_USER_SERIALIZATION.flag(r),
+                globalSlots,
                 Col.GLOBAL_RUNNING.integer(r));
-        return new Placement(position, Col.USER_POSITION.number(r).longValue(),
+        return new Placement(
+                position,
+                Col.USER_POSITION.number(r).longValue(),
                 estimate(now, position, duration, Col.ACTIVE_WORKERS.number(r).longValue(), globalSlots),
                 reasons(job, facts, () -> offPeak.isOpen(now)));
     }
@@ -131,16 +155,24 @@ public class JobPositions {
     }
 
     /** {@code now + position * avgDuration / slots}; slots: the active workers, else the global slots, else 1. */
-    static OffsetDateTime estimate(OffsetDateTime now, long position, double durationSecs, long workers, Integer globalSlots) {
+    static OffsetDateTime estimate(
+            OffsetDateTime now, long position, double durationSecs, long workers, Integer globalSlots) {
         long slots = workers > 0 ? workers : globalSlots != null ? globalSlots : 1;
         double perJob = durationSecs / Math.max(1, slots);
         return now.plusNanos((long) (position * perJob * 1_000_000_000L));
     }
 
     /** What a waiting job's reason depends on, besides the job and the off-peak window. */
-    record Facts(boolean queuePaused, Integer queueMax, int queueRunning, int userRunning, int userMax,
-            boolean quotaBlocked, boolean perUserSerialization, Integer globalSlots, int globalRunning) {
-    }
+    record Facts(
+            boolean queuePaused,
+            Integer queueMax,
+            int queueRunning,
+            int userRunning,
+            int userMax,
+            boolean quotaBlocked,
+            boolean perUserSerialization,
+            Integer globalSlots,
+            int globalRunning) {}
 
     /**
      * Every rule that holds a PENDING job back, in the order the claim checks them (the first is
@@ -185,6 +217,7 @@ public class JobPositions {
         private final Map<String, Queue> queues = new HashMap<>();
         /** A limited queue's running count: queue.running plus its released slots (fq_queue_running, R__claim.sql). */
         private final Map<String, Integer> queueRunning = new HashMap<>();
+
         private final Map<String, User> users = new HashMap<>();
         private final Map<String, Boolean> quotaBlocked = new HashMap<>();
         private Boolean offPeakOpen;
@@ -209,14 +242,23 @@ public class JobPositions {
 
         /** Reads the users and the quota state of these jobs in two statements. */
         public void prefetch(List<Job> jobs) {
-            List<String> ids = jobs.stream().map(Job::userId).distinct().filter(u -> !users.containsKey(u)).toList();
+            List<String> ids = jobs.stream()
+                    .map(Job::userId)
+                    .distinct()
+                    .filter(u -> !users.containsKey(u))
+                    .toList();
             if (!ids.isEmpty()) {
-                em.createQuery("SELECT u FROM User u WHERE u.id IN :ids", User.class).setParameter("ids", ids)
-                        .getResultList().forEach(u -> users.put(u.id(), u));
+                em.createQuery("SELECT u FROM User u WHERE u.id IN :ids", User.class)
+                        .setParameter("ids", ids)
+                        .getResultList()
+                        .forEach(u -> users.put(u.id(), u));
             }
-            List<Job> keys = jobs.stream().filter(j -> !quotaBlocked.containsKey(quotaKey(j)))
+            List<Job> keys = jobs.stream()
+                    .filter(j -> !quotaBlocked.containsKey(quotaKey(j)))
                     .collect(java.util.stream.Collectors.toMap(JobPositions::quotaKey, j -> j, (a, b) -> a))
-                    .values().stream().toList();
+                    .values()
+                    .stream()
+                    .toList();
             if (keys.isEmpty()) {
                 return;
             }
@@ -224,8 +266,10 @@ public class JobPositions {
                     SELECT k.u, k.p, fq_quota_blocked_until(k.u, k.p, CAST(?3 AS timestamptz)) IS NOT NULL
                       FROM unnest(CAST(?1 AS text[]), CAST(?2 AS text[])) AS k(u, p)""")
                     .setParameter(1, SqlArrays.of(keys.stream().map(Job::userId).toList()))
-                    .setParameter(2, SqlArrays.of(keys.stream().map(Job::projectId).toList()))
-                    .setParameter(3, now).getResultList()) {
+                    .setParameter(
+                            2, SqlArrays.of(keys.stream().map(Job::projectId).toList()))
+                    .setParameter(3, now)
+                    .getResultList()) {
                 Object[] row = (Object[]) o;
                 quotaBlocked.put(row[0] + "\n" + row[1], Boolean.TRUE.equals(row[2]));
             }
@@ -233,20 +277,41 @@ public class JobPositions {
 
         private Placement pending(Job job, long position, Long userPosition) {
             double duration = durations.computeIfAbsent(job.queue(), JobPositions.this::averageDuration);
-            return new Placement(position, userPosition, estimate(now, position, duration, workers, settings.globalSlots()),
+            return new Placement(
+                    position,
+                    userPosition,
+                    estimate(now, position, duration, workers, settings.globalSlots()),
                     reasons(job));
         }
 
         private List<WaitingReason> reasons(Job job) {
             Queue queue = queues.computeIfAbsent(job.queue(), q -> em.find(Queue.class, q));
             User user = users.computeIfAbsent(job.userId(), u -> em.find(User.class, u));
-            boolean blocked = quotaBlocked.computeIfAbsent(quotaKey(job), k -> Boolean.TRUE.equals(
-                    em.createNativeQuery(QUOTA_BLOCKED).setParameter(1, job.userId()).setParameter(2, job.projectId())
-                            .setParameter(3, now).getSingleResult()));
-            int running = queue.maxConcurrent() == null ? 0 : queueRunning.computeIfAbsent(queue.name(), q -> ((Number) em
-                    .createNativeQuery("SELECT fq_queue_running(?1)").setParameter(1, q).getSingleResult()).intValue());
-            Facts facts = new Facts(queue.paused(), queue.maxConcurrent(), running, user.running(), user.maxConcurrent(),
-                    blocked, settings.perUserSerialization(), settings.globalSlots(), settings.running());
+            boolean blocked = quotaBlocked.computeIfAbsent(
+                    quotaKey(job),
+                    k -> Boolean.TRUE.equals(em.createNativeQuery(QUOTA_BLOCKED)
+                            .setParameter(1, job.userId())
+                            .setParameter(2, job.projectId())
+                            .setParameter(3, now)
+                            .getSingleResult()));
+            int running = queue.maxConcurrent() == null
+                    ? 0
+                    : queueRunning.computeIfAbsent(
+                            queue.name(),
+                            q -> ((Number) em.createNativeQuery("SELECT fq_queue_running(?1)")
+                                            .setParameter(1, q)
+                                            .getSingleResult())
+                                    .intValue());
+            Facts facts = new Facts(
+                    queue.paused(),
+                    queue.maxConcurrent(),
+                    running,
+                    user.running(),
+                    user.maxConcurrent(),
+                    blocked,
+                    settings.perUserSerialization(),
+                    settings.globalSlots(),
+                    settings.running());
             return JobPositions.reasons(job, facts, () -> {
                 if (offPeakOpen == null) {
                     offPeakOpen = offPeak.isOpen(now);
@@ -262,20 +327,24 @@ public class JobPositions {
 
     private long position(Job job, String ofUser) {
         return ((Number) em.createNativeQuery(POSITION)
-                .setParameter(1, job.priority())
-                .setParameter(2, job.createdAt())
-                .setParameter(3, job.id())
-                .setParameter(4, ofUser)
-                .getSingleResult()).longValue();
+                        .setParameter(1, job.priority())
+                        .setParameter(2, job.createdAt())
+                        .setParameter(3, job.id())
+                        .setParameter(4, ofUser)
+                        .getSingleResult())
+                .longValue();
     }
 
     private double averageDuration(String queue) {
-        Object avg = em.createNativeQuery(RECENT_DURATION).setParameter(1, queue).getSingleResult();
+        Object avg =
+                em.createNativeQuery(RECENT_DURATION).setParameter(1, queue).getSingleResult();
         return avg == null ? DEFAULT_DURATION_SECS : ((Number) avg).doubleValue();
     }
 
     private long activeWorkers(OffsetDateTime now) {
-        return ((Number) em.createNativeQuery(ACTIVE_WORKERS).setParameter(1, now.minusMinutes(2))
-                .getSingleResult()).longValue();
+        return ((Number) em.createNativeQuery(ACTIVE_WORKERS)
+                        .setParameter(1, now.minusMinutes(2))
+                        .getSingleResult())
+                .longValue();
     }
 }

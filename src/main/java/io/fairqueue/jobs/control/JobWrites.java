@@ -49,7 +49,13 @@ public class JobWrites {
                 .setParameter(2, array(jobs, j -> j.status().name()))
                 .setParameter(3, array(jobs, j -> text(j.startedAt())))
                 .setParameter(4, array(jobs, j -> text(j.finishedAt())))
-                .setParameter(5, array(jobs, j -> j.actualDurationSecs() == null ? null : j.actualDurationSecs().toString()))
+                .setParameter(
+                        5,
+                        array(
+                                jobs,
+                                j -> j.actualDurationSecs() == null
+                                        ? null
+                                        : j.actualDurationSecs().toString()))
                 .setParameter(6, array(jobs, j -> text(j.leaseExpiresAt())))
                 .setParameter(7, array(jobs, Job::result))
                 .executeUpdate();

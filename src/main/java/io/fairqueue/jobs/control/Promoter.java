@@ -21,7 +21,10 @@ public class Promoter {
 
     /** Promotes up to {@code limit} due jobs of each kind; answers how many moved. */
     public int promoteDue(OffsetDateTime now, int limit) {
-        return ((Number) em.createNativeQuery(PROMOTE).setParameter(1, now).setParameter(2, limit).getSingleResult())
+        return ((Number) em.createNativeQuery(PROMOTE)
+                        .setParameter(1, now)
+                        .setParameter(2, limit)
+                        .getSingleResult())
                 .intValue();
     }
 }

@@ -116,12 +116,21 @@ public class Job {
     @Version
     private long version;
 
-    protected Job() {
-    }
+    protected Job() {}
 
     /** A new job, PENDING, or SCHEDULED when {@code scheduledStartAt} is after {@code now}. */
-    public Job(String queue, String userId, String projectId, String type, String payload, int priority,
-            OffsetDateTime scheduledStartAt, boolean offPeakOnly, int maxRetries, Long retryOf, String idempotencyKey,
+    public Job(
+            String queue,
+            String userId,
+            String projectId,
+            String type,
+            String payload,
+            int priority,
+            OffsetDateTime scheduledStartAt,
+            boolean offPeakOnly,
+            int maxRetries,
+            Long retryOf,
+            String idempotencyKey,
             OffsetDateTime now) {
         this.queue = queue;
         this.userId = userId;
@@ -177,8 +186,14 @@ public class Job {
      * FAILED (dead letter) otherwise.
      */
     public Transition fail(String error, boolean retryable, int retryBaseDelaySeconds, OffsetDateTime now, String by) {
-        return endFailed(error, retryable, now, by, attempts <= maxRetries
-                ? RetryPolicy.delay(Math.max(1, attempts), retryBaseDelaySeconds) : java.time.Duration.ZERO);
+        return endFailed(
+                error,
+                retryable,
+                now,
+                by,
+                attempts <= maxRetries
+                        ? RetryPolicy.delay(Math.max(1, attempts), retryBaseDelaySeconds)
+                        : java.time.Duration.ZERO);
     }
 
     /**
@@ -209,7 +224,8 @@ public class Job {
         return t;
     }
 
-    private Transition endFailed(String error, boolean retryable, OffsetDateTime now, String by, java.time.Duration backoff) {
+    private Transition endFailed(
+            String error, boolean retryable, OffsetDateTime now, String by, java.time.Duration backoff) {
         boolean retry = retryable && attempts <= maxRetries;
         Transition t = move(retry ? RETRY_WAIT : FAILED, now, by, error);
         endAttempt(now);
@@ -273,15 +289,18 @@ public class Job {
             throw new InvalidTransitionException(id, status, status);
         }
         priority = newPriority;
-        return new Transition(id, status, status, now, by,
-                reason == null ? "priority set to " + newPriority : reason);
+        return new Transition(id, status, status, now, by, reason == null ? "priority set to " + newPriority : reason);
     }
 
     /** An intent that applies to one source state only refuses every other one, before anything changes. */
     private void requireStatus(JobStatus source, JobStatus to, String intent) {
         if (status != source) {
-            throw new InvalidTransitionException(id, status, to,
-                    intent + " applies only to a " + source + " job; " + (id == null ? "the job" : "job " + id) + " is " + status);
+            throw new InvalidTransitionException(
+                    id,
+                    status,
+                    to,
+                    intent + " applies only to a " + source + " job; " + (id == null ? "the job" : "job " + id) + " is "
+                            + status);
         }
     }
 

@@ -41,11 +41,20 @@ public class ErrorPageServlet extends HttpServlet {
             problem = Outages.unavailable().problem();
         } else {
             if (status >= 500) {
-                LOG.log(Level.SEVERE, "Error answered with " + status + " by the container for "
-                        + request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI), error);
+                LOG.log(
+                        Level.SEVERE,
+                        "Error answered with " + status + " by the container for "
+                                + request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI),
+                        error);
             }
-            problem = new Problem(Problem.TYPE_BASE + (status >= 500 && status != 503 ? "internal-error" : "http-" + status),
-                    reason(status), status, detail(status), null, null, null);
+            problem = new Problem(
+                    Problem.TYPE_BASE + (status >= 500 && status != 503 ? "internal-error" : "http-" + status),
+                    reason(status),
+                    status,
+                    detail(status),
+                    null,
+                    null,
+                    null);
         }
         response.resetBuffer();
         response.setStatus(problem.status());

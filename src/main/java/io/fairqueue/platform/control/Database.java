@@ -16,6 +16,5 @@ public final class Database {
 
     public static final String JNDI = "java:app/jdbc/fairqueue";
 
-    private Database() {
-    }
+    private Database() {}
 }

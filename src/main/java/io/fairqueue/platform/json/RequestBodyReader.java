@@ -45,8 +45,14 @@ public class RequestBodyReader implements MessageBodyReader<JsonRequest> {
     }
 
     @Override
-    public JsonRequest readFrom(Class<JsonRequest> type, Type genericType, Annotation[] annotations,
-            MediaType mediaType, MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
+    public JsonRequest readFrom(
+            Class<JsonRequest> type,
+            Type genericType,
+            Annotation[] annotations,
+            MediaType mediaType,
+            MultivaluedMap<String, String> headers,
+            InputStream entity)
+            throws IOException {
         byte[] bytes = entity.readNBytes(MAX_BODY_BYTES + 1);
         if (bytes.length > MAX_BODY_BYTES) {
             // Read (and drop) the rest, up to a bound, so clients that send the whole body before

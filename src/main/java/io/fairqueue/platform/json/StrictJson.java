@@ -4,8 +4,8 @@ import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
-import jakarta.json.stream.JsonParser;
 import jakarta.json.spi.JsonProvider;
+import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParserFactory;
 import java.io.StringReader;
 import java.math.BigDecimal;
@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads a request body as exactly one JSON value that PostgreSQL can store as it was sent, or
@@ -48,6 +48,7 @@ final class StrictJson {
 
     /** Looked up once: {@code Json.createX} looks the provider up on every call. */
     private static final JsonProvider JSON = JsonProvider.provider();
+
     private static final JsonParserFactory PARSERS = JSON.createParserFactory(Map.of());
 
     /** A body that is not one acceptable JSON value; {@code field} is where, {@code detail} what. */
@@ -61,8 +62,7 @@ final class StrictJson {
         }
     }
 
-    private StrictJson() {
-    }
+    private StrictJson() {}
 
     static JsonValue parse(byte[] utf8) {
         String text = decode(utf8);
@@ -84,9 +84,13 @@ final class StrictJson {
     }
 
     private static String decode(byte[] bytes) {
-        int skip = bytes.length >= 3 && (bytes[0] & 0xFF) == 0xEF && (bytes[1] & 0xFF) == 0xBB && (bytes[2] & 0xFF) == 0xBF ? 3 : 0;
+        int skip =
+                bytes.length >= 3 && (bytes[0] & 0xFF) == 0xEF && (bytes[1] & 0xFF) == 0xBB && (bytes[2] & 0xFF) == 0xBF
+                        ? 3
+                        : 0;
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes, skip, bytes.length - skip))
@@ -134,8 +138,10 @@ final class StrictJson {
                     if (stack.size() >= MAX_DEPTH) {
                         throw new Invalid(at, "nests arrays and objects deeper than " + MAX_DEPTH + " levels");
                     }
-                    stack.push(event == JsonParser.Event.START_OBJECT
-                            ? new Frame(JSON.createObjectBuilder(), null) : new Frame(null, JSON.createArrayBuilder()));
+                    stack.push(
+                            event == JsonParser.Event.START_OBJECT
+                                    ? new Frame(JSON.createObjectBuilder(), null)
+                                    : new Frame(null, JSON.createArrayBuilder()));
                     continue;
                 }
                 case KEY_NAME -> {
@@ -175,8 +181,10 @@ final class StrictJson {
             if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
-                throw new Invalid(at, "contains an unpaired UTF-16 surrogate (\\u" + Integer.toHexString(c)
-                        + "), which is not a Unicode character");
+                throw new Invalid(
+                        at,
+                        "contains an unpaired UTF-16 surrogate (\\u" + Integer.toHexString(c)
+                                + "), which is not a Unicode character");
             }
         }
         return s;
@@ -195,8 +203,8 @@ final class StrictJson {
         long whole = Math.max(1L, (long) n.precision() - n.scale());
         long fraction = Math.max(0L, n.scale());
         if (whole + fraction > MAX_NUMBER_DIGITS) {
-            throw new Invalid(at, "has a number of more than " + MAX_NUMBER_DIGITS + " digits written out: "
-                    + abbreviate(text));
+            throw new Invalid(
+                    at, "has a number of more than " + MAX_NUMBER_DIGITS + " digits written out: " + abbreviate(text));
         }
         boolean integral = text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0;
         if (integral && text.length() <= 18) {

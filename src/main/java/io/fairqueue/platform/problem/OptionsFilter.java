@@ -22,9 +22,17 @@ public class OptionsFilter implements ContainerRequestFilter {
     @Override
     public void filter(ContainerRequestContext request) {
         if (HttpMethod.OPTIONS.equals(request.getMethod())) {
-            Response problem = new ProblemException(new Problem(Problem.TYPE_BASE + "http-405", "Method Not Allowed", 405,
-                    "OPTIONS is not offered; the API is described at /openapi", null, null, null)).getResponse();
-            request.abortWith(Response.fromResponse(problem).header("Allow", ALLOW).build());
+            Response problem = new ProblemException(new Problem(
+                            Problem.TYPE_BASE + "http-405",
+                            "Method Not Allowed",
+                            405,
+                            "OPTIONS is not offered; the API is described at /openapi",
+                            null,
+                            null,
+                            null))
+                    .getResponse();
+            request.abortWith(
+                    Response.fromResponse(problem).header("Allow", ALLOW).build());
         }
     }
 }

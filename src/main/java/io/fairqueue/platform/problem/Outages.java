@@ -30,8 +30,8 @@ import java.util.Set;
  */
 public final class Outages {
 
-    static final Set<String> UNAVAILABLE_SQL_STATES = Set.of("57P01", "57P02", "57P03", "53300", "53000", "53100", "53200",
-            "25P03");
+    static final Set<String> UNAVAILABLE_SQL_STATES =
+            Set.of("57P01", "57P02", "57P03", "53300", "53000", "53100", "53200", "25P03");
 
     private static final Set<String> POOL_FAILURES = Set.of(
             "com.sun.appserv.connectors.internal.api.PoolingException",
@@ -40,8 +40,7 @@ public final class Outages {
             "jakarta.resource.spi.ResourceAllocationException",
             "com.sun.enterprise.resource.allocator.ResourceAllocationException");
 
-    private Outages() {
-    }
+    private Outages() {}
 
     /** True when {@code e}, or anything it wraps, says the database cannot be reached or used now. */
     public static boolean isUnavailable(Throwable e) {
@@ -93,9 +92,14 @@ public final class Outages {
     public static final int RETRY_AFTER_SECONDS = 2;
 
     public static ProblemException unavailable() {
-        return new ProblemException(new Problem(Problem.TYPE_BASE + "service-unavailable", "Service Unavailable", 503,
+        return new ProblemException(new Problem(
+                Problem.TYPE_BASE + "service-unavailable",
+                "Service Unavailable",
+                503,
                 "the database cannot be reached right now; retry after " + RETRY_AFTER_SECONDS
                         + " s (a submit with an Idempotency-Key is safe to repeat)",
-                null, null, null));
+                null,
+                null,
+                null));
     }
 }

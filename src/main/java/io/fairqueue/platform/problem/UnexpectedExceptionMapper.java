@@ -39,23 +39,38 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
             if (t instanceof ProblemException p) {
                 return p;
             }
-            if (t instanceof OptimisticLockException || t instanceof PessimisticLockException
-                    || t instanceof java.sql.SQLException sql && sql.getSQLState() != null
-                    && RETRYABLE_SQL_STATES.contains(sql.getSQLState())) {
-                return ProblemException.conflict("concurrent-update",
-                        "the resource was changed by another request at the same time; retry");
+            if (t instanceof OptimisticLockException
+                    || t instanceof PessimisticLockException
+                    || t instanceof java.sql.SQLException sql
+                            && sql.getSQLState() != null
+                            && RETRYABLE_SQL_STATES.contains(sql.getSQLState())) {
+                return ProblemException.conflict(
+                        "concurrent-update", "the resource was changed by another request at the same time; retry");
             }
-            if (!(t instanceof EJBException) && t instanceof WebApplicationException w
+            if (!(t instanceof EJBException)
+                    && t instanceof WebApplicationException w
                     && w.getResponse().getStatus() < 500) {
                 int status = w.getResponse().getStatus();
                 Response.Status known = Response.Status.fromStatusCode(status);
-                return new ProblemException(new Problem(Problem.TYPE_BASE + "http-" + status,
-                        known == null ? "Error" : known.getReasonPhrase(), status, w.getMessage(), null, null, null));
+                return new ProblemException(new Problem(
+                        Problem.TYPE_BASE + "http-" + status,
+                        known == null ? "Error" : known.getReasonPhrase(),
+                        status,
+                        w.getMessage(),
+                        null,
+                        null,
+                        null));
             }
         }
         LOG.log(Level.SEVERE, "Unhandled error answered with 500", e);
-        return new ProblemException(new Problem(Problem.TYPE_BASE + "internal-error", "Internal Server Error", 500,
-                "an unexpected error occurred; the cause is in the server log", null, null, null));
+        return new ProblemException(new Problem(
+                Problem.TYPE_BASE + "internal-error",
+                "Internal Server Error",
+                500,
+                "an unexpected error occurred; the cause is in the server log",
+                null,
+                null,
+                null));
     }
 
     /** The innermost message: the useful line of a five-deep wrapper chain. */

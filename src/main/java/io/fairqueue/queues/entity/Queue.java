@@ -46,11 +46,16 @@ public class Queue {
     @Version
     private long version;
 
-    protected Queue() {
-    }
+    protected Queue() {}
 
-    public Queue(String name, String description, Integer maxConcurrent, int maxRetries, int retryBaseDelaySeconds,
-            int leaseSeconds, OffsetDateTime createdAt) {
+    public Queue(
+            String name,
+            String description,
+            Integer maxConcurrent,
+            int maxRetries,
+            int retryBaseDelaySeconds,
+            int leaseSeconds,
+            OffsetDateTime createdAt) {
         this.name = name;
         this.description = description;
         this.maxConcurrent = maxConcurrent;
@@ -83,7 +88,6 @@ public class Queue {
     public int leaseSeconds() {
         return leaseSeconds;
     }
-
 
     public boolean paused() {
         return paused;

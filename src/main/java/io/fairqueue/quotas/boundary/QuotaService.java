@@ -67,8 +67,12 @@ public class QuotaService {
 
     private QuotaView set(String scope, String key, QuotaRequest r, String unblock) {
         limits.lockJobs();
-        em.createNativeQuery(UPSERT).setParameter(1, scope).setParameter(2, key)
-                .setParameter(3, r.dailyLimitSecs()).setParameter(4, r.weeklyLimitSecs()).executeUpdate();
+        em.createNativeQuery(UPSERT)
+                .setParameter(1, scope)
+                .setParameter(2, key)
+                .setParameter(3, r.dailyLimitSecs())
+                .setParameter(4, r.weeklyLimitSecs())
+                .executeUpdate();
         // a claim re-checks the new limits the next time it meets these lanes
         em.createNativeQuery(unblock).setParameter(1, key).executeUpdate();
         return new QuotaView(scope, key, r.dailyLimitSecs(), r.weeklyLimitSecs());
@@ -82,7 +86,9 @@ public class QuotaService {
         if (em.find(User.class, who) == null) {
             throw ProblemException.notFound("user", who);
         }
-        Object[] r = (Object[]) em.createNativeQuery(STATUS).setParameter(1, Time.now(clock)).setParameter(2, who)
+        Object[] r = (Object[]) em.createNativeQuery(STATUS)
+                .setParameter(1, Time.now(clock))
+                .setParameter(2, who)
                 .getSingleResult();
         QuotaView.Window day = QuotaView.Window.of(date(r[1]), time(r[2]), num(r[3]), lng(r[10]));
         QuotaView.Window week = QuotaView.Window.of(date(r[4]), time(r[5]), num(r[6]), lng(r[11]));

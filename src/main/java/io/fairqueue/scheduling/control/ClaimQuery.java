@@ -50,8 +50,14 @@ public class ClaimQuery {
      * @param triggeredBy  the claiming account, recorded in the audit rows (null = system)
      */
     @SuppressWarnings("unchecked")
-    public List<Job> claim(String workerId, List<String> queues, String userId, int limit, OffsetDateTime now,
-            boolean offPeakOpen, String triggeredBy) {
+    public List<Job> claim(
+            String workerId,
+            List<String> queues,
+            String userId,
+            int limit,
+            OffsetDateTime now,
+            boolean offPeakOpen,
+            String triggeredBy) {
         return em.createNativeQuery(CLAIM, Job.class)
                 .setParameter(1, workerId)
                 .setParameter(2, queues == null || queues.isEmpty() ? null : SqlArrays.of(queues))

@@ -99,8 +99,8 @@ public class ClaimWakeups {
 
     @PostConstruct
     void start() {
-        claimPool = new ThreadPoolExecutor(CLAIM_THREADS, CLAIM_THREADS, 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), threads);
+        claimPool = new ThreadPoolExecutor(
+                CLAIM_THREADS, CLAIM_THREADS, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads);
         waiters = new ClaimWaiters(claimPool);
         running = true;
         listener = threads.newThread(this::listen);
@@ -188,8 +188,10 @@ public class ClaimWakeups {
                 }
             } catch (SQLException | RuntimeException e) {
                 if (running) {
-                    LOG.log(Level.WARNING, "claim wake-ups lost their connection; polling every " + POLL_MILLIS
-                            + " ms until it is back: " + e);
+                    LOG.log(
+                            Level.WARNING,
+                            "claim wake-ups lost their connection; polling every " + POLL_MILLIS
+                                    + " ms until it is back: " + e);
                 }
                 CallerCache.listening(false); // nobody would tell us of a revoked token now
                 close(connection);

@@ -35,15 +35,16 @@ public class BearerTokenMechanism implements HttpAuthenticationMechanism {
     IdentityStoreHandler identityStores;
 
     @Override
-    public AuthenticationStatus validateRequest(HttpServletRequest request, HttpServletResponse response,
-            HttpMessageContext context) {
+    public AuthenticationStatus validateRequest(
+            HttpServletRequest request, HttpServletResponse response, HttpMessageContext context) {
         String header = request.getHeader("Authorization");
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return context.doNothing();
         }
         CredentialValidationResult result;
         try {
-            result = identityStores.validate(new BearerCredential(header.substring(7).trim()));
+            result = identityStores.validate(
+                    new BearerCredential(header.substring(7).trim()));
         } catch (RuntimeException e) {
             if (!Outages.isUnavailable(e)) {
                 throw e;
@@ -56,8 +57,8 @@ public class BearerTokenMechanism implements HttpAuthenticationMechanism {
             return context.doNothing();
         }
         String role = result.getCallerGroups().iterator().next();
-        request.setAttribute(Caller.REQUEST_ATTRIBUTE,
-                new Caller(result.getCallerPrincipal().getName(), Role.valueOf(role)));
+        request.setAttribute(
+                Caller.REQUEST_ATTRIBUTE, new Caller(result.getCallerPrincipal().getName(), Role.valueOf(role)));
         return context.notifyContainerAboutLogin(result.getCallerPrincipal(), result.getCallerGroups());
     }
 }

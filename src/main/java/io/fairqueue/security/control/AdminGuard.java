@@ -40,28 +40,37 @@ public class AdminGuard {
 
     /** Waits for any other change of the administrators to commit; held until this transaction ends. */
     public void lock() {
-        em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(?)").setParameter(1, LOCK_KEY).getSingleResult();
+        em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(?)")
+                .setParameter(1, LOCK_KEY)
+                .getSingleResult();
     }
 
     /** 409 {@code last-admin} unless another ADMIN holds a valid token. Call after {@link #lock}. */
     public void mayDemote(String adminId) {
         if (!otherAdminToken(adminId, -1)) {
-            throw ProblemException.conflict("last-admin", "user '" + adminId + "' is the last ADMIN with a valid token;"
-                    + " make another user ADMIN (with a token) before demoting it");
+            throw ProblemException.conflict(
+                    "last-admin",
+                    "user '" + adminId + "' is the last ADMIN with a valid token;"
+                            + " make another user ADMIN (with a token) before demoting it");
         }
     }
 
     /** 409 {@code last-admin} when this is the last valid token of any ADMIN. Call after {@link #lock}. */
     public void mayRevoke(ApiToken token, Role ownerRole) {
         if (ownerRole == Role.ADMIN && !token.expiredAt(Time.now(clock)) && !otherAdminToken("", token.id())) {
-            throw ProblemException.conflict("last-admin", "token " + token.id() + " is the last valid token of any ADMIN;"
-                    + " issue another ADMIN token before revoking it");
+            throw ProblemException.conflict(
+                    "last-admin",
+                    "token " + token.id() + " is the last valid token of any ADMIN;"
+                            + " issue another ADMIN token before revoking it");
         }
     }
 
     private boolean otherAdminToken(String userId, long tokenId) {
         OffsetDateTime now = Time.now(clock);
         return (Boolean) em.createNativeQuery(OTHER_ADMIN_TOKEN)
-                .setParameter(1, userId).setParameter(2, tokenId).setParameter(3, now).getSingleResult();
+                .setParameter(1, userId)
+                .setParameter(2, tokenId)
+                .setParameter(3, now)
+                .getSingleResult();
     }
 }

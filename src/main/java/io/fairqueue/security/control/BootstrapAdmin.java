@@ -55,8 +55,8 @@ public class BootstrapAdmin {
     @PostConstruct
     void ensureAdmin() {
         configuredToken.filter(t -> t.length() < MIN_TOKEN_LENGTH).ifPresent(t -> {
-            throw new IllegalStateException("fairqueue.bootstrap.admin-token must be at least "
-                    + MIN_TOKEN_LENGTH + " characters");
+            throw new IllegalStateException(
+                    "fairqueue.bootstrap.admin-token must be at least " + MIN_TOKEN_LENGTH + " characters");
         });
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
@@ -113,7 +113,8 @@ public class BootstrapAdmin {
 
     /** Deletes the stored token of this hash, if any (it cannot be an ADMIN's valid one); answers its owner. */
     private static Optional<String> takeBack(Connection c, String hash) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM api_token WHERE token_hash = ? RETURNING user_id")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("DELETE FROM api_token WHERE token_hash = ? RETURNING user_id")) {
             ps.setString(1, hash);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
@@ -123,7 +124,7 @@ public class BootstrapAdmin {
 
     private static void create(Connection c, String id, String hash, OffsetDateTime now) throws SQLException {
         try (PreparedStatement u = c.prepareStatement(
-                "INSERT INTO fq_user (id, display_name, role, max_concurrent, created_at) VALUES (?, 'Administrator', 'ADMIN', 1, ?)");
+                        "INSERT INTO fq_user (id, display_name, role, max_concurrent, created_at) VALUES (?, 'Administrator', 'ADMIN', 1, ?)");
                 PreparedStatement t = c.prepareStatement(
                         "INSERT INTO api_token (token_hash, user_id, name, created_at) VALUES (?, ?, 'bootstrap', ?)")) {
             u.setString(1, id);

@@ -33,8 +33,7 @@ public final class CallerCache {
     static final int MAX_ENTRIES = 10_000;
 
     /** A token's owner, when it was read, and in which generation. */
-    private record Entry(KnownToken token, long atNanos, long generation) {
-    }
+    private record Entry(KnownToken token, long atNanos, long generation) {}
 
     private static final ConcurrentHashMap<String, Entry> ENTRIES = new ConcurrentHashMap<>();
 
@@ -43,8 +42,7 @@ public final class CallerCache {
 
     private static volatile boolean listening;
 
-    private CallerCache() {
-    }
+    private CallerCache() {}
 
     /** The generation a lookup starts in; pass it to {@link #put}. */
     public static long generation() {
@@ -57,7 +55,9 @@ public final class CallerCache {
             return Optional.empty();
         }
         Entry e = ENTRIES.get(tokenHash);
-        if (e == null || e.generation() != GENERATION.get() || System.nanoTime() - e.atNanos() >= MAX_AGE_NANOS
+        if (e == null
+                || e.generation() != GENERATION.get()
+                || System.nanoTime() - e.atNanos() >= MAX_AGE_NANOS
                 || e.token().expiredAt(now)) {
             return Optional.empty();
         }
@@ -78,8 +78,10 @@ public final class CallerCache {
 
     /** The token's use was just recorded: its entry (if still there) keeps its age and learns the time. */
     public static void used(String tokenHash, KnownToken token) {
-        ENTRIES.computeIfPresent(tokenHash, (hash, e) -> e.token().tokenId() == token.tokenId()
-                ? new Entry(token, e.atNanos(), e.generation()) : e);
+        ENTRIES.computeIfPresent(
+                tokenHash,
+                (hash, e) ->
+                        e.token().tokenId() == token.tokenId() ? new Entry(token, e.atNanos(), e.generation()) : e);
     }
 
     /** A token or a role changed somewhere: every entry goes. */

@@ -53,21 +53,24 @@ public class TokenIdentityStore implements IdentityStore {
             use.record(known.tokenId(), now);
             CallerCache.used(hash, known.usedAt(now));
         }
-        return new CredentialValidationResult(known.caller().id(), Set.of(known.caller().role().name()));
+        return new CredentialValidationResult(
+                known.caller().id(), Set.of(known.caller().role().name()));
     }
 
     private KnownToken lookUp(String hash) {
-        List<Object[]> rows = em.createQuery("""
+        List<Object[]> rows =
+                em.createQuery("""
                         SELECT t.id, t.expiresAt, t.lastUsedAt, u.id, u.role FROM ApiToken t, User u
-                         WHERE t.tokenHash = :hash AND u.id = t.userId""", Object[].class)
-                .setParameter("hash", hash)
-                .getResultList();
+                         WHERE t.tokenHash = :hash AND u.id = t.userId""", Object[].class).setParameter("hash", hash).getResultList();
         if (rows.isEmpty()) {
             return null;
         }
         Object[] r = rows.get(0);
-        return new KnownToken(((Number) r[0]).longValue(), new Caller((String) r[3], (Role) r[4]),
-                instant((OffsetDateTime) r[1]), instant((OffsetDateTime) r[2]));
+        return new KnownToken(
+                ((Number) r[0]).longValue(),
+                new Caller((String) r[3], (Role) r[4]),
+                instant((OffsetDateTime) r[1]),
+                instant((OffsetDateTime) r[2]));
     }
 
     private static Instant instant(OffsetDateTime t) {

@@ -49,8 +49,12 @@ public class TokenUse {
             }
         } catch (SQLException | RuntimeException e) {
             // the request goes on: a missed lastUsedAt is recorded on the token's next use
-            LOG.log(Level.FINE, "lastUsedAt of token " + tokenId + " not recorded (SQL state "
-                    + (e instanceof SQLException s ? s.getSQLState() : e.getClass().getSimpleName()) + ")");
+            LOG.log(
+                    Level.FINE,
+                    "lastUsedAt of token " + tokenId + " not recorded (SQL state "
+                            + (e instanceof SQLException s
+                                    ? s.getSQLState()
+                                    : e.getClass().getSimpleName()) + ")");
         }
     }
 }

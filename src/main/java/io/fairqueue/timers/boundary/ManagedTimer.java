@@ -1,12 +1,12 @@
 package io.fairqueue.timers.boundary;
 
+import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
-import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.ejb.Timer;
-import jakarta.inject.Inject;
 import jakarta.ejb.TimerService;
+import jakarta.inject.Inject;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
@@ -80,7 +80,10 @@ public abstract class ManagedTimer implements TimerMXBean {
     @PostConstruct
     protected void register() {
         try {
-            timerService.getTimers().stream().map(Timer::getNextTimeout).min(Date::compareTo).ifPresent(nextTimeout::set);
+            timerService.getTimers().stream()
+                    .map(Timer::getNextTimeout)
+                    .min(Date::compareTo)
+                    .ifPresent(nextTimeout::set);
         } catch (RuntimeException e) {
             LOG.log(Level.FINE, "next timeout of " + name() + " unknown until its first run", e);
         }

@@ -13,11 +13,15 @@ public class QueueCounts {
     EntityManager em;
 
     public List<String> queueNames() {
-        return em.createQuery("SELECT q.name FROM Queue q ORDER BY q.name", String.class).getResultList();
+        return em.createQuery("SELECT q.name FROM Queue q ORDER BY q.name", String.class)
+                .getResultList();
     }
 
     public long count(String queue, String status) {
         return ((Number) em.createNativeQuery("SELECT count(*) FROM job WHERE queue = ?1 AND status = ?2")
-                .setParameter(1, queue).setParameter(2, status).getSingleResult()).longValue();
+                        .setParameter(1, queue)
+                        .setParameter(2, status)
+                        .getSingleResult())
+                .longValue();
     }
 }

@@ -46,14 +46,22 @@ public class TimersHealth implements HealthCheck {
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder r = HealthCheckResponse.named("timers").up();
         Instant now = clock.instant();
-        StreamSupport.stream(timers.spliterator(), false).sorted(Comparator.comparing(ManagedTimer::name)).forEach(t -> {
-            String state = state(t.isEnabled(), t.period(),
-                    t.getLastRunStart() == null ? null : t.getLastRunStart().toInstant(), started, now);
-            r.withData(t.name(), state);
-            if (state.startsWith("late")) {
-                r.down();
-            }
-        });
+        StreamSupport.stream(timers.spliterator(), false)
+                .sorted(Comparator.comparing(ManagedTimer::name))
+                .forEach(t -> {
+                    String state = state(
+                            t.isEnabled(),
+                            t.period(),
+                            t.getLastRunStart() == null
+                                    ? null
+                                    : t.getLastRunStart().toInstant(),
+                            started,
+                            now);
+                    r.withData(t.name(), state);
+                    if (state.startsWith("late")) {
+                        r.down();
+                    }
+                });
         return r.build();
     }
 

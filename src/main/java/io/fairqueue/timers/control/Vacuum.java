@@ -32,8 +32,20 @@ import javax.sql.DataSource;
 public class Vacuum {
 
     /** FairQueue's tables that change with every job move. */
-    static final List<String> HOT = List.of("job", "job_transition", "lane", "fq_user", "queue", "queue_release",
-            "settings", "worker", "pending_delta", "pending_count", "user_pending_count", "job_count_delta", "job_count",
+    static final List<String> HOT = List.of(
+            "job",
+            "job_transition",
+            "lane",
+            "fq_user",
+            "queue",
+            "queue_release",
+            "settings",
+            "worker",
+            "pending_delta",
+            "pending_count",
+            "user_pending_count",
+            "job_count_delta",
+            "job_count",
             "usage");
 
     static final int BASE = 200;
@@ -123,7 +135,8 @@ public class Vacuum {
     }
 
     private static boolean tryLock(Connection c, String call) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT " + call)) {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT " + call)) {
             rs.next();
             return rs.getBoolean(1);
         }

@@ -18,17 +18,20 @@ public final class TokenRequests {
     /** Ten years. */
     static final long MAX_LIFETIME_SECONDS = 315_360_000L;
 
-    private TokenRequests() {
-    }
+    private TokenRequests() {}
 
     /** A new token: an optional name and an optional expiry (a time, or seconds from now; not both). */
     public record Issue(
             @Size(min = 1, max = 200, message = "must be 1-200 characters")
-            @Pattern(regexp = "(?s).*\\S.*", message = "must not be blank") String name,
+            @Pattern(regexp = "(?s).*\\S.*", message = "must not be blank")
+            String name,
+
             OffsetDateTime expiresAt,
+
             @Min(value = 1, message = "must be at least 1")
             @Max(value = MAX_LIFETIME_SECONDS, message = "must be at most " + MAX_LIFETIME_SECONDS + " (10 years)")
-            Long expiresInSeconds) implements JsonRequest {
+            Long expiresInSeconds)
+            implements JsonRequest {
 
         /** No body: no name, never expires. */
         public static final Issue NONE = new Issue(null, null, null);

@@ -51,9 +51,13 @@ public class TokenService {
     public List<TokenView> list(String userId) {
         user(userId);
         OffsetDateTime now = Time.now(clock);
-        return em.createQuery("SELECT t FROM ApiToken t WHERE t.userId = :user ORDER BY t.id", ApiToken.class)
+        return em
+                .createQuery("SELECT t FROM ApiToken t WHERE t.userId = :user ORDER BY t.id", ApiToken.class)
                 .setParameter("user", userId)
-                .getResultList().stream().map(t -> TokenView.of(t, now)).toList();
+                .getResultList()
+                .stream()
+                .map(t -> TokenView.of(t, now))
+                .toList();
     }
 
     /** Deletes the user's token {@code tokenId}: 404 when the user has no such token, 409 for the last ADMIN token. */

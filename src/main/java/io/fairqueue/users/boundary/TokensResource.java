@@ -36,7 +36,8 @@ public class TokensResource {
     @RequiresRole(Role.ADMIN)
     public Response issue(@PathParam("id") String id, TokenRequests.Issue request) {
         return Response.status(Response.Status.CREATED)
-                .entity(tokens.issue(id, request == null ? TokenRequests.Issue.NONE : request)).build();
+                .entity(tokens.issue(id, request == null ? TokenRequests.Issue.NONE : request))
+                .build();
     }
 
     @GET

@@ -44,8 +44,13 @@ public class UserService {
         if (em.find(User.class, r.id()) != null) {
             throw ProblemException.conflict("user-exists", "user '" + r.id() + "' already exists");
         }
-        User user = new User(r.id(), r.displayName(), r.role(), r.maxConcurrent() == null ? 1 : r.maxConcurrent(),
-                r.monthlyHoursLimit(), Time.now(clock));
+        User user = new User(
+                r.id(),
+                r.displayName(),
+                r.role(),
+                r.maxConcurrent() == null ? 1 : r.maxConcurrent(),
+                r.monthlyHoursLimit(),
+                Time.now(clock));
         em.persist(user);
         try {
             em.flush();
@@ -66,7 +71,8 @@ public class UserService {
             pending.put((String) row[0], ((Number) row[1]).longValue());
         }
         return em.createQuery("SELECT u FROM User u ORDER BY u.id", User.class).getResultList().stream()
-                .map(u -> UserView.of(u, pending.getOrDefault(u.id(), 0L))).toList();
+                .map(u -> UserView.of(u, pending.getOrDefault(u.id(), 0L)))
+                .toList();
     }
 
     public UserView get(String id) {
@@ -107,7 +113,9 @@ public class UserService {
 
     /** The user's PENDING jobs (fq_user_pending: counts and deltas, exact, no scan). */
     public long pending(String userId) {
-        return ((Number) em.createNativeQuery("SELECT fq_user_pending(?1)").setParameter(1, userId).getSingleResult())
+        return ((Number) em.createNativeQuery("SELECT fq_user_pending(?1)")
+                        .setParameter(1, userId)
+                        .getSingleResult())
                 .longValue();
     }
 

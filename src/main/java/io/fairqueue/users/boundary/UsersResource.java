@@ -36,8 +36,10 @@ public class UsersResource {
     @POST
     public Response create(UserRequests.Create request) {
         UserView.WithToken created = users.create(body(request));
-        return Response.created(UriBuilder.fromPath("/api/v1/admin/users/{id}").build(created.user().id()))
-                .entity(created).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/admin/users/{id}")
+                        .build(created.user().id()))
+                .entity(created)
+                .build();
     }
 
     @GET

@@ -39,8 +39,7 @@ public class ApiToken {
     @Column(name = "expires_at")
     private OffsetDateTime expiresAt;
 
-    protected ApiToken() {
-    }
+    protected ApiToken() {}
 
     public ApiToken(String tokenHash, String userId, String name, OffsetDateTime createdAt, OffsetDateTime expiresAt) {
         this.tokenHash = tokenHash;

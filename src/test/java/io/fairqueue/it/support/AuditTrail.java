@@ -23,9 +23,8 @@ import java.util.Objects;
 public final class AuditTrail {
 
     /** One audit row, with the job's user. {@code from} is null for the creation. */
-    public record Step(long id, long jobId, String from, String to, OffsetDateTime at, String by, String reason,
-            String userId) {
-    }
+    public record Step(
+            long id, long jobId, String from, String to, OffsetDateTime at, String by, String reason, String userId) {}
 
     private final List<Step> steps;
 
@@ -39,15 +38,23 @@ public final class AuditTrail {
 
     public static AuditTrail of(String queue) throws SQLException {
         List<Step> steps = new ArrayList<>();
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("""
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("""
                 SELECT t.id, t.job_id, t.from_status, t.to_status, t.at, t.triggered_by, t.reason, j.user_id
                   FROM job_transition t JOIN job j ON j.id = t.job_id
                  WHERE j.queue = ? ORDER BY t.id""")) {
             ps.setString(1, queue);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    steps.add(new Step(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                            rs.getObject(5, OffsetDateTime.class), rs.getString(6), rs.getString(7), rs.getString(8)));
+                    steps.add(new Step(
+                            rs.getLong(1),
+                            rs.getLong(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getObject(5, OffsetDateTime.class),
+                            rs.getString(6),
+                            rs.getString(7),
+                            rs.getString(8)));
                 }
             }
         }
@@ -57,8 +64,9 @@ public final class AuditTrail {
     /** Jobs of the queue by status, straight from the job table. */
     public static Map<String, Integer> statuses(String queue) throws SQLException {
         Map<String, Integer> out = new java.util.TreeMap<>();
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement(
-                "SELECT status, count(*) FROM job WHERE queue = ? GROUP BY status")) {
+        try (Connection c = db();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT status, count(*) FROM job WHERE queue = ? GROUP BY status")) {
             ps.setString(1, queue);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -76,7 +84,8 @@ public final class AuditTrail {
     /** Each job's rows, in order. */
     public Map<Long, List<Step>> byJob() {
         Map<Long, List<Step>> out = new LinkedHashMap<>();
-        steps.forEach(s -> out.computeIfAbsent(s.jobId(), k -> new ArrayList<>()).add(s));
+        steps.forEach(
+                s -> out.computeIfAbsent(s.jobId(), k -> new ArrayList<>()).add(s));
         return out;
     }
 
@@ -149,18 +158,27 @@ public final class AuditTrail {
                 loss = i;
             }
         }
-        return loss < 0 ? 0 : rows.subList(loss, rows.size()).stream().filter(s -> "DISPATCHED".equals(s.to())).count();
+        return loss < 0
+                ? 0
+                : rows.subList(loss, rows.size()).stream()
+                        .filter(s -> "DISPATCHED".equals(s.to()))
+                        .count();
     }
 
     /** The first row of this job after {@code after} that made it PENDING again (claimable), or null. */
     public Step backToPendingAfter(long jobId, OffsetDateTime after) {
-        return steps.stream().filter(s -> s.jobId() == jobId && "PENDING".equals(s.to()) && s.at().isAfter(after))
-                .findFirst().orElse(null);
+        return steps.stream()
+                .filter(s -> s.jobId() == jobId && "PENDING".equals(s.to()) && s.at().isAfter(after))
+                .findFirst()
+                .orElse(null);
     }
 
     /** The row that completed this job, or null. */
     public Step completion(long jobId) {
-        return steps.stream().filter(s -> s.jobId() == jobId && "COMPLETED".equals(s.to())).findFirst().orElse(null);
+        return steps.stream()
+                .filter(s -> s.jobId() == jobId && "COMPLETED".equals(s.to()))
+                .findFirst()
+                .orElse(null);
     }
 
     private static boolean holding(String status) {

@@ -39,10 +39,11 @@ public final class Calls {
 
     /** Counts an answer; answers it back. */
     public Api.Res record(String what, Api.Res r) {
-        byStatus.computeIfAbsent(String.valueOf(r.status()), k -> new AtomicInteger()).incrementAndGet();
+        byStatus.computeIfAbsent(String.valueOf(r.status()), k -> new AtomicInteger())
+                .incrementAndGet();
         if (r.status() >= 300 && !isServiceUnavailable(r) && improperFailures.size() < 50) {
-            improperFailures.add(what + " -> " + r.status() + " " + r.contentType() + " Retry-After=" + r.header("Retry-After")
-                    + " " + abbreviate(r.body()));
+            improperFailures.add(what + " -> " + r.status() + " " + r.contentType() + " Retry-After="
+                    + r.header("Retry-After") + " " + abbreviate(r.body()));
         }
         return r;
     }
@@ -53,7 +54,8 @@ public final class Calls {
     }
 
     public static boolean isServiceUnavailable(Api.Res r) {
-        return r.status() == 503 && r.contentType().startsWith("application/problem+json")
+        return r.status() == 503
+                && r.contentType().startsWith("application/problem+json")
                 && r.body().matches("(?s).*\"type\"\\s*:\\s*\"[^\"]*service-unavailable\".*")
                 && r.header("Retry-After") != null;
     }
@@ -67,8 +69,10 @@ public final class Calls {
 
     /** Calls that got an answer other than 2xx. */
     public int failed() {
-        return byStatus().entrySet().stream().filter(e -> !e.getKey().startsWith("2") && !e.getKey().equals("io"))
-                .mapToInt(Map.Entry::getValue).sum();
+        return byStatus().entrySet().stream()
+                .filter(e -> !e.getKey().startsWith("2") && !e.getKey().equals("io"))
+                .mapToInt(Map.Entry::getValue)
+                .sum();
     }
 
     public int count(String status) {

@@ -31,10 +31,26 @@ public final class Load implements AutoCloseable {
     }
 
     /** A worker loop on the given node's API, with this load's stop flag and a deadline of 3 minutes. */
-    public WorkerLoop worker(String name, Api api, Fixtures.WorkerAccount w, List<String> queues, int maxBatch,
-            int workMinMillis, int workMaxMillis, Calls calls) {
-        WorkerLoop loop = new WorkerLoop(name, api.as(w.account().token()), w.workerId(), queues, maxBatch,
-                workMinMillis, workMaxMillis, stop, 180, calls);
+    public WorkerLoop worker(
+            String name,
+            Api api,
+            Fixtures.WorkerAccount w,
+            List<String> queues,
+            int maxBatch,
+            int workMinMillis,
+            int workMaxMillis,
+            Calls calls) {
+        WorkerLoop loop = new WorkerLoop(
+                name,
+                api.as(w.account().token()),
+                w.workerId(),
+                queues,
+                maxBatch,
+                workMinMillis,
+                workMaxMillis,
+                stop,
+                180,
+                calls);
         start(loop);
         return loop;
     }

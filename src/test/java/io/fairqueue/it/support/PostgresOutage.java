@@ -29,7 +29,8 @@ public final class PostgresOutage {
         int query = jdbcUrl.indexOf('?');
         String base = query < 0 ? jdbcUrl : jdbcUrl.substring(0, query);
         int slash = base.lastIndexOf('/');
-        return new PostgresOutage(base.substring(slash + 1),
+        return new PostgresOutage(
+                base.substring(slash + 1),
                 base.substring(0, slash + 1) + "postgres" + (query < 0 ? "" : jdbcUrl.substring(query)));
     }
 
@@ -67,7 +68,8 @@ public final class PostgresOutage {
     /** Allows connections again (a test that ended inside its window, or a run killed in one). */
     public void ensureOpen() throws SQLException {
         try (Connection c = DriverManager.getConnection(maintenanceUrl, "postgres", "");
-                PreparedStatement closed = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ? AND NOT datallowconn")) {
+                PreparedStatement closed =
+                        c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ? AND NOT datallowconn")) {
             closed.setString(1, database);
             try (ResultSet rs = closed.executeQuery()) {
                 if (rs.next()) {

@@ -3,11 +3,11 @@ package io.fairqueue.it.support;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -57,12 +57,21 @@ public final class SecondNode implements AutoCloseable {
         String config = System.getProperty("fairqueue.serverConfig");
         File log = new File("target/" + name + ".log");
         ProcessBuilder builder = new ProcessBuilder(List.of(
-                        System.getProperty("java.home") + "/bin/java", "-Xmx512m", "-Duser.timezone=UTC",
-                        "-jar", System.getProperty("payara.microJar"),
-                        "--nocluster", "--disablephonehome", "--port", String.valueOf(port),
-                        "--prebootcommandfile", config + "/pre-boot-commands.asadmin",
-                        "--postbootcommandfile", config + "/post-boot-commands.asadmin",
-                        "--deploy", System.getProperty("fairqueue.war")))
+                        System.getProperty("java.home") + "/bin/java",
+                        "-Xmx512m",
+                        "-Duser.timezone=UTC",
+                        "-jar",
+                        System.getProperty("payara.microJar"),
+                        "--nocluster",
+                        "--disablephonehome",
+                        "--port",
+                        String.valueOf(port),
+                        "--prebootcommandfile",
+                        config + "/pre-boot-commands.asadmin",
+                        "--postbootcommandfile",
+                        config + "/post-boot-commands.asadmin",
+                        "--deploy",
+                        System.getProperty("fairqueue.war")))
                 .redirectErrorStream(true)
                 .redirectOutput(log);
         builder.environment().putAll(env);
@@ -73,7 +82,8 @@ public final class SecondNode implements AutoCloseable {
     }
 
     private void awaitReady(Duration timeout, File log) throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient http =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline) {
@@ -82,8 +92,11 @@ public final class SecondNode implements AutoCloseable {
                 throw new IllegalStateException("the second node exited; see " + log);
             }
             try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> r = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
                 if (r.statusCode() == 200) {
                     return;
                 }
@@ -94,8 +107,8 @@ public final class SecondNode implements AutoCloseable {
             Thread.sleep(500);
         }
         close();
-        throw new IllegalStateException("the second node was not ready within " + timeout + " (last: " + last
-                + "); see " + log);
+        throw new IllegalStateException(
+                "the second node was not ready within " + timeout + " (last: " + last + "); see " + log);
     }
 
     public int port() {
@@ -135,7 +148,9 @@ public final class SecondNode implements AutoCloseable {
     }
 
     private void signal(String name) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(pid())).redirectErrorStream(true).start();
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(pid()))
+                .redirectErrorStream(true)
+                .start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             kill.destroyForcibly();
             throw new IllegalStateException("kill -" + name + " " + pid() + " failed: "

@@ -32,7 +32,8 @@ public final class Submitter implements Callable<Submitter> {
     /** Keys never acknowledged before the deadline. */
     public final Set<String> unacknowledged = ConcurrentHashMap.newKeySet();
 
-    public Submitter(String prefix, List<Api> users, String queue, AtomicBoolean stopNew, long timeoutSeconds, Calls calls) {
+    public Submitter(
+            String prefix, List<Api> users, String queue, AtomicBoolean stopNew, long timeoutSeconds, Calls calls) {
         this.prefix = prefix;
         this.users = users;
         this.queue = queue;
@@ -54,8 +55,12 @@ public final class Submitter implements Callable<Submitter> {
         boolean failedBefore = false;
         while (System.nanoTime() < deadline) {
             try {
-                Api.Res r = calls.call("submit", () -> user.post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"fault\"}",
-                        Map.of("Idempotency-Key", key)));
+                Api.Res r = calls.call(
+                        "submit",
+                        () -> user.post(
+                                "jobs",
+                                "{\"queue\":\"" + queue + "\",\"type\":\"fault\"}",
+                                Map.of("Idempotency-Key", key)));
                 if (r.status() / 100 == 2) {
                     if (failedBefore && "true".equalsIgnoreCase(r.header("Idempotent-Replayed"))) {
                         failedAfterCommit.add(key);

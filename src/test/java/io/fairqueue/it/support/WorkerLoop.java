@@ -42,10 +42,20 @@ public final class WorkerLoop implements Callable<WorkerLoop> {
     public final Map<String, AtomicInteger> fenced = new ConcurrentHashMap<>();
     /** Jobs of fenced items. */
     public final Set<Long> fencedJobs = ConcurrentHashMap.newKeySet();
+
     private volatile boolean nodeGone;
 
-    public WorkerLoop(String name, Api api, String workerId, List<String> queues, int maxBatch, int workMinMillis,
-            int workMaxMillis, AtomicBoolean stop, long timeoutSeconds, Calls calls) {
+    public WorkerLoop(
+            String name,
+            Api api,
+            String workerId,
+            List<String> queues,
+            int maxBatch,
+            int workMinMillis,
+            int workMaxMillis,
+            AtomicBoolean stop,
+            long timeoutSeconds,
+            Calls calls) {
         this.name = name;
         this.api = api;
         this.workerId = workerId;
@@ -70,10 +80,14 @@ public final class WorkerLoop implements Callable<WorkerLoop> {
     @Override
     public WorkerLoop call() throws InterruptedException {
         String claim = "{\"workerId\":\"" + workerId + "\",\"queues\":["
-                + queues.stream().map(q -> "\"" + q + "\"").collect(Collectors.joining(",")) + "],\"waitSeconds\":1,\"limit\":";
+                + queues.stream().map(q -> "\"" + q + "\"").collect(Collectors.joining(","))
+                + "],\"waitSeconds\":1,\"limit\":";
         while (!stop.get() && System.nanoTime() < deadline) {
             try {
-                Api.Res claimed = calls.call("claim", () -> api.post("claims", claim + ThreadLocalRandom.current().nextInt(1, maxBatch + 1) + "}"));
+                Api.Res claimed = calls.call(
+                        "claim",
+                        () -> api.post(
+                                "claims", claim + ThreadLocalRandom.current().nextInt(1, maxBatch + 1) + "}"));
                 if (claimed.status() != 200) {
                     Thread.sleep(50);
                     continue;
@@ -115,7 +129,8 @@ public final class WorkerLoop implements Callable<WorkerLoop> {
             long id = o.getJsonNumber("id").longValue();
             if (o.containsKey("problem") && o.get("problem").getValueType() == JsonValue.ValueType.OBJECT) {
                 String type = o.getJsonObject("problem").getString("type", "?");
-                fenced.computeIfAbsent(type.substring(type.lastIndexOf('/') + 1), k -> new AtomicInteger()).incrementAndGet();
+                fenced.computeIfAbsent(type.substring(type.lastIndexOf('/') + 1), k -> new AtomicInteger())
+                        .incrementAndGet();
                 fencedJobs.add(id);
             } else if (status.equals(o.getString("status", null))) {
                 ok.add(id);
@@ -125,7 +140,8 @@ public final class WorkerLoop implements Callable<WorkerLoop> {
     }
 
     private static String items(Map<Long, String> leases) {
-        return leases.entrySet().stream().map(e -> "{\"id\":" + e.getKey() + ",\"leaseToken\":\"" + e.getValue() + "\"}")
+        return leases.entrySet().stream()
+                .map(e -> "{\"id\":" + e.getKey() + ",\"leaseToken\":\"" + e.getValue() + "\"}")
                 .collect(Collectors.joining(",", "{\"jobs\":[", "]}"));
     }
 }

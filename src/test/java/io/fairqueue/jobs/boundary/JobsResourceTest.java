@@ -15,9 +15,37 @@ import org.junit.jupiter.api.Test;
 class JobsResourceTest {
 
     static JobView committed(long id) {
-        return new JobView(id, "default", "alice", null, "render", null, 0, "NORMAL", JobStatus.PENDING, null, false, 0, 3,
-                null, null, null, OffsetDateTime.parse("2026-01-01T00:00:00Z"), null, null, null, null, null, null, null,
-                null, null, null, null, null, null);
+        return new JobView(
+                id,
+                "default",
+                "alice",
+                null,
+                "render",
+                null,
+                0,
+                "NORMAL",
+                JobStatus.PENDING,
+                null,
+                false,
+                0,
+                3,
+                null,
+                null,
+                null,
+                OffsetDateTime.parse("2026-01-01T00:00:00Z"),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     static JobsResource resourceWhoseReadsFail() {

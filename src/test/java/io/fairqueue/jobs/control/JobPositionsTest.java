@@ -41,7 +41,8 @@ class JobPositionsTest {
         f = new Facts(false, 2, 2, 1, 1, false, true, 4, 4);
         assertEquals(WaitingReason.USER_LIMIT, first(job(false), f, true));
         f = new Facts(false, 2, 2, 1, 1, false, false, 4, 4);
-        assertEquals(WaitingReason.QUEUE_LIMIT, first(job(false), f, true), "no user limit without per-user serialization");
+        assertEquals(
+                WaitingReason.QUEUE_LIMIT, first(job(false), f, true), "no user limit without per-user serialization");
         f = new Facts(false, 2, 1, 0, 1, false, true, 4, 4);
         assertEquals(WaitingReason.GLOBAL_SLOTS, first(job(false), f, true));
         assertEquals(WaitingReason.AHEAD_IN_QUEUE, first(job(false), free(), true));
@@ -49,10 +50,17 @@ class JobPositionsTest {
 
     @Test
     void every_rule_that_holds_the_job_back_is_listed_in_the_claims_order() {
-        assertEquals(List.of(WaitingReason.QUEUE_PAUSED, WaitingReason.OFF_PEAK_WINDOW, WaitingReason.QUOTA_EXCEEDED,
-                WaitingReason.USER_LIMIT, WaitingReason.QUEUE_LIMIT, WaitingReason.GLOBAL_SLOTS),
+        assertEquals(
+                List.of(
+                        WaitingReason.QUEUE_PAUSED,
+                        WaitingReason.OFF_PEAK_WINDOW,
+                        WaitingReason.QUOTA_EXCEEDED,
+                        WaitingReason.USER_LIMIT,
+                        WaitingReason.QUEUE_LIMIT,
+                        WaitingReason.GLOBAL_SLOTS),
                 JobPositions.reasons(job(true), ALL, () -> false));
-        assertEquals(List.of(WaitingReason.USER_LIMIT, WaitingReason.GLOBAL_SLOTS),
+        assertEquals(
+                List.of(WaitingReason.USER_LIMIT, WaitingReason.GLOBAL_SLOTS),
                 JobPositions.reasons(job(false), new Facts(false, null, 0, 1, 1, false, true, 2, 2), () -> true));
         assertEquals(List.of(WaitingReason.AHEAD_IN_QUEUE), JobPositions.reasons(job(false), free(), () -> true));
     }

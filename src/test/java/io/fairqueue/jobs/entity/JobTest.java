@@ -83,17 +83,24 @@ class JobTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = JobStatus.class, names = "PAUSED", mode = org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
+    @org.junit.jupiter.params.provider.EnumSource(
+            value = JobStatus.class,
+            names = "PAUSED",
+            mode = org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
     void resume_applies_to_a_paused_job_only(JobStatus status) {
         Job job = inState(status);
         InvalidTransitionException e = assertThrows(InvalidTransitionException.class, () -> job.resume(T0, "alice"));
         assertEquals(status, e.from());
         assertEquals(status, job.status());
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("resume applies only to a PAUSED job"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertTrue(
+                e.getMessage().startsWith("resume applies only to a PAUSED job"), e.getMessage());
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = JobStatus.class, names = "DISPATCHED", mode = org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
+    @org.junit.jupiter.params.provider.EnumSource(
+            value = JobStatus.class,
+            names = "DISPATCHED",
+            mode = org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
     void a_release_applies_to_a_dispatched_job_only(JobStatus status) {
         Job job = inState(status);
         assertThrows(InvalidTransitionException.class, () -> job.release(T0, null, "push failed"));
@@ -102,7 +109,9 @@ class JobTest {
 
     @Test
     void a_dispatched_job_is_released_to_pending() {
-        assertEquals(JobStatus.PENDING, inState(JobStatus.DISPATCHED).release(T0, null, "push failed").to());
+        assertEquals(
+                JobStatus.PENDING,
+                inState(JobStatus.DISPATCHED).release(T0, null, "push failed").to());
     }
 
     @Test
@@ -128,6 +137,9 @@ class JobTest {
         assertEquals(JobStatus.RETRY_WAIT, job.status());
         assertTrue(job.retryIsDue(T0.plusSeconds(10)));
         assertThrows(InvalidTransitionException.class, () -> aJob(null).retryDue(T0), "only from RETRY_WAIT");
-        assertThrows(InvalidTransitionException.class, () -> inState(JobStatus.DISPATCHED).retryDue(T0), "not a release");
+        assertThrows(
+                InvalidTransitionException.class,
+                () -> inState(JobStatus.DISPATCHED).retryDue(T0),
+                "not a release");
     }
 }

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  */
 class SchemaIT {
 
-    static final String IT_URL = System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it");
+    static final String IT_URL =
+            System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it");
     static final String SERVER = IT_URL.replaceFirst("/[^/]*$", "/");
     static final String BASE = IT_URL.replaceFirst("^.*/", "").replaceFirst("\\?.*$", "");
     static final String FRESH = BASE + "_schema_fresh";
@@ -41,6 +42,7 @@ class SchemaIT {
 
     /** Rewrites db/schema.sql from a fresh database instead of comparing with it. */
     static final String UPDATE = "fairqueue.schema.update";
+
     static final String REGENERATE = "mvn -B verify -Dit.test=SchemaIT -Dtest=none"
             + " -Dsurefire.failIfNoSpecifiedTests=false -Dfairqueue.schema.update=true";
 
@@ -52,7 +54,9 @@ class SchemaIT {
 
     @AfterAll
     static void dropDatabases() throws SQLException {
-        admin("DROP DATABASE IF EXISTS " + FRESH + " WITH (FORCE)", "DROP DATABASE IF EXISTS " + UPGRADED + " WITH (FORCE)");
+        admin(
+                "DROP DATABASE IF EXISTS " + FRESH + " WITH (FORCE)",
+                "DROP DATABASE IF EXISTS " + UPGRADED + " WITH (FORCE)");
     }
 
     @Test
@@ -74,7 +78,9 @@ class SchemaIT {
         Map<String, List<String>> definedIn = new TreeMap<>();
         for (var r : SqlFiles.repeatableMigrations()) {
             for (String function : SqlFiles.functionsDefinedIn(r)) {
-                definedIn.computeIfAbsent(function, k -> new ArrayList<>()).add(r.getFileName().toString());
+                definedIn
+                        .computeIfAbsent(function, k -> new ArrayList<>())
+                        .add(r.getFileName().toString());
             }
         }
         List<String> wrong = new ArrayList<>();
@@ -88,15 +94,19 @@ class SchemaIT {
                 wrong.add(function + (files.isEmpty() ? " is in no file" : " is in " + files));
             }
         }
-        assertEquals(List.of(), wrong, "every function's current body is in exactly one " + SqlFiles.FUNCTIONS
-                + "/R__*.sql; a function no file defines any more is dropped by a new versioned migration");
+        assertEquals(
+                List.of(),
+                wrong,
+                "every function's current body is in exactly one " + SqlFiles.FUNCTIONS
+                        + "/R__*.sql; a function no file defines any more is dropped by a new versioned migration");
     }
 
     @Test
     void a_database_migrated_before_the_move_upgrades_to_the_schema_of_a_fresh_one() throws Exception {
         create(UPGRADED);
         migrate(UPGRADED, String.valueOf(SqlFiles.LAST_VERSION_WITH_FUNCTIONS), "classpath:db/migration");
-        try (Connection c = connect(UPGRADED); Statement s = c.createStatement()) {
+        try (Connection c = connect(UPGRADED);
+                Statement s = c.createStatement()) {
             // some state for the new bodies to take over: a limited queue, running and pending
             // jobs, a released slot not yet folded, position and count deltas
             s.execute("""
@@ -117,9 +127,13 @@ class SchemaIT {
         migrate(UPGRADED, null, SchemaMigration.LOCATIONS);
 
         assertEquals(dump(FRESH), dump(UPGRADED), "the upgraded database's schema differs from a fresh one's");
-        assertEquals(List.of(), query(UPGRADED, "SELECT kind || ' ' || key FROM fq_recount(false)"),
+        assertEquals(
+                List.of(),
+                query(UPGRADED, "SELECT kind || ' ' || key FROM fq_recount(false)"),
                 "the upgraded functions find no drift in the counters and lanes kept by the old ones");
-        assertEquals(List.of("1"), query(UPGRADED, "SELECT count(*) FROM fq_claim('w1', ARRAY['q'], NULL, 5, now(), 'w', false)"),
+        assertEquals(
+                List.of("1"),
+                query(UPGRADED, "SELECT count(*) FROM fq_claim('w1', ARRAY['q'], NULL, 5, now(), 'w', false)"),
                 "the freed slot of the limited queue is claimed again");
     }
 
@@ -141,10 +155,20 @@ class SchemaIT {
      */
     static String dump(String database) throws IOException, InterruptedException {
         URI server = URI.create(SERVER.substring("jdbc:".length()));
-        Process p = new ProcessBuilder(PG_DUMP, "--schema-only", "--no-owner", "--no-privileges",
-                "--exclude-table=public.flyway_schema_history",
-                "-h", server.getHost(), "-p", String.valueOf(server.getPort() < 0 ? 5432 : server.getPort()),
-                "-U", "postgres", database).start();
+        Process p = new ProcessBuilder(
+                        PG_DUMP,
+                        "--schema-only",
+                        "--no-owner",
+                        "--no-privileges",
+                        "--exclude-table=public.flyway_schema_history",
+                        "-h",
+                        server.getHost(),
+                        "-p",
+                        String.valueOf(server.getPort() < 0 ? 5432 : server.getPort()),
+                        "-U",
+                        "postgres",
+                        database)
+                .start();
         CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
             try {
                 return p.getErrorStream().readAllBytes();
@@ -156,15 +180,18 @@ class SchemaIT {
         if (p.waitFor() != 0) {
             fail(PG_DUMP + " failed: " + new String(err.join(), StandardCharsets.UTF_8));
         }
-        StringBuilder dump = new StringBuilder("""
+        StringBuilder dump =
+                new StringBuilder("""
                 -- The schema a fresh database gets from db/migration and db/functions: tables, types,
                 -- indexes, triggers and every function. Not applied by anything; SchemaIT compares it with a
                 -- freshly migrated database. Regenerate it after changing a migration:
                 """).append("--   ").append(REGENERATE).append("\n\n");
         boolean dropped = false;
         for (String line : out.split("\n", -1)) {
-            if (line.startsWith("\\restrict ") || line.startsWith("\\unrestrict ")
-                    || line.startsWith("-- Dumped from database version") || line.startsWith("-- Dumped by pg_dump version")) {
+            if (line.startsWith("\\restrict ")
+                    || line.startsWith("\\unrestrict ")
+                    || line.startsWith("-- Dumped from database version")
+                    || line.startsWith("-- Dumped by pg_dump version")) {
                 dropped = true;
             } else if (!(dropped && line.isEmpty())) {
                 dump.append(line).append('\n');
@@ -175,7 +202,8 @@ class SchemaIT {
     }
 
     static void migrate(String database, String target, String... locations) {
-        var config = Flyway.configure().dataSource(SERVER + database, "postgres", "").locations(locations);
+        var config =
+                Flyway.configure().dataSource(SERVER + database, "postgres", "").locations(locations);
         if (target != null) {
             config.target(target);
         }
@@ -184,7 +212,9 @@ class SchemaIT {
 
     static List<String> query(String database, String sql) throws SQLException {
         List<String> rows = new ArrayList<>();
-        try (Connection c = connect(database); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+        try (Connection c = connect(database);
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery(sql)) {
             while (r.next()) {
                 rows.add(r.getString(1));
             }
@@ -201,7 +231,8 @@ class SchemaIT {
     }
 
     static void admin(String... sql) throws SQLException {
-        try (Connection c = connect("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = connect("postgres");
+                Statement s = c.createStatement()) {
             for (String q : sql) {
                 s.execute(q);
             }

@@ -25,7 +25,8 @@ final class SqlFiles {
 
     private static final Pattern VERSIONED = Pattern.compile("V(\\d+)__.+\\.sql");
     private static final Pattern DEFINITION = Pattern.compile(
-            "\\bCREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:FUNCTION|PROCEDURE)\\s+(?:public\\.)?\"?(\\w+)", Pattern.CASE_INSENSITIVE);
+            "\\bCREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:FUNCTION|PROCEDURE)\\s+(?:public\\.)?\"?(\\w+)",
+            Pattern.CASE_INSENSITIVE);
     private static final Pattern COMMENT = Pattern.compile("--[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
 
     private SqlFiles() {}

@@ -25,15 +25,19 @@ class SqlLayoutTest {
 
     /** A migration version as a comment would name it: a capital V and digits, or "migration" and a number. */
     static final Pattern VERSION = Pattern.compile("\\bV\\d+\\b|\\b[Mm]igrations?\\s+[Vv]?\\d+\\b");
+
     static final Pattern JAVA_COMMENT = Pattern.compile("//[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
-    static final List<Path> JAVA_SOURCES = List.of(Path.of("src/main/java"), Path.of("src/test/java"), Path.of("src/bench/java"));
+    static final List<Path> JAVA_SOURCES =
+            List.of(Path.of("src/main/java"), Path.of("src/test/java"), Path.of("src/bench/java"));
 
     @Test
     void every_function_is_defined_in_exactly_one_repeatable_migration() {
         Map<String, List<String>> definedIn = new TreeMap<>();
         for (Path r : SqlFiles.repeatableMigrations()) {
             for (String function : SqlFiles.functionsDefinedIn(r)) {
-                definedIn.computeIfAbsent(function, k -> new ArrayList<>()).add(r.getFileName().toString());
+                definedIn
+                        .computeIfAbsent(function, k -> new ArrayList<>())
+                        .add(r.getFileName().toString());
             }
         }
         assertFalse(definedIn.isEmpty(), "no function found in " + SqlFiles.FUNCTIONS);
@@ -41,8 +45,11 @@ class SqlLayoutTest {
                 .filter(e -> e.getValue().size() > 1)
                 .map(e -> e.getKey() + " in " + e.getValue())
                 .toList();
-        assertEquals(List.of(), twice, "a function has one current body, defined once in one file under "
-                + SqlFiles.FUNCTIONS + ": keep one definition");
+        assertEquals(
+                List.of(),
+                twice,
+                "a function has one current body, defined once in one file under " + SqlFiles.FUNCTIONS
+                        + ": keep one definition");
     }
 
     @Test
@@ -54,11 +61,14 @@ class SqlLayoutTest {
                 offenders.add(v.getFileName() + " defines " + functions);
             }
         }
-        assertEquals(List.of(), offenders, "function bodies live in " + SqlFiles.FUNCTIONS
-                + "/R__*.sql, one file per concern, edited in place: move each definition into the file of"
-                + " its concern (CREATE OR REPLACE FUNCTION; DROP FUNCTION IF EXISTS first where the signature"
-                + " changes). A versioned migration changes tables, types, indexes and triggers, and may drop"
-                + " functions.");
+        assertEquals(
+                List.of(),
+                offenders,
+                "function bodies live in " + SqlFiles.FUNCTIONS
+                        + "/R__*.sql, one file per concern, edited in place: move each definition into the file of"
+                        + " its concern (CREATE OR REPLACE FUNCTION; DROP FUNCTION IF EXISTS first where the signature"
+                        + " changes). A versioned migration changes tables, types, indexes and triggers, and may drop"
+                        + " functions.");
     }
 
     @Test
@@ -86,21 +96,29 @@ class SqlLayoutTest {
                 continue;
             }
             try (Stream<Path> files = Files.walk(root)) {
-                for (Path file : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".java"))
+                        .sorted()
+                        .toList()) {
                     String text = Files.readString(file);
                     Matcher comment = JAVA_COMMENT.matcher(text);
                     while (comment.find()) {
                         Matcher version = VERSION.matcher(comment.group());
                         while (version.find()) {
-                            int line = 1 + (int) text.substring(0, comment.start() + version.start()).chars()
-                                    .filter(c -> c == '\n').count();
+                            int line = 1
+                                    + (int) text.substring(0, comment.start() + version.start())
+                                            .chars()
+                                            .filter(c -> c == '\n')
+                                            .count();
                             stale.add(file + ":" + line + " \"" + version.group() + "\"");
                         }
                     }
                 }
             }
         }
-        assertEquals(List.of(), stale, "comments name files, not migration versions: a function by its file"
-                + " under db/functions (R__claim.sql, ...), a table or index by db/schema.sql");
+        assertEquals(
+                List.of(),
+                stale,
+                "comments name files, not migration versions: a function by its file"
+                        + " under db/functions (R__claim.sql, ...), a table or index by db/schema.sql");
     }
 }

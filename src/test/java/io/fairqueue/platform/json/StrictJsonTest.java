@@ -25,7 +25,8 @@ class StrictJsonTest {
 
     @Test
     void a_well_formed_body_reads_as_the_same_value() {
-        String text = "{\"type\":\"render\",\"payload\":{\"a\":[1,2.5,-3e2,true,false,null,\"\\u00e9\\ud83d\\ude00\"]}}";
+        String text =
+                "{\"type\":\"render\",\"payload\":{\"a\":[1,2.5,-3e2,true,false,null,\"\\u00e9\\ud83d\\ude00\"]}}";
         assertEquals(JsonText.parse(text), parse(text));
         assertEquals(JsonText.parse("[]"), parse(" \n[] \t"));
     }
@@ -55,7 +56,13 @@ class StrictJsonTest {
         assertEquals("payload", refused("{\"payload\":1e-1000}").field);
         assertEquals("priority", refused("{\"payload\":1,\"priority\":1e1000}").field);
         String thousand = "9".repeat(1000);
-        assertEquals(thousand, parse("[" + thousand + "]").asJsonArray().getJsonNumber(0).bigDecimalValue().toPlainString());
+        assertEquals(
+                thousand,
+                parse("[" + thousand + "]")
+                        .asJsonArray()
+                        .getJsonNumber(0)
+                        .bigDecimalValue()
+                        .toPlainString());
         assertEquals(100000, parse("[1e5]").asJsonArray().getJsonNumber(0).intValueExact());
     }
 

@@ -27,17 +27,21 @@ class OutagesTest {
     @Test
     void a_session_ended_for_idling_in_its_transaction_is_an_outage() {
         // what a node frozen mid-transaction meets when it thaws (CreatingDataSource's timeout)
-        assertTrue(Outages.isUnavailable(wrapped(new SQLException(
-                "FATAL: terminating connection due to idle-in-transaction timeout", "25P03"))));
+        assertTrue(Outages.isUnavailable(wrapped(
+                new SQLException("FATAL: terminating connection due to idle-in-transaction timeout", "25P03"))));
     }
 
     @Test
     void the_pools_allocation_failure_without_a_sqlstate_is_an_outage() {
-        SQLException pool = new SQLException("Error in allocating a connection. Cause: Connection could not be allocated",
-                (String) null, new ConnectException("Connection refused"));
+        SQLException pool = new SQLException(
+                "Error in allocating a connection. Cause: Connection could not be allocated",
+                (String) null,
+                new ConnectException("Connection refused"));
         assertTrue(Outages.isUnavailable(wrapped(pool)));
-        SQLException viaResource = new SQLException("Error in allocating a connection",
-                (String) null, new jakarta.resource.ResourceException("pool exhausted"));
+        SQLException viaResource = new SQLException(
+                "Error in allocating a connection",
+                (String) null,
+                new jakarta.resource.ResourceException("pool exhausted"));
         assertTrue(Outages.isUnavailable(wrapped(viaResource)));
     }
 
@@ -59,22 +63,25 @@ class OutagesTest {
 
     @Test
     void the_mapper_answers_an_outage_with_the_503_problem() {
-        Problem p = UnexpectedExceptionMapper.problemFor(wrapped(new SQLException("Error in allocating a connection",
-                (String) null, new ConnectException("Connection refused")))).problem();
+        Problem p = UnexpectedExceptionMapper.problemFor(wrapped(new SQLException(
+                        "Error in allocating a connection", (String) null, new ConnectException("Connection refused"))))
+                .problem();
         assertEquals(503, p.status());
         assertEquals(Problem.TYPE_BASE + "service-unavailable", p.type());
     }
 
     @Test
     void an_exception_without_a_sqlstate_is_a_logged_500_not_a_crash_of_the_mapper() {
-        Problem p = UnexpectedExceptionMapper.problemFor(wrapped(new SQLException("odd, no state"))).problem();
+        Problem p = UnexpectedExceptionMapper.problemFor(wrapped(new SQLException("odd, no state")))
+                .problem();
         assertEquals(500, p.status());
         assertEquals(Problem.TYPE_BASE + "internal-error", p.type());
     }
 
     @Test
     void a_deadlock_is_a_409_the_client_may_retry() {
-        Problem p = UnexpectedExceptionMapper.problemFor(wrapped(new SQLException("deadlock detected", "40P01"))).problem();
+        Problem p = UnexpectedExceptionMapper.problemFor(wrapped(new SQLException("deadlock detected", "40P01")))
+                .problem();
         assertEquals(409, p.status());
     }
 }

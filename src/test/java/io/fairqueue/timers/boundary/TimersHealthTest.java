@@ -3,6 +3,10 @@ package io.fairqueue.timers.boundary;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jakarta.ejb.LocalBean;
+import jakarta.ejb.Schedule;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -13,10 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import jakarta.ejb.LocalBean;
-import jakarta.ejb.Schedule;
-import jakarta.ejb.Singleton;
-import jakarta.ejb.Startup;
 import org.junit.jupiter.api.Test;
 
 /** The liveness rule, and every timer class shaped so that the health check and JMX find it. */
@@ -34,7 +34,8 @@ class TimersHealthTest {
     @Test
     void a_timer_that_never_ran_has_three_periods_from_the_start() {
         assertEquals("ok", TimersHealth.state(true, Duration.ofMinutes(1), null, T0, T0.plusSeconds(170)));
-        assertTrue(TimersHealth.state(true, Duration.ofMinutes(1), null, T0, T0.plusSeconds(181)).startsWith("late: no run"));
+        assertTrue(TimersHealth.state(true, Duration.ofMinutes(1), null, T0, T0.plusSeconds(181))
+                .startsWith("late: no run"));
     }
 
     @Test
@@ -47,7 +48,9 @@ class TimersHealthTest {
         Path root = Path.of("target/classes");
         List<Class<?>> out = new ArrayList<>();
         try (Stream<Path> files = Files.walk(root)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".class") && !p.toString().contains("$")).toList()) {
+            for (Path f : files.filter(p ->
+                            p.toString().endsWith(".class") && !p.toString().contains("$"))
+                    .toList()) {
                 String name = root.relativize(f).toString().replace('/', '.').replaceAll("\\.class$", "");
                 Class<?> c = Class.forName(name, false, TimersHealthTest.class.getClassLoader());
                 if (ManagedTimer.class.isAssignableFrom(c) && !Modifier.isAbstract(c.getModifiers())) {
@@ -59,12 +62,17 @@ class TimersHealthTest {
     }
 
     @Test
-    void every_timer_is_a_started_local_singleton_with_a_volatile_schedule_so_health_and_jmx_find_it() throws Exception {
+    void every_timer_is_a_started_local_singleton_with_a_volatile_schedule_so_health_and_jmx_find_it()
+            throws Exception {
         List<Class<?>> timers = timerClasses();
         assertTrue(timers.size() >= 6, "the timers of SPEC §5 and the vacuum: " + timers);
         for (Class<?> c : timers) {
-            assertTrue(c.isAnnotationPresent(Singleton.class) && c.isAnnotationPresent(Startup.class), c + ": @Singleton @Startup");
-            assertTrue(c.isAnnotationPresent(LocalBean.class), c + ": @LocalBean (its MXBean interface would hide the bean otherwise)");
+            assertTrue(
+                    c.isAnnotationPresent(Singleton.class) && c.isAnnotationPresent(Startup.class),
+                    c + ": @Singleton @Startup");
+            assertTrue(
+                    c.isAnnotationPresent(LocalBean.class),
+                    c + ": @LocalBean (its MXBean interface would hide the bean otherwise)");
             List<Schedule> schedules = new ArrayList<>();
             for (Method m : c.getDeclaredMethods()) {
                 if (m.isAnnotationPresent(Schedule.class)) {
@@ -73,10 +81,15 @@ class TimersHealthTest {
             }
             assertEquals(1, schedules.size(), c + ": one @Schedule method");
             String name = c.getSimpleName().replaceAll("Timer$", "");
-            assertTrue(c.getSimpleName().endsWith("Timer") && Files.readString(Path.of("src/main/java",
-                    c.getName().replace('.', '/') + ".java")).contains("super(\"" + name + "\","),
+            assertTrue(
+                    c.getSimpleName().endsWith("Timer")
+                            && Files.readString(
+                                            Path.of("src/main/java", c.getName().replace('.', '/') + ".java"))
+                                    .contains("super(\"" + name + "\","),
                     c + ": named after its class (XTimer is fairqueue:type=Timer,name=X), as TimersIT expects");
-            assertTrue(!schedules.get(0).persistent(), c + ": persistent = false (Payara Micro keeps persistent timers in memory only)");
+            assertTrue(
+                    !schedules.get(0).persistent(),
+                    c + ": persistent = false (Payara Micro keeps persistent timers in memory only)");
         }
     }
 }
