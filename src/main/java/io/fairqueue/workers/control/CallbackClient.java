@@ -1,5 +1,6 @@
 package io.fairqueue.workers.control;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -47,7 +48,7 @@ public final class CallbackClient {
                 Socket s = target.tls() ? handshake(socket, target, deadline) : socket;
                 s.setSoTimeout(remainingMillis(deadline));
                 write(s.getOutputStream(), target, json);
-                int status = readStatus(s.getInputStream(), deadline, s);
+                int status = readStatus(new BufferedInputStream(s.getInputStream(), 4096), deadline, s);
                 return status / 100 == 2 ? null : "HTTP " + status;
             } catch (SocketTimeoutException e) {
                 return "timed out after " + timeout.toSeconds() + " s";

@@ -127,9 +127,8 @@ class CallbackClientTest {
                 out.write(chunk);
             }
         });
-        long start = System.nanoTime();
+        // reading the body would run into the 1 s deadline ("timed out"): a success proves it unread
         assertNull(client.post(target("127.0.0.1", flood.port(), "/"), "{}".getBytes()));
-        assertTrue(System.nanoTime() - start < Duration.ofMillis(900).toNanos(), "answered by its status line");
     }
 
     @Test
@@ -145,7 +144,7 @@ class CallbackClientTest {
         String failure = client.post(target("127.0.0.1", trickle.port(), "/"), "{}".getBytes());
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(failure != null && failure.contains("timed out"), failure);
-        assertTrue(millis >= 900 && millis < 1800, millis + " ms");
+        assertTrue(millis >= 900 && millis < 5000, millis + " ms (the trickle alone lasts 6.4 s)");
     }
 
     @Test
@@ -168,12 +167,15 @@ class CallbackClientTest {
         String failure = client.post(target("127.0.0.1", garbage.port(), "/"), "{}".getBytes());
         assertTrue(failure.contains("not an HTTP/1.x answer"), failure);
         Server huge = new Server((in, out) -> {
-            answer(out, "HTTP/1.1 100 Continue\r\n");
+            StringBuilder head = new StringBuilder("HTTP/1.1 100 Continue\r\n");
             for (int i = 0; i < 2000; i++) {
-                answer(out, "X-Filler-" + i + ": " + "y".repeat(100) + "\r\n");
+                head.append("X-Filler-").append(i).append(": ").append("y".repeat(100)).append("\r\n");
             }
+            answer(out, head.toString());
         });
-        failure = client.post(target("127.0.0.1", huge.port(), "/"), "{}".getBytes());
+        // a generous deadline: this is about the size limit, on however busy a machine
+        CallbackClient patient = new CallbackClient(Duration.ofSeconds(10), (SSLSocketFactory) SSLSocketFactory.getDefault());
+        failure = patient.post(target("127.0.0.1", huge.port(), "/"), "{}".getBytes());
         assertTrue(failure.contains("65536"), failure);
     }
 
