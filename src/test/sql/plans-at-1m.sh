@@ -11,7 +11,10 @@ jobs="${JOBS:-1000000}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 psql=(psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q)
 "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-for f in "$here"/src/main/resources/db/migration/V*.sql; do "${psql[@]}" -d "$db" -f "$f" > /dev/null; done
+# as Flyway applies them: the versioned migrations by version (V2 before V10), then the functions
+mig="$here/src/main/resources/db/migration"
+for f in $(cd "$mig" && ls V*__*.sql | sort -V); do "${psql[@]}" -d "$db" -1 -f "$mig/$f" > /dev/null; done
+for f in "$here"/src/main/resources/db/functions/R__*.sql; do "${psql[@]}" -d "$db" -1 -f "$f" > /dev/null; done
 
 echo "== loading $jobs pending jobs over 10,000 users"
 time "${psql[@]}" -d "$db" -v jobs="$jobs" <<'SQL'
@@ -54,7 +57,7 @@ SET auto_explain.log_nested_statements = on;
 SET client_min_messages = log;
 SELECT fq_position(:j_priority::smallint, :'j_created_at', :j_id, NULL) AS position;
 SELECT fq_position(:j_priority::smallint, :'j_created_at', :j_id, :'j_user_id') AS user_position;
-SELECT running, pending FROM fq_user WHERE id = :'j_user_id';
+SELECT running, fq_user_pending(id) AS pending FROM fq_user WHERE id = :'j_user_id';
 SELECT fq_quota_blocked_until(:'j_user_id', NULL, now()) AS quota_blocked_until;
 SQL
 

@@ -38,14 +38,35 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Benchmark {
 
     /** Sizes of one run. */
-    record Mode(String name, int[] depths, int claimSamples, int batchSamples, int viewSamples, int e2eJobs,
-            int e2eWarmups, int e2eReps, int latencyWarmups, int latencySamples, int[] backlogs, int jainSeconds) {
-    }
+    record Mode(
+            String name,
+            int[] depths,
+            int claimSamples,
+            int batchSamples,
+            int viewSamples,
+            int e2eJobs,
+            int e2eWarmups,
+            int e2eReps,
+            int latencyWarmups,
+            int latencySamples,
+            int[] backlogs,
+            int jainSeconds) {}
 
-    static final Mode FULL = new Mode("full", new int[] {10_000, 100_000, 1_000_000}, 400, 60, 200, 10_000, 5, 3, 500,
-            200, new int[] {10, 10_000}, 8);
-    static final Mode QUICK = new Mode("quick", new int[] {1_000, 10_000}, 40, 10, 40, 2_000, 1, 1, 20, 30,
-            new int[] {10, 1_000}, 3);
+    static final Mode FULL = new Mode(
+            "full",
+            new int[] {10_000, 100_000, 1_000_000},
+            400,
+            60,
+            200,
+            10_000,
+            5,
+            3,
+            500,
+            200,
+            new int[] {10, 10_000},
+            8);
+    static final Mode QUICK =
+            new Mode("quick", new int[] {1_000, 10_000}, 40, 10, 40, 2_000, 1, 1, 20, 30, new int[] {10, 1_000}, 3);
 
     static final String PG = "jdbc:postgresql://127.0.0.1:5432/";
     static final String FQ_DB = "fairqueue_bench";
@@ -53,6 +74,7 @@ public final class Benchmark {
     static final int USERS = 10_000;
     /** Worker threads of every system in the end-to-end workload. */
     static final int THREADS = 8;
+
     static final int CLAIM_BATCH = 50;
     static final long FAIR_JOB_MILLIS = 200;
     /** Unmeasured end-to-end runs of each system before the measured ones: -Dbench.warmups, else the mode's. */
@@ -101,8 +123,8 @@ public final class Benchmark {
         results.put("mode", mode.name());
         results.put("machine", machine());
         System.out.println("bench: " + mode.name() + " run on " + results.get("machine"));
-        try (FairQueueServer server = FairQueueServer.start(root, PG + FQ_DB, 18080, 19010, ADMIN_TOKEN,
-                out.resolve("payara.log"))) {
+        try (FairQueueServer server =
+                FairQueueServer.start(root, PG + FQ_DB, 18080, 19010, ADMIN_TOKEN, out.resolve("payara.log"))) {
             admin = new Http(server.base, ADMIN_TOKEN);
             setUp();
             if (PARTS.contains("e2e")) {
@@ -131,8 +153,8 @@ public final class Benchmark {
                 INSERT INTO fq_user (id, display_name, role, max_concurrent, created_at)
                 SELECT 'u' || g, 'u' || g, 'USER', 1 + g %% 3, now() FROM generate_series(1, %d) g
                 """.formatted(USERS));
-        JsonObject w = Http.object(admin.post("admin/users",
-                "{\"id\":\"bench-worker\",\"displayName\":\"bench\",\"role\":\"WORKER\"}", 201));
+        JsonObject w = Http.object(admin.post(
+                "admin/users", "{\"id\":\"bench-worker\",\"displayName\":\"bench\",\"role\":\"WORKER\"}", 201));
         worker = admin.as(w.getString("token"));
         for (int i = 0; i < THREADS; i++) {
             workerIds.add(Http.object(worker.post("workers", "{\"name\":\"w" + i + "\",\"capacity\":1000}", 201))
@@ -156,9 +178,11 @@ public final class Benchmark {
         results.put("endToEndWarmupRuns", warmupRuns);
         for (int w = 0; w < warmupRuns; w++) {
             double warm = fairQueueEndToEnd("e2e-warm-up-" + w);
-            double warmDbs = peers ? Peers.dbScheduler(PG + "bench_dbscheduler", mode.e2eJobs(), THREADS, -1 - w) : Double.NaN;
+            double warmDbs =
+                    peers ? Peers.dbScheduler(PG + "bench_dbscheduler", mode.e2eJobs(), THREADS, -1 - w) : Double.NaN;
             double warmJr = peers ? Peers.jobRunr(PG + "bench_jobrunr", mode.e2eJobs(), THREADS) : Double.NaN;
-            System.out.printf("bench: end-to-end warm-up %d (not counted): FairQueue %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
+            System.out.printf(
+                    "bench: end-to-end warm-up %d (not counted): FairQueue %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
                     w + 1, warm, warmDbs, warmJr);
         }
         List.of(e2eSubmit, e2eClaim, e2eStart, e2eComplete).forEach(Stats::clear);
@@ -167,7 +191,8 @@ public final class Benchmark {
             fq.add(fairQueueEndToEnd("e2e-" + rep));
             dbs.add(peers ? Peers.dbScheduler(PG + "bench_dbscheduler", mode.e2eJobs(), THREADS, rep) : Double.NaN);
             jr.add(peers ? Peers.jobRunr(PG + "bench_jobrunr", mode.e2eJobs(), THREADS) : Double.NaN);
-            System.out.printf("bench: end-to-end rep %d: FairQueue %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
+            System.out.printf(
+                    "bench: end-to-end rep %d: FairQueue %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
                     rep + 1, fq.get(rep), dbs.get(rep), jr.get(rep));
         }
         double f = Stats.median(fq);
@@ -193,15 +218,26 @@ public final class Benchmark {
         profile.put("completeBatchP50Ms", e2eComplete.p50());
         profile.put("claimCalls", e2eClaimCalls.get());
         profile.put("emptyClaims", e2eEmptyClaims.get());
-        profile.put("jobsPerNonEmptyClaim", e2eClaimed.get() / (double) Math.max(1, e2eClaimCalls.get() - e2eEmptyClaims.get()));
+        profile.put(
+                "jobsPerNonEmptyClaim",
+                e2eClaimed.get() / (double) Math.max(1, e2eClaimCalls.get() - e2eEmptyClaims.get()));
         e2e.put("fairQueueProfile", profile);
         System.out.println("bench: FairQueue end-to-end profile " + profile);
         results.put("endToEnd", e2e);
-        row("throughput FairQueue (jobs/s, median of " + mode.e2eReps() + ", after warm-up runs: " + results.get("endToEndWarmupRuns")
-                + ")", fmt(f), "", "", "");
-        row("  FairQueue call p50 (ms): submit 500 / claim / start / complete",
-                fmt(e2eSubmit.p50()) + "/" + fmt(e2eClaim.p50()) + "/" + fmt(e2eStart.p50()) + "/" + fmt(e2eComplete.p50()),
-                "", "", "");
+        row(
+                "throughput FairQueue (jobs/s, median of " + mode.e2eReps() + ", after warm-up runs: "
+                        + results.get("endToEndWarmupRuns") + ")",
+                fmt(f),
+                "",
+                "",
+                "");
+        row(
+                "  FairQueue call p50 (ms): submit 500 / claim / start / complete",
+                fmt(e2eSubmit.p50()) + "/" + fmt(e2eClaim.p50()) + "/" + fmt(e2eStart.p50()) + "/"
+                        + fmt(e2eComplete.p50()),
+                "",
+                "",
+                "");
         row("throughput db-scheduler (jobs/s)", fmt(d), "", "", "");
         row("throughput JobRunr (jobs/s, poll " + Peers.jobRunrPoll + ")", fmt(j), "", "", "");
         row("throughput ratio FairQueue/db-scheduler", fmt2(f / d), "", ">= 1", met(f >= d));
@@ -214,6 +250,7 @@ public final class Benchmark {
      */
     /** Call latencies inside FairQueue's end-to-end runs: where the time goes. */
     final Stats e2eSubmit = new Stats();
+
     final Stats e2eClaim = new Stats();
     final Stats e2eStart = new Stats();
     final Stats e2eComplete = new Stats();
@@ -276,8 +313,14 @@ public final class Benchmark {
     static String batch(String queue, String type, int from, int to, java.util.function.IntFunction<String> user) {
         StringBuilder b = new StringBuilder("{\"jobs\":[");
         for (int i = from; i < to; i++) {
-            b.append(i == from ? "" : ",").append("{\"queue\":\"").append(queue).append("\",\"type\":\"").append(type)
-                    .append("\",\"userId\":\"").append(user.apply(i)).append("\"}");
+            b.append(i == from ? "" : ",")
+                    .append("{\"queue\":\"")
+                    .append(queue)
+                    .append("\",\"type\":\"")
+                    .append(type)
+                    .append("\",\"userId\":\"")
+                    .append(user.apply(i))
+                    .append("\"}");
         }
         return b.append("]}").toString();
     }
@@ -286,8 +329,12 @@ public final class Benchmark {
         StringBuilder b = new StringBuilder("{\"jobs\":[");
         for (int i = 0; i < claimed.size(); i++) {
             JsonObject j = claimed.getJsonObject(i);
-            b.append(i == 0 ? "" : ",").append("{\"id\":").append(j.getJsonNumber("id")).append(",\"leaseToken\":\"")
-                    .append(j.getString("leaseToken")).append("\"}");
+            b.append(i == 0 ? "" : ",")
+                    .append("{\"id\":")
+                    .append(j.getJsonNumber("id"))
+                    .append(",\"leaseToken\":\"")
+                    .append(j.getString("leaseToken"))
+                    .append("\"}");
         }
         return b.append("]}").toString();
     }
@@ -334,13 +381,34 @@ public final class Benchmark {
             worker.post("jobs/complete", leases, 200);
         }
         pool.shutdown();
-        results.put("submitToClaim", Map.of("samples", s.count(), "p50Ms", s.p50(), "p99Ms", s.p99(),
-                "submitAnswerP50Ms", submits.p50(), "warmupRounds", rounds, "warmupP50Ms", warming.p50()));
-        row("submit-to-claim, worker waiting (ms)", fmt2(s.p50()), fmt2(s.p99()), "p50 < 10, p99 < 50",
+        results.put(
+                "submitToClaim",
+                Map.of(
+                        "samples",
+                        s.count(),
+                        "p50Ms",
+                        s.p50(),
+                        "p99Ms",
+                        s.p99(),
+                        "submitAnswerP50Ms",
+                        submits.p50(),
+                        "warmupRounds",
+                        rounds,
+                        "warmupP50Ms",
+                        warming.p50()));
+        row(
+                "submit-to-claim, worker waiting (ms)",
+                fmt2(s.p50()),
+                fmt2(s.p99()),
+                "p50 < 10, p99 < 50",
                 met(s.p50() < 10 && s.p99() < 50));
         row("  the submit's own answer (ms)", fmt2(submits.p50()), fmt2(submits.p99()), "", "");
-        row("  submit-to-claim in the " + rounds + " warm-up rounds before (ms)", fmt2(warming.p50()),
-                fmt2(warming.p99()), "", "");
+        row(
+                "  submit-to-claim in the " + rounds + " warm-up rounds before (ms)",
+                fmt2(warming.p50()),
+                fmt2(warming.p99()),
+                "",
+                "");
     }
 
     // ------------------------------------------------------------------ 5: fairness under load
@@ -353,17 +421,29 @@ public final class Benchmark {
             double median = Stats.median(waits);
             boolean ok = median <= FAIR_JOB_MILLIS;
             allMet &= ok;
-            light.add(Map.of("backlog", b, "lightUserWaitMedianMs", median, "waitsMs", waits, "jobMillis", FAIR_JOB_MILLIS));
-            row("light user's first-job wait, backlog B=" + b + " (ms, median of " + LIGHT_PROBES + ")", fmt(median),
+            light.add(Map.of(
+                    "backlog", b, "lightUserWaitMedianMs", median, "waitsMs", waits, "jobMillis", FAIR_JOB_MILLIS));
+            row(
+                    "light user's first-job wait, backlog B=" + b + " (ms, median of " + LIGHT_PROBES + ")",
+                    fmt(median),
                     fmt(waits.stream().mapToDouble(Double::doubleValue).max().orElse(0)) + " max",
-                    "<= " + FAIR_JOB_MILLIS + " (one job)", met(ok));
+                    "<= " + FAIR_JOB_MILLIS + " (one job)",
+                    met(ok));
         }
         results.put("lightUser", light);
         double[] jain = jain();
         results.put("jain", Map.of("index", jain[0], "capViolations", (long) jain[1], "samples", (long) jain[2]));
-        row("Jain's index, 4 saturated users on 8 slots", String.format("%.4f", jain[0]), "", ">= 0.99",
+        row(
+                "Jain's index, 4 saturated users on 8 slots",
+                String.format("%.4f", jain[0]),
+                "",
+                ">= 0.99",
                 met(jain[0] >= 0.99));
-        row("cap violations (samples " + (long) jain[2] + ")", Long.toString((long) jain[1]), "", "0",
+        row(
+                "cap violations (samples " + (long) jain[2] + ")",
+                Long.toString((long) jain[1]),
+                "",
+                "0",
                 met(jain[1] == 0));
     }
 
@@ -384,21 +464,27 @@ public final class Benchmark {
         admin.post("queues", "{\"name\":\"" + q + "\",\"maxConcurrent\":2}", 201);
         String heavy = "heavy-" + backlog;
         String lightUser = "light-" + backlog;
-        admin.post("admin/users", "{\"id\":\"" + heavy + "\",\"displayName\":\"h\",\"role\":\"USER\",\"maxConcurrent\":2}", 201);
+        admin.post(
+                "admin/users",
+                "{\"id\":\"" + heavy + "\",\"displayName\":\"h\",\"role\":\"USER\",\"maxConcurrent\":2}",
+                201);
         for (int from = 0; from < backlog; from += 1000) {
             admin.post("jobs/batch", batch(q, "render", from, Math.min(backlog, from + 1000), i -> heavy), 201);
         }
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong lightClaimed = new AtomicLong();
-        java.util.concurrent.atomic.AtomicReference<String> currentLight = new java.util.concurrent.atomic.AtomicReference<>("");
+        java.util.concurrent.atomic.AtomicReference<String> currentLight =
+                new java.util.concurrent.atomic.AtomicReference<>("");
         ExecutorService pool = Executors.newFixedThreadPool(2);
         List<Future<?>> running = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
             String id = workerIds.get(w);
             running.add(pool.submit(() -> {
                 while (!stop.get()) {
-                    JsonArray got = Http.array(worker.post("claims", "{\"workerId\":\"" + id + "\",\"queues\":[\"" + q
-                            + "\"],\"waitSeconds\":1}", 200));
+                    JsonArray got = Http.array(worker.post(
+                            "claims",
+                            "{\"workerId\":\"" + id + "\",\"queues\":[\"" + q + "\"],\"waitSeconds\":1}",
+                            200));
                     if (got.isEmpty()) {
                         continue;
                     }
@@ -417,7 +503,10 @@ public final class Benchmark {
         List<Double> waits = new ArrayList<>();
         for (int probe = 0; probe < LIGHT_PROBES; probe++) {
             String light = lightUser + "-" + probe;
-            admin.post("admin/users", "{\"id\":\"" + light + "\",\"displayName\":\"l\",\"role\":\"USER\",\"maxConcurrent\":2}", 201);
+            admin.post(
+                    "admin/users",
+                    "{\"id\":\"" + light + "\",\"displayName\":\"l\",\"role\":\"USER\",\"maxConcurrent\":2}",
+                    201);
             lightClaimed.set(0);
             currentLight.set(light);
             Thread.sleep((long) (Math.random() * FAIR_JOB_MILLIS)); // submit at a random point of the running jobs
@@ -451,7 +540,10 @@ public final class Benchmark {
         admin.post("queues", "{\"name\":\"" + q + "\",\"maxConcurrent\":8}", 201);
         List<String> users = List.of("j1", "j2", "j3", "j4");
         for (String u : users) {
-            admin.post("admin/users", "{\"id\":\"" + u + "\",\"displayName\":\"" + u + "\",\"role\":\"USER\",\"maxConcurrent\":8}", 201);
+            admin.post(
+                    "admin/users",
+                    "{\"id\":\"" + u + "\",\"displayName\":\"" + u + "\",\"role\":\"USER\",\"maxConcurrent\":8}",
+                    201);
             admin.post("jobs/batch", batch(q, "render", 0, 1000, i -> u), 201);
         }
         AtomicBoolean stop = new AtomicBoolean();
@@ -460,8 +552,8 @@ public final class Benchmark {
         for (String id : workerIds) {
             running.add(pool.submit(() -> {
                 while (!stop.get()) {
-                    JsonArray got = Http.array(worker.post("claims", "{\"workerId\":\"" + id
-                            + "\",\"queues\":[\"jain\"],\"waitSeconds\":1}", 200));
+                    JsonArray got = Http.array(worker.post(
+                            "claims", "{\"workerId\":\"" + id + "\",\"queues\":[\"jain\"],\"waitSeconds\":1}", 200));
                     if (got.isEmpty()) {
                         continue;
                     }
@@ -481,8 +573,9 @@ public final class Benchmark {
         try (Connection c = DriverManager.getConnection(PG + FQ_DB, "postgres", "")) {
             while (System.nanoTime() < end) {
                 long total = 0;
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                        "SELECT user_id, count(*) FROM job WHERE queue = 'jain' AND status IN ('DISPATCHED', 'RUNNING') GROUP BY 1")) {
+                try (Statement s = c.createStatement();
+                        ResultSet rs = s.executeQuery(
+                                "SELECT user_id, count(*) FROM job WHERE queue = 'jain' AND status IN ('DISPATCHED', 'RUNNING') GROUP BY 1")) {
                     while (rs.next()) {
                         slotSum.merge(rs.getString(1), rs.getLong(2), Long::sum);
                         total += rs.getLong(2);
@@ -565,9 +658,17 @@ public final class Benchmark {
             boolean top = depth == mode.depths()[mode.depths().length - 1];
             row("claim limit=1 at " + d + " pending (ms)", fmt2(single.p50()), fmt2(single.p99()), "", "");
             row("claim limit=50 at " + d + " pending (ms)", fmt2(batch.p50()), fmt2(batch.p99()), "", "");
-            row("GET /queue at " + d + " pending (ms)", fmt2(view.p50()), fmt2(view.p99()), top ? "p99 < 50" : "",
+            row(
+                    "GET /queue at " + d + " pending (ms)",
+                    fmt2(view.p50()),
+                    fmt2(view.p99()),
+                    top ? "p99 < 50" : "",
                     top ? met(view.p99() < 50) : "");
-            row("GET /jobs/{id} at " + d + " pending (ms)", fmt2(job.p50()), fmt2(job.p99()), top ? "p99 < 50" : "",
+            row(
+                    "GET /jobs/{id} at " + d + " pending (ms)",
+                    fmt2(job.p50()),
+                    fmt2(job.p99()),
+                    top ? "p99 < 50" : "",
                     top ? met(job.p99() < 50) : "");
         }
         results.put("depths", levels);
@@ -577,7 +678,12 @@ public final class Benchmark {
         double r50 = byDepth.get(last)[1] / byDepth.get(first)[1];
         results.put("flatClaims", Map.of("from", first, "to", last, "p99RatioLimit1", r1, "p99RatioLimit50", r50));
         row(String.format("claim p99 ratio %,d / %,d, limit=1", last, first), fmt2(r1), "", "<= 1.5", met(r1 <= 1.5));
-        row(String.format("claim p99 ratio %,d / %,d, limit=50", last, first), fmt2(r50), "", "<= 1.5", met(r50 <= 1.5));
+        row(
+                String.format("claim p99 ratio %,d / %,d, limit=50", last, first),
+                fmt2(r50),
+                "",
+                "<= 1.5",
+                met(r50 <= 1.5));
     }
 
     /** Claims {@code samples} times (timed), then starts and completes what it got (not timed). */
@@ -602,7 +708,9 @@ public final class Benchmark {
      * lane and position count is rebuilt from the rows (fq_recount(true)) and the tables analyzed.
      */
     void load(int offset, int n) throws SQLException {
-        sql(FQ_DB, "ALTER TABLE job DISABLE TRIGGER job_inserted",
+        sql(
+                FQ_DB,
+                "ALTER TABLE job DISABLE TRIGGER job_inserted",
                 """
                 INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at)
                 SELECT 'deep', 'u' || (1 + (g::bigint * 7919) %% %d), 'render', 'PENDING', (ARRAY[-10, 0, 0, 0, 5, 10])[1 + g %% 6], 3,
@@ -618,7 +726,9 @@ public final class Benchmark {
         List<Long> ids = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(PG + FQ_DB, "postgres", "");
                 Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT id FROM job WHERE status = 'PENDING' AND queue = 'deep' ORDER BY random() LIMIT " + n)) {
+                ResultSet rs = s.executeQuery(
+                        "SELECT id FROM job WHERE status = 'PENDING' AND queue = 'deep' ORDER BY random() LIMIT "
+                                + n)) {
             while (rs.next()) {
                 ids.add(rs.getLong(1));
             }
@@ -634,16 +744,21 @@ public final class Benchmark {
 
     void report() throws Exception {
         StringBuilder t = new StringBuilder();
-        t.append(String.format("%n%-58s %12s %12s  %-22s %s%n", "measure", "value/p50", "p99", "SPEC §7 target", "met"));
+        t.append(
+                String.format("%n%-58s %12s %12s  %-22s %s%n", "measure", "value/p50", "p99", "SPEC §7 target", "met"));
         for (String[] r : table) {
             t.append(String.format("%-58s %12s %12s  %-22s %s%n", (Object[]) r));
         }
         System.out.println(t);
-        results.put("table", table.stream().map(r -> Map.of("measure", r[0], "p50", r[1], "p99", r[2], "target", r[3],
-                "met", r[4])).toList());
+        results.put(
+                "table",
+                table.stream()
+                        .map(r -> Map.of("measure", r[0], "p50", r[1], "p99", r[2], "target", r[3], "met", r[4]))
+                        .toList());
         StringWriter json = new StringWriter();
         Json.createWriterFactory(Map.of("jakarta.json.stream.JsonGenerator.prettyPrinting", true))
-                .createWriter(json).write((JsonObject) toJson(results));
+                .createWriter(json)
+                .write((JsonObject) toJson(results));
         Files.writeString(out.resolve("results.json"), json.toString());
         Files.writeString(out.resolve("results.txt"), t.toString());
         System.out.println("bench: wrote " + out.resolve("results.json") + " in " + results.get("totalSeconds") + " s");
@@ -687,7 +802,8 @@ public final class Benchmark {
         m.put("java", System.getProperty("java.version"));
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         try (Connection c = DriverManager.getConnection(PG + "postgres", "postgres", "");
-                Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version")) {
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SHOW server_version")) {
             rs.next();
             m.put("postgresql", rs.getString(1));
         }
@@ -695,7 +811,8 @@ public final class Benchmark {
     }
 
     static void sql(String db, String... statements) throws SQLException {
-        try (Connection c = DriverManager.getConnection(PG + db, "postgres", ""); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(PG + db, "postgres", "");
+                Statement s = c.createStatement()) {
             for (String st : statements) {
                 s.execute(st);
             }

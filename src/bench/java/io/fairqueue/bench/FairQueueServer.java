@@ -17,7 +17,8 @@ final class FairQueueServer implements AutoCloseable {
 
     static FairQueueServer start(Path root, String dbUrl, int port, int jmxPort, String adminToken, Path log)
             throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("server-config/start.sh").toString())
+        ProcessBuilder pb = new ProcessBuilder(
+                        "bash", root.resolve("server-config/start.sh").toString())
                 .directory(root.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
@@ -29,7 +30,10 @@ final class FairQueueServer implements AutoCloseable {
         String jfr = System.getenv("BENCH_PAYARA_JFR");
         if (jfr != null && !jfr.isBlank()) {
             // profile the server: BENCH_PAYARA_JFR=/tmp/fq.jfr mvn -Pbench ...; then jfr print / jfr summary
-            pb.environment().put("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=dumponexit=true,filename=" + jfr + ",settings=profile");
+            pb.environment()
+                    .put(
+                            "JAVA_TOOL_OPTIONS",
+                            "-XX:StartFlightRecording=dumponexit=true,filename=" + jfr + ",settings=profile");
         }
         String opts = System.getenv("BENCH_PAYARA_OPTS");
         if (opts != null && !opts.isBlank()) {

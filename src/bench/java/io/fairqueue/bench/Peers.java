@@ -32,8 +32,7 @@ final class Peers {
     /** Counted by the trivial job bodies. */
     static final AtomicInteger DONE = new AtomicInteger();
 
-    private Peers() {
-    }
+    private Peers() {}
 
     static HikariDataSource pool(String url, int size) {
         HikariConfig c = new HikariConfig();
@@ -69,7 +68,8 @@ final class Peers {
     /** Jobs per second. */
     static double dbScheduler(String url, int jobs, int threads, int rep) throws Exception {
         try (HikariDataSource ds = pool(url, threads + 4)) {
-            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            try (Connection c = ds.getConnection();
+                    Statement s = c.createStatement()) {
                 s.execute(DB_SCHEDULER_TABLE);
             }
             DONE.set(0);
@@ -110,11 +110,17 @@ final class Peers {
             StorageProvider storage = SqlStorageProviderFactory.using(jobRunrPool);
             // JobRunr refuses anything below 5 s ("The smallest supported pollInterval is 5 seconds").
             jobRunrPoll = Duration.ofSeconds(5);
-            BackgroundJobServerConfiguration server = BackgroundJobServerConfiguration
-                    .usingStandardBackgroundJobServerConfiguration().andWorkerCount(threads).andPollInterval(jobRunrPoll);
+            BackgroundJobServerConfiguration server =
+                    BackgroundJobServerConfiguration.usingStandardBackgroundJobServerConfiguration()
+                            .andWorkerCount(threads)
+                            .andPollInterval(jobRunrPoll);
             try {
-                jobRunr = JobRunr.configure().useJsonMapper(mapper).useStorageProvider(storage)
-                        .useBackgroundJobServer(server).initialize().getJobScheduler();
+                jobRunr = JobRunr.configure()
+                        .useJsonMapper(mapper)
+                        .useStorageProvider(storage)
+                        .useBackgroundJobServer(server)
+                        .initialize()
+                        .getJobScheduler();
             } catch (RuntimeException e) {
                 jobRunrPool.close();
                 jobRunrPool = null;
@@ -125,7 +131,8 @@ final class Peers {
         long t0 = System.nanoTime();
         try {
             for (int from = 0; from < jobs; from += 500) {
-                jobRunr.enqueue(IntStream.range(from, Math.min(jobs, from + 500)).boxed(), i -> NoopJob.run(i));
+                jobRunr.enqueue(
+                        IntStream.range(from, Math.min(jobs, from + 500)).boxed(), i -> NoopJob.run(i));
             }
             return await(jobs, t0, "JobRunr");
         } finally {
@@ -148,7 +155,8 @@ final class Peers {
         long deadline = t0 + TimeUnit.MINUTES.toNanos(10);
         while (DONE.get() < jobs) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(who + " ran only " + DONE.get() + " of " + jobs + " jobs in 10 minutes");
+                throw new IllegalStateException(
+                        who + " ran only " + DONE.get() + " of " + jobs + " jobs in 10 minutes");
             }
             Thread.sleep(2);
         }

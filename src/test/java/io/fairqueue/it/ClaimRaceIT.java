@@ -3,9 +3,7 @@ package io.fairqueue.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fairqueue.it.support.Api;
 import io.fairqueue.it.support.ApiTestBase;
-import io.fairqueue.it.support.Fixtures;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonArray;
@@ -42,8 +40,10 @@ class ClaimRaceIT extends ApiTestBase {
             users.add(fx.user("USER", 1000));
         }
         for (int i = 0; i < JOBS; i++) {
-            users.get(i % users.size()).api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"priority\":"
-                    + (i % 7 - 3) + "}").expect(201);
+            users.get(i % users.size())
+                    .api()
+                    .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"priority\":" + (i % 7 - 3) + "}")
+                    .expect(201);
         }
         List<WorkerAccount> workers = new ArrayList<>();
         for (int t = 0; t < CLAIMERS / 2; t++) {
@@ -85,13 +85,18 @@ class ClaimRaceIT extends ApiTestBase {
         assertTrue(duplicates.isEmpty(), "jobs handed out twice: " + duplicates);
         assertEquals(JOBS, total);
         assertEquals(JOBS, claimedBy.size());
-        assertTrue(results.stream().filter(f -> {
-            try {
-                return f.get() > 0;
-            } catch (Exception e) {
-                return false;
-            }
-        }).count() > 1, "more than one claimer got work: the race really happened");
+        assertTrue(
+                results.stream()
+                                .filter(f -> {
+                                    try {
+                                        return f.get() > 0;
+                                    } catch (Exception e) {
+                                        return false;
+                                    }
+                                })
+                                .count()
+                        > 1,
+                "more than one claimer got work: the race really happened");
 
         try (Connection c = DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "");
                 PreparedStatement ps = c.prepareStatement("""

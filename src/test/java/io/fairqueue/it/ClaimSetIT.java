@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.fairqueue.platform.control.SchemaMigration;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -21,25 +22,33 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The set-based claim of one queue (fq_claim, migration V9) must take exactly the jobs, in exactly
- * the order, that the job-by-job claim (fq_claim_each, V5) takes from the same state: priorities,
- * fewest running first, user, queue and global limits, several projects per user (several lanes),
- * off-peak lanes, exhausted daily and weekly quotas, with and without per-user serialization. Each
- * random state is claimed from twice, each time in a transaction that is rolled back; the set-based
- * claim must also leave every counter and lane equal to a recount. Runs on PostgreSQL directly (its
- * own database, migrated by Flyway as the application does), not through Payara.
+ * The set-based claim of one queue (fq_claim, db/functions/R__claim.sql) must take exactly the
+ * jobs, in exactly the order, that the job-by-job claim (fq_claim_each) takes from the same state:
+ * priorities, fewest running first, user, queue and global limits, several projects per user
+ * (several lanes), off-peak lanes, exhausted daily and weekly quotas, with and without per-user
+ * serialization. Each random state is claimed from twice, each time in a transaction that is rolled
+ * back; the set-based claim must also leave every counter and lane equal to a recount. Runs on
+ * PostgreSQL directly (its own database, migrated by Flyway as the application does), not through
+ * Payara.
  */
 class ClaimSetIT {
 
-    static final String DB = "fairqueue_claimset_it";
-    static final String SERVER = System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it")
-            .replaceFirst("/[^/]*$", "/");
+    static final String IT_URL =
+            System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it");
+    /** Named after the build's IT database, so that builds with IT databases of their own do not share it. */
+    static final String DB = IT_URL.replaceFirst("^.*/", "").replaceFirst("\\?.*$", "") + "_claimset";
+
+    static final String SERVER = IT_URL.replaceFirst("/[^/]*$", "/");
     static final Instant NOW = Instant.parse("2026-03-04T12:00:00Z");
 
     @BeforeAll
     static void database() throws SQLException {
         admin("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)", "CREATE DATABASE " + DB);
-        Flyway.configure().dataSource(SERVER + DB, "postgres", "").locations("classpath:db/migration").load().migrate();
+        Flyway.configure()
+                .dataSource(SERVER + DB, "postgres", "")
+                .locations(SchemaMigration.LOCATIONS)
+                .load()
+                .migrate();
     }
 
     @AfterAll
@@ -60,18 +69,23 @@ class ClaimSetIT {
                 String[] queues = seed % 3 == 0 ? null : new String[] {"q"};
                 c.setAutoCommit(false);
                 List<Long> set = claim(c, "fq_claim", queues, limit, offPeakOpen);
-                try (ResultSet drift = c.createStatement().executeQuery("SELECT kind, key, stored, actual FROM fq_recount(false)")) {
+                try (ResultSet drift =
+                        c.createStatement().executeQuery("SELECT kind, key, stored, actual FROM fq_recount(false)")) {
                     if (drift.next()) {
-                        fail("seed " + seed + ": after the set-based claim " + drift.getString(1) + " " + drift.getString(2)
-                                + " is " + drift.getLong(3) + ", a recount gives " + drift.getLong(4));
+                        fail("seed " + seed + ": after the set-based claim " + drift.getString(1) + " "
+                                + drift.getString(2) + " is " + drift.getLong(3) + ", a recount gives "
+                                + drift.getLong(4));
                     }
                 }
                 c.rollback();
                 List<Long> each = claim(c, "fq_claim_each", queues, limit, offPeakOpen);
                 c.rollback();
                 c.setAutoCommit(true);
-                assertEquals(each, set, "seed " + seed + ", limit " + limit + ", off-peak open " + offPeakOpen
-                        + (queues == null ? ", all queues" : ""));
+                assertEquals(
+                        each,
+                        set,
+                        "seed " + seed + ", limit " + limit + ", off-peak open " + offPeakOpen
+                                + (queues == null ? ", all queues" : ""));
                 nonEmpty += set.isEmpty() ? 0 : 1;
             }
         }
@@ -88,7 +102,8 @@ class ClaimSetIT {
         try (Connection a = DriverManager.getConnection(SERVER + DB, "postgres", "");
                 Connection b = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
             noJobs(a, 10);
-            exec(a,
+            exec(
+                    a,
                     // u1: ten urgent jobs; u2..u11: one ordinary job each
                     "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
                             + "SELECT 'q', 'u1', 't', 'PENDING', 20, 3, now() - interval '1 hour' + g * interval '1 s' "
@@ -103,62 +118,84 @@ class ClaimSetIT {
             List<String> secondUsers = users(b, second);
             a.rollback();
             assertEquals(java.util.Collections.nCopies(10, "u1"), firstUsers);
-            assertEquals(List.of("u10", "u11", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"),
-                    secondUsers.stream().sorted().toList(), "the second claim, while the first is in flight");
+            assertEquals(
+                    List.of("u10", "u11", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"),
+                    secondUsers.stream().sorted().toList(),
+                    "the second claim, while the first is in flight");
         }
     }
 
     /**
-     * A lane without a head keeps no counts (V10); it takes its user's running count and blocked
-     * flag when it gets a head, also while a claim of the same user in another queue is in flight.
+     * A lane without a head keeps no counts (R__job_changes.sql); it takes its user's running count
+     * and blocked flag when it gets a head, also while a claim of the same user in another queue is
+     * in flight.
      */
     @Test
     void a_lane_without_a_head_takes_its_users_count_with_its_next_head() throws Exception {
         try (Connection a = DriverManager.getConnection(SERVER + DB, "postgres", "");
                 Connection b = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
             noJobs(a, 1);
-            exec(a, "INSERT INTO queue (name) VALUES ('r') ON CONFLICT DO NOTHING",
+            exec(
+                    a,
+                    "INSERT INTO queue (name) VALUES ('r') ON CONFLICT DO NOTHING",
                     "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
                             + "VALUES ('q', 'u1', 't', 'PENDING', 0, 3, now()), ('r', 'u1', 't', 'PENDING', 0, 3, now())");
             // u1's job of r runs and ends: r's lane has no head while u1's count goes 1 and back to 0
             long k1 = claim(a, "fq_claim_each", new String[] {"r"}, 1, false).get(0);
-            exec(a, "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 WHERE id = " + k1);
+            exec(
+                    a,
+                    "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 WHERE id = "
+                            + k1);
             assertRecountClean(a, "after r's job ended");
             // u1 submits to r again: the lane's new head is not blocked, u1 runs nothing
-            exec(a, "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
-                    + "VALUES ('r', 'u1', 't', 'PENDING', 0, 3, now())");
+            exec(
+                    a,
+                    "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                            + "VALUES ('r', 'u1', 't', 'PENDING', 0, 3, now())");
             assertRecountClean(a, "after the submit to r");
             long k2 = claim(a, "fq_claim_each", new String[] {"r"}, 1, false).get(0);
-            exec(a, "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 WHERE id = " + k2);
+            exec(
+                    a,
+                    "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 WHERE id = "
+                            + k2);
 
             // a claim of u1's job of q is in flight when u1 submits to r again
             a.setAutoCommit(false);
-            assertEquals(1, claim(a, "fq_claim_each", new String[] {"q"}, 1, false).size());
-            java.util.concurrent.CompletableFuture<Void> submit = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                try {
-                    exec(b, "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
-                            + "VALUES ('r', 'u1', 't', 'PENDING', 0, 3, now())");
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            assertEquals(
+                    1, claim(a, "fq_claim_each", new String[] {"q"}, 1, false).size());
+            java.util.concurrent.CompletableFuture<Void> submit =
+                    java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        try {
+                            exec(
+                                    b,
+                                    "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                                            + "VALUES ('r', 'u1', 't', 'PENDING', 0, 3, now())");
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
             Thread.sleep(300);
             assertTrue(!submit.isDone(), "the submit waits for the lane the claim in flight has locked");
             a.commit();
             submit.get(10, java.util.concurrent.TimeUnit.SECONDS);
             a.setAutoCommit(true);
             assertRecountClean(a, "after the submit to the lane without a head");
-            assertEquals(List.of(), claim(a, "fq_claim_each", new String[] {"r"}, 1, false),
+            assertEquals(
+                    List.of(),
+                    claim(a, "fq_claim_each", new String[] {"r"}, 1, false),
                     "u1 runs its one job: r's new head is blocked (serialization on)");
-            try (ResultSet rs = a.createStatement().executeQuery(
-                    "SELECT user_running, blocked FROM lane WHERE user_id = 'u1' AND queue = 'r'")) {
+            try (ResultSet rs = a.createStatement()
+                    .executeQuery("SELECT user_running, blocked FROM lane WHERE user_id = 'u1' AND queue = 'r'")) {
                 assertTrue(rs.next());
                 assertEquals(1, rs.getInt(1));
                 assertTrue(rs.getBoolean(2));
             }
-            exec(a, "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 "
-                    + "WHERE user_id = 'u1' AND queue = 'q'");
-            assertEquals(1, claim(a, "fq_claim_each", new String[] {"r"}, 1, false).size(), "u1's slot is free again");
+            exec(
+                    a,
+                    "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 "
+                            + "WHERE user_id = 'u1' AND queue = 'q'");
+            assertEquals(
+                    1, claim(a, "fq_claim_each", new String[] {"r"}, 1, false).size(), "u1's slot is free again");
             assertRecountClean(a, "after the claim from r");
         }
     }
@@ -169,16 +206,28 @@ class ClaimSetIT {
      */
     static void noJobs(Connection c, int slots) throws SQLException {
         randomState(c, new Random(7), false);
-        exec(c, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
-                "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
-                "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM quota", "DELETE FROM usage",
-                "UPDATE fq_user SET running = 0, max_concurrent = " + slots + ", monthly_hours_limit = NULL WHERE role = 'USER'",
+        exec(
+                c,
+                "DELETE FROM job_transition",
+                "DELETE FROM job",
+                "DELETE FROM lane",
+                "DELETE FROM pending_delta",
+                "DELETE FROM pending_count",
+                "DELETE FROM user_pending_count",
+                "DELETE FROM job_count_delta",
+                "DELETE FROM job_count",
+                "DELETE FROM queue_release",
+                "DELETE FROM quota",
+                "DELETE FROM usage",
+                "UPDATE fq_user SET running = 0, max_concurrent = " + slots
+                        + ", monthly_hours_limit = NULL WHERE role = 'USER'",
                 "UPDATE queue SET running = 0, max_concurrent = NULL",
                 "UPDATE settings SET running = 0, global_slots = NULL, per_user_serialization = true");
     }
 
     static void assertRecountClean(Connection c, String when) throws SQLException {
-        try (ResultSet drift = c.createStatement().executeQuery("SELECT kind, key, stored, actual FROM fq_recount(false)")) {
+        try (ResultSet drift =
+                c.createStatement().executeQuery("SELECT kind, key, stored, actual FROM fq_recount(false)")) {
             if (drift.next()) {
                 fail(when + ": " + drift.getString(1) + " " + drift.getString(2) + " is " + drift.getLong(3)
                         + ", a recount gives " + drift.getLong(4));
@@ -207,10 +256,21 @@ class ClaimSetIT {
      * few jobs, and the jobs after u1's two must come from the lanes behind them.
      */
     static void randomState(Connection c, Random r, boolean manyLanes) throws SQLException {
-        exec(c, "DELETE FROM job_transition", "DELETE FROM job", "DELETE FROM lane", "DELETE FROM pending_delta",
-                "DELETE FROM pending_count", "DELETE FROM user_pending_count", "DELETE FROM job_count_delta",
-                "DELETE FROM job_count", "DELETE FROM queue_release", "DELETE FROM usage", "DELETE FROM quota",
-                "DELETE FROM worker", "DELETE FROM fq_user",
+        exec(
+                c,
+                "DELETE FROM job_transition",
+                "DELETE FROM job",
+                "DELETE FROM lane",
+                "DELETE FROM pending_delta",
+                "DELETE FROM pending_count",
+                "DELETE FROM user_pending_count",
+                "DELETE FROM job_count_delta",
+                "DELETE FROM job_count",
+                "DELETE FROM queue_release",
+                "DELETE FROM usage",
+                "DELETE FROM quota",
+                "DELETE FROM worker",
+                "DELETE FROM fq_user",
                 "INSERT INTO fq_user (id, display_name, role, created_at) VALUES ('w', 'w', 'WORKER', now())",
                 "INSERT INTO worker (id, name, owner_id, capacity, registered_at, last_heartbeat_at) "
                         + "VALUES ('wk', 'wk', 'w', 100, now(), now())",
@@ -220,21 +280,24 @@ class ClaimSetIT {
             for (int i = 1; i <= 12; i++) {
                 u.setString(1, "u" + i);
                 u.setInt(2, 1 + r.nextInt(4));
-                u.setObject(3, i == 5 ? java.math.BigDecimal.ONE : null);   // u5: a monthly plan of 1 h
+                u.setObject(3, i == 5 ? java.math.BigDecimal.ONE : null); // u5: a monthly plan of 1 h
                 u.addBatch();
             }
             u.executeBatch();
         }
-        exec(c, "UPDATE queue SET running = 0, paused = false, max_concurrent = " + (r.nextBoolean() ? 10 + r.nextInt(30) : "NULL")
-                        + " WHERE name = 'q'",
-                "UPDATE settings SET running = 0, per_user_serialization = " + (r.nextInt(4) > 0)
-                        + ", global_slots = " + (r.nextInt(3) == 0 ? 15 + r.nextInt(20) : "NULL"),
+        exec(
+                c,
+                "UPDATE queue SET running = 0, paused = false, max_concurrent = "
+                        + (r.nextBoolean() ? 10 + r.nextInt(30) : "NULL") + " WHERE name = 'q'",
+                "UPDATE settings SET running = 0, per_user_serialization = " + (r.nextInt(4) > 0) + ", global_slots = "
+                        + (r.nextInt(3) == 0 ? 15 + r.nextInt(20) : "NULL"),
                 // u3 is out of its daily quota, project p1 out of its weekly one, u5 out of its plan
                 "INSERT INTO quota VALUES ('USER', 'u3', 10, NULL), ('PROJECT', 'p1', NULL, 5), ('USER', 'u4', 100000, NULL)",
                 "INSERT INTO usage VALUES ('USER', 'u3', 'DAY', DATE '2026-03-04', 20), "
                         + "('PROJECT', 'p1', 'WEEK', DATE '2026-03-02', 20), ('USER', 'u5', 'MONTH', DATE '2026-03-01', 3600)");
-        try (PreparedStatement j = c.prepareStatement("INSERT INTO job (queue, user_id, project_id, type, status, priority, "
-                + "max_retries, created_at, off_peak_only) VALUES ('q', ?, ?, 't', 'PENDING', ?, 3, ?, ?)")) {
+        try (PreparedStatement j =
+                c.prepareStatement("INSERT INTO job (queue, user_id, project_id, type, status, priority, "
+                        + "max_retries, created_at, off_peak_only) VALUES ('q', ?, ?, 't', 'PENDING', ?, 3, ?, ?)")) {
             int jobs = 100 + r.nextInt(100);
             for (int i = 0; i < jobs; i++) {
                 j.setString(1, "u" + (1 + r.nextInt(12)));

@@ -37,7 +37,8 @@ class FairnessIT extends ApiTestBase {
     void a_light_users_job_is_claimed_within_one_job_duration_whatever_the_heavy_backlog() throws Exception {
         for (int backlog : new int[] {10, 1000}) {
             long waited = lightUserWait(backlog);
-            System.out.printf("fairness: light user's wait with a backlog of %d: %d ms (job duration %d ms)%n",
+            System.out.printf(
+                    "fairness: light user's wait with a backlog of %d: %d ms (job duration %d ms)%n",
                     backlog, waited, JOB_MILLIS);
             assertTrue(waited <= JOB_MILLIS + 250, "waited " + waited + " ms behind a backlog of " + backlog);
         }
@@ -66,9 +67,13 @@ class FairnessIT extends ApiTestBase {
                         lightClaimedAt.set(System.nanoTime());
                     }
                     String lease = "{\"leaseToken\":\"" + job.getString("leaseToken") + "\"}";
-                    w.api().post("jobs/" + job.getJsonNumber("id") + "/start", lease).expect(200);
+                    w.api()
+                            .post("jobs/" + job.getJsonNumber("id") + "/start", lease)
+                            .expect(200);
                     Thread.sleep(JOB_MILLIS);
-                    w.api().post("jobs/" + job.getJsonNumber("id") + "/complete", lease).expect(200);
+                    w.api()
+                            .post("jobs/" + job.getJsonNumber("id") + "/complete", lease)
+                            .expect(200);
                 }
                 return null;
             }));
@@ -97,7 +102,7 @@ class FairnessIT extends ApiTestBase {
         for (int u = 0; u < 4; u++) {
             users.add(fx.user("USER", 4));
         }
-        for (Account u : users) {     // the first user's backlog is oldest: FIFO would give it every slot
+        for (Account u : users) { // the first user's backlog is oldest: FIFO would give it every slot
             submitMany(u, q, 40);
         }
         AtomicBoolean stop = new AtomicBoolean();
@@ -150,7 +155,8 @@ class FairnessIT extends ApiTestBase {
             squares += x * x;
         }
         double jain = sum * sum / (users.size() * squares);
-        System.out.printf("fairness: Jain's index over running slots of 4 saturating users: %.4f (%d samples, %s)%n",
+        System.out.printf(
+                "fairness: Jain's index over running slots of 4 saturating users: %.4f (%d samples, %s)%n",
                 jain, samples, slotSamples);
         assertTrue(jain >= 0.99, "Jain's index " + jain);
         assertEquals(4, slotSamples.size(), "every user ran");
@@ -161,7 +167,9 @@ class FairnessIT extends ApiTestBase {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<?>> done = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            done.add(pool.submit(() -> user.api().post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"t\"}").expect(201)));
+            done.add(pool.submit(() -> user.api()
+                    .post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"t\"}")
+                    .expect(201)));
         }
         for (Future<?> f : done) {
             f.get();

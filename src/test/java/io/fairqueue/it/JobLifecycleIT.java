@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Api;
 import io.fairqueue.it.support.ApiTestBase;
-import io.fairqueue.it.support.Fixtures;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonArray;
@@ -22,13 +21,19 @@ import org.junit.jupiter.api.Test;
 class JobLifecycleIT extends ApiTestBase {
 
     static String submit(Account user, String queue, String extra) {
-        return user.api().post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"render\"" + extra + "}").expect(201)
-                .json().getJsonNumber("id").toString();
+        return user.api()
+                .post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"render\"" + extra + "}")
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .toString();
     }
 
     static List<String> statuses(JsonArray transitions) {
-        return transitions.stream().map(v -> v.asJsonObject())
-                .map(t -> (t.containsKey("from") ? t.getString("from") : "") + ">" + t.getString("to")).toList();
+        return transitions.stream()
+                .map(v -> v.asJsonObject())
+                .map(t -> (t.containsKey("from") ? t.getString("from") : "") + ">" + t.getString("to"))
+                .toList();
     }
 
     @Test
@@ -37,8 +42,13 @@ class JobLifecycleIT extends ApiTestBase {
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
 
-        JsonObject submitted = alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"render\",\"payload\":{\"frames\":24},\"priority\":\"URGENT\"}")
-                .expect(201).json();
+        JsonObject submitted = alice.api()
+                .post(
+                        "jobs",
+                        "{\"queue\":\"" + q
+                                + "\",\"type\":\"render\",\"payload\":{\"frames\":24},\"priority\":\"URGENT\"}")
+                .expect(201)
+                .json();
         String id = submitted.getJsonNumber("id").toString();
         assertEquals("PENDING", submitted.getString("status"));
         assertEquals(10, submitted.getInt("priority"));
@@ -57,22 +67,34 @@ class JobLifecycleIT extends ApiTestBase {
         String lease = job.getString("leaseToken");
         OffsetDateTime expires = OffsetDateTime.parse(job.getString("leaseExpiresAt"));
 
-        assertEquals("RUNNING", w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}").expect(200)
-                .json().getString("status"));
-        JsonObject hb = w.api().post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}").expect(200).json();
+        assertEquals(
+                "RUNNING",
+                w.api()
+                        .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
+                        .expect(200)
+                        .json()
+                        .getString("status"));
+        JsonObject hb = w.api()
+                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}")
+                .expect(200)
+                .json();
         assertFalse(hb.getBoolean("pauseRequested"));
         assertFalse(hb.getBoolean("cancelRequested"));
         assertFalse(OffsetDateTime.parse(hb.getString("leaseExpiresAt")).isBefore(expires));
 
-        JsonObject done = w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\",\"result\":{\"url\":\"s3://x\"}}")
-                .expect(200).json();
+        JsonObject done = w.api()
+                .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\",\"result\":{\"url\":\"s3://x\"}}")
+                .expect(200)
+                .json();
         assertEquals("COMPLETED", done.getString("status"));
         assertEquals("s3://x", done.getJsonObject("result").getString("url"));
         assertTrue(done.getJsonNumber("actualDurationSecs").doubleValue() >= 0);
         assertNotNull(done.getString("finishedAt"));
 
-        JsonArray log = alice.api().get("jobs/" + id + "/transitions").expect(200).array();
-        assertEquals(List.of(">PENDING", "PENDING>DISPATCHED", "DISPATCHED>RUNNING", "RUNNING>COMPLETED"), statuses(log));
+        JsonArray log =
+                alice.api().get("jobs/" + id + "/transitions").expect(200).array();
+        assertEquals(
+                List.of(">PENDING", "PENDING>DISPATCHED", "DISPATCHED>RUNNING", "RUNNING>COMPLETED"), statuses(log));
         assertEquals(alice.id(), log.getJsonObject(0).getString("triggeredBy"));
         assertEquals(w.account().id(), log.getJsonObject(1).getString("triggeredBy"));
 
@@ -83,7 +105,11 @@ class JobLifecycleIT extends ApiTestBase {
         assertTrue(stats.containsKey("avgWaitSecs"));
         assertTrue(stats.containsKey("avgDurationSecs"));
 
-        assertEquals(409, w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}").status());
+        assertEquals(
+                409,
+                w.api()
+                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
+                        .status());
     }
 
     @Test
@@ -98,13 +124,17 @@ class JobLifecycleIT extends ApiTestBase {
             assertEquals(1, claimed.size(), "attempt " + attempt + " is claimable");
             assertEquals(attempt, claimed.getJsonObject(0).getInt("attempts"));
             String lease = claimed.getJsonObject(0).getString("leaseToken");
-            JsonObject failed = w.api().post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + lease + "\",\"error\":\"GPU fell over\"}")
-                    .expect(200).json();
+            JsonObject failed = w.api()
+                    .post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + lease + "\",\"error\":\"GPU fell over\"}")
+                    .expect(200)
+                    .json();
             assertEquals("GPU fell over", failed.getString("lastError"));
             if (attempt < 3) {
                 assertEquals("RETRY_WAIT", failed.getString("status"));
-                long delay = Duration.between(OffsetDateTime.parse(lastTransitionAt(alice, id)),
-                        OffsetDateTime.parse(failed.getString("nextRetryAt"))).toSeconds();
+                long delay = Duration.between(
+                                OffsetDateTime.parse(lastTransitionAt(alice, id)),
+                                OffsetDateTime.parse(failed.getString("nextRetryAt")))
+                        .toSeconds();
                 assertEquals(30L << (attempt - 1), delay, "backoff of attempt " + attempt);
                 JsonObject waiting = alice.api().get("jobs/" + id).expect(200).json();
                 assertEquals("RETRY_BACKOFF", waiting.getString("waitingReason"));
@@ -120,14 +150,18 @@ class JobLifecycleIT extends ApiTestBase {
         assertEquals(id, dead.getJsonObject(0).getJsonNumber("id").toString());
         assertEquals(1, admin.get("queues/" + q + "/stats").json().getInt("deadLetter"));
 
-        JsonObject copy = alice.api().post("jobs/" + id + "/retry", null).expect(201).json();
+        JsonObject copy =
+                alice.api().post("jobs/" + id + "/retry", null).expect(201).json();
         assertNotEquals(id, copy.getJsonNumber("id").toString());
         assertEquals(id, copy.getJsonNumber("retryOf").toString());
         assertEquals("PENDING", copy.getString("status"));
         assertEquals(0, copy.getInt("attempts"));
         assertEquals("FAILED", alice.api().get("jobs/" + id).json().getString("status"), "the old job stays dead");
 
-        JsonObject notDead = alice.api().post("jobs/" + copy.getJsonNumber("id") + "/retry", null).expect(409).json();
+        JsonObject notDead = alice.api()
+                .post("jobs/" + copy.getJsonNumber("id") + "/retry", null)
+                .expect(409)
+                .json();
         assertEquals("PENDING", notDead.getString("currentState"));
     }
 
@@ -143,11 +177,18 @@ class JobLifecycleIT extends ApiTestBase {
         WorkerAccount w = fx.worker();
         String id = submit(alice, q, "");
         String lease = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
-        JsonObject failed = w.api().post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + lease + "\",\"error\":\"bad input\",\"retryable\":false}")
-                .expect(200).json();
+        w.api()
+                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
+                .expect(200);
+        JsonObject failed = w.api()
+                .post(
+                        "jobs/" + id + "/fail",
+                        "{\"leaseToken\":\"" + lease + "\",\"error\":\"bad input\",\"retryable\":false}")
+                .expect(200)
+                .json();
         assertEquals("FAILED", failed.getString("status"));
-        assertEquals(List.of(">PENDING", "PENDING>DISPATCHED", "DISPATCHED>RUNNING", "RUNNING>FAILED"),
+        assertEquals(
+                List.of(">PENDING", "PENDING>DISPATCHED", "DISPATCHED>RUNNING", "RUNNING>FAILED"),
                 statuses(alice.api().get("jobs/" + id + "/transitions").array()));
     }
 
@@ -158,32 +199,73 @@ class JobLifecycleIT extends ApiTestBase {
         WorkerAccount w = fx.worker();
         String id = submit(alice, q, "");
         String first = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + first + "\"}").expect(200);
+        w.api()
+                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + first + "\"}")
+                .expect(200);
 
-        assertEquals("PAUSED", alice.api().post("jobs/" + id + "/pause", "{\"reason\":\"need the GPU\"}").expect(200)
-                .json().getString("status"));
-        JsonObject hb = w.api().post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + first + "\"}").expect(200).json();
+        assertEquals(
+                "PAUSED",
+                alice.api()
+                        .post("jobs/" + id + "/pause", "{\"reason\":\"need the GPU\"}")
+                        .expect(200)
+                        .json()
+                        .getString("status"));
+        JsonObject hb = w.api()
+                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + first + "\"}")
+                .expect(200)
+                .json();
         assertTrue(hb.getBoolean("pauseRequested"));
-        JsonObject refused = w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + first + "\"}").expect(409).json();
+        JsonObject refused = w.api()
+                .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + first + "\"}")
+                .expect(409)
+                .json();
         assertEquals("PAUSED", refused.getString("currentState"));
         assertEquals("PAUSED", alice.api().get("jobs/" + id).json().getString("status"));
 
-        assertEquals("PENDING", alice.api().post("jobs/" + id + "/resume", null).expect(200).json().getString("status"));
+        assertEquals(
+                "PENDING",
+                alice.api()
+                        .post("jobs/" + id + "/resume", null)
+                        .expect(200)
+                        .json()
+                        .getString("status"));
         JsonObject again = w.claim(q, 1).getJsonObject(0);
         String second = again.getString("leaseToken");
         assertNotEquals(first, second);
         assertEquals(2, again.getInt("attempts"));
 
-        JsonObject stale = w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + first + "\"}").expect(409).json();
+        JsonObject stale = w.api()
+                .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + first + "\"}")
+                .expect(409)
+                .json();
         assertTrue(stale.getString("type").endsWith("/stale-lease"), stale.toString());
-        assertEquals(409, w.api().post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + first + "\",\"error\":\"late\"}").status());
-        assertEquals(409, w.api().post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + first + "\"}").status());
-        assertEquals("DISPATCHED", alice.api().get("jobs/" + id).json().getString("status"), "the stale calls changed nothing");
+        assertEquals(
+                409,
+                w.api()
+                        .post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + first + "\",\"error\":\"late\"}")
+                        .status());
+        assertEquals(
+                409,
+                w.api()
+                        .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + first + "\"}")
+                        .status());
+        assertEquals(
+                "DISPATCHED",
+                alice.api().get("jobs/" + id).json().getString("status"),
+                "the stale calls changed nothing");
 
-        w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + second + "\"}").expect(200);
-        assertEquals("COMPLETED", w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + second + "\"}")
-                .expect(200).json().getString("status"));
-        JsonObject pause = alice.api().get("jobs/" + id + "/transitions").array().getJsonObject(3);
+        w.api()
+                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + second + "\"}")
+                .expect(200);
+        assertEquals(
+                "COMPLETED",
+                w.api()
+                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + second + "\"}")
+                        .expect(200)
+                        .json()
+                        .getString("status"));
+        JsonObject pause =
+                alice.api().get("jobs/" + id + "/transitions").array().getJsonObject(3);
         assertEquals("need the GPU", pause.getString("reason"));
         assertEquals(alice.id(), pause.getString("triggeredBy"));
     }
@@ -195,12 +277,28 @@ class JobLifecycleIT extends ApiTestBase {
         WorkerAccount w = fx.worker();
         String id = submit(alice, q, "");
         String lease = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
-        assertEquals("CANCELLED", alice.api().post("jobs/" + id + "/cancel", null).expect(200).json().getString("status"));
-        assertTrue(w.api().post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}").expect(200).json()
+        w.api()
+                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
+                .expect(200);
+        assertEquals(
+                "CANCELLED",
+                alice.api()
+                        .post("jobs/" + id + "/cancel", null)
+                        .expect(200)
+                        .json()
+                        .getString("status"));
+        assertTrue(w.api()
+                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}")
+                .expect(200)
+                .json()
                 .getBoolean("cancelRequested"));
-        assertEquals(409, w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}").status());
-        JsonObject again = alice.api().post("jobs/" + id + "/resume", null).expect(409).json();
+        assertEquals(
+                409,
+                w.api()
+                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
+                        .status());
+        JsonObject again =
+                alice.api().post("jobs/" + id + "/resume", null).expect(409).json();
         assertEquals("CANCELLED", again.getString("currentState"));
         assertEquals(0, again.getJsonArray("allowedTargets").size());
     }
@@ -211,13 +309,21 @@ class JobLifecycleIT extends ApiTestBase {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         String body = "{\"queue\":\"" + q + "\",\"type\":\"render\"}";
-        Api.Res first = alice.api().post("jobs", body, java.util.Map.of("Idempotency-Key", "order-42")).expect(201);
-        Api.Res second = alice.api().post("jobs", body, java.util.Map.of("Idempotency-Key", "order-42")).expect(200);
+        Api.Res first = alice.api()
+                .post("jobs", body, java.util.Map.of("Idempotency-Key", "order-42"))
+                .expect(201);
+        Api.Res second = alice.api()
+                .post("jobs", body, java.util.Map.of("Idempotency-Key", "order-42"))
+                .expect(200);
         assertEquals(first.json().getJsonNumber("id"), second.json().getJsonNumber("id"));
         assertEquals("true", second.header("Idempotent-Replayed"));
-        Api.Res others = bob.api().post("jobs", body, java.util.Map.of("Idempotency-Key", "order-42")).expect(201);
+        Api.Res others = bob.api()
+                .post("jobs", body, java.util.Map.of("Idempotency-Key", "order-42"))
+                .expect(201);
         assertNotEquals(first.json().getJsonNumber("id"), others.json().getJsonNumber("id"));
-        assertEquals(1, alice.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
+        assertEquals(
+                1,
+                alice.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
     }
 
     @Test
@@ -229,7 +335,8 @@ class JobLifecycleIT extends ApiTestBase {
         try {
             List<java.util.concurrent.Future<Api.Res>> answers = new java.util.ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                answers.add(pool.submit(() -> alice.api().post("jobs", body, java.util.Map.of("Idempotency-Key", "same"))));
+                answers.add(
+                        pool.submit(() -> alice.api().post("jobs", body, java.util.Map.of("Idempotency-Key", "same"))));
             }
             java.util.Set<String> ids = new java.util.HashSet<>();
             int created = 0;
@@ -244,7 +351,9 @@ class JobLifecycleIT extends ApiTestBase {
         } finally {
             pool.shutdownNow();
         }
-        assertEquals(1, alice.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
+        assertEquals(
+                1,
+                alice.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
     }
 
     @Test
@@ -253,16 +362,25 @@ class JobLifecycleIT extends ApiTestBase {
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
         String start = OffsetDateTime.now().plusDays(3).toString();
-        JsonObject job = alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"render\",\"scheduledStartAt\":\"" + start + "\"}")
-                .expect(201).json();
+        JsonObject job = alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"render\",\"scheduledStartAt\":\"" + start + "\"}")
+                .expect(201)
+                .json();
         assertEquals("SCHEDULED", job.getString("status"));
         assertEquals("SCHEDULED", job.getString("waitingReason"));
         assertEquals(0, w.claim(q, 1).size());
-        admin.post("test/clock/advance?seconds=" + Duration.ofDays(3).plusMinutes(1).toSeconds(), null).expect(200);
+        admin.post(
+                        "test/clock/advance?seconds="
+                                + Duration.ofDays(3).plusMinutes(1).toSeconds(),
+                        null)
+                .expect(200);
         JsonArray claimed = w.claimWithin(q, 1);
         assertEquals(1, claimed.size());
-        assertEquals(List.of(">SCHEDULED", "SCHEDULED>PENDING", "PENDING>DISPATCHED"),
-                statuses(alice.api().get("jobs/" + job.getJsonNumber("id") + "/transitions").array()));
+        assertEquals(
+                List.of(">SCHEDULED", "SCHEDULED>PENDING", "PENDING>DISPATCHED"),
+                statuses(alice.api()
+                        .get("jobs/" + job.getJsonNumber("id") + "/transitions")
+                        .array()));
     }
 
     @Test
@@ -281,14 +399,22 @@ class JobLifecycleIT extends ApiTestBase {
         JsonObject view = alice.api().get("jobs/" + normal2).json();
         assertEquals(4, view.getInt("userPosition"), "urgent, 5 and the older normal are ahead");
 
-        JsonArray forBob = w.api().post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q
-                + "\"],\"userId\":\"" + bob.id() + "\",\"limit\":5}").expect(200).array();
+        JsonArray forBob = w.api()
+                .post(
+                        "claims",
+                        "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q + "\"],\"userId\":\"" + bob.id()
+                                + "\",\"limit\":5}")
+                .expect(200)
+                .array();
         assertEquals(1, forBob.size());
         assertEquals(bobs, forBob.getJsonObject(0).getJsonNumber("id").toString());
 
         JsonArray claimed = w.claim(q, 10);
-        assertEquals(List.of(urgent, five, normal1, normal2, background),
-                claimed.stream().map(v -> v.asJsonObject().getJsonNumber("id").toString()).toList());
+        assertEquals(
+                List.of(urgent, five, normal1, normal2, background),
+                claimed.stream()
+                        .map(v -> v.asJsonObject().getJsonNumber("id").toString())
+                        .toList());
         assertEquals(0, w.claim(q, 10).size());
     }
 
@@ -296,13 +422,20 @@ class JobLifecycleIT extends ApiTestBase {
     void queues_are_created_configured_paused_resumed_and_cleared_without_deleting_jobs() {
         String q = fx.queue("\"description\":\"renders\",\"maxConcurrent\":3");
         assertEquals(409, admin.post("queues", "{\"name\":\"" + q + "\"}").status());
-        assertTrue(admin.get("queues").array().stream().anyMatch(v -> v.asJsonObject().getString("name").equals(q)));
-        JsonObject patched = admin.patch("queues/" + q, "{\"leaseSeconds\":120,\"maxConcurrent\":null,\"maxRetries\":7}").expect(200).json();
+        assertTrue(admin.get("queues").array().stream()
+                .anyMatch(v -> v.asJsonObject().getString("name").equals(q)));
+        JsonObject patched = admin.patch(
+                        "queues/" + q, "{\"leaseSeconds\":120,\"maxConcurrent\":null,\"maxRetries\":7}")
+                .expect(200)
+                .json();
         assertEquals(120, patched.getInt("leaseSeconds"));
         assertEquals(7, patched.getInt("maxRetries"));
         assertFalse(patched.containsKey("maxConcurrent"));
         assertEquals("renders", admin.get("queues/" + q).expect(200).json().getString("description"));
-        assertFalse(admin.patch("queues/" + q, "{\"description\":null}").expect(200).json().containsKey("description"));
+        assertFalse(admin.patch("queues/" + q, "{\"description\":null}")
+                .expect(200)
+                .json()
+                .containsKey("description"));
 
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
@@ -315,10 +448,22 @@ class JobLifecycleIT extends ApiTestBase {
         assertEquals(1, w.claim(q, 1).size());
 
         String b = submit(alice, q, "");
+        admin.post("queues/" + q + "/pause", null).expect(200);
+        assertEquals(
+                List.of("QUEUE_PAUSED", "USER_LIMIT"),
+                alice.api()
+                        .get("jobs/" + b)
+                        .json()
+                        .getJsonArray("waitingReasons")
+                        .getValuesAs(jakarta.json.JsonString::getString),
+                "every reason, in the claim's order: a paused queue, alice at her limit");
+        admin.post("queues/" + q + "/resume", null).expect(200);
         String c = submit(alice, q, "");
         alice.api().post("jobs/" + c + "/pause", null).expect(200);
-        String later = submit(alice, q, ",\"scheduledStartAt\":\"" + OffsetDateTime.now().plusDays(30) + "\"");
-        JsonObject cleared = alice.api().delete("queues/" + q + "/jobs").expect(200).json();
+        String later = submit(
+                alice, q, ",\"scheduledStartAt\":\"" + OffsetDateTime.now().plusDays(30) + "\"");
+        JsonObject cleared =
+                alice.api().delete("queues/" + q + "/jobs").expect(200).json();
         assertEquals(3, cleared.getInt("cancelled"));
         for (String id : List.of(b, c, later)) {
             JsonObject job = alice.api().get("jobs/" + id).expect(200).json();
@@ -326,7 +471,8 @@ class JobLifecycleIT extends ApiTestBase {
             JsonArray log = alice.api().get("jobs/" + id + "/transitions").array();
             assertEquals("queue cleared", log.getJsonObject(log.size() - 1).getString("reason"));
         }
-        assertEquals("DISPATCHED", alice.api().get("jobs/" + a).json().getString("status"), "claimed jobs are not cleared");
+        assertEquals(
+                "DISPATCHED", alice.api().get("jobs/" + a).json().getString("status"), "claimed jobs are not cleared");
         assertEquals(404, admin.get("queues/nope-" + q).status());
     }
 
@@ -343,9 +489,12 @@ class JobLifecycleIT extends ApiTestBase {
         String cursor = null;
         int pages = 0;
         do {
-            JsonObject page = alice.api().get("jobs?queue=" + q + "&limit=2" + (cursor == null ? "" : "&cursor=" + cursor))
-                    .expect(200).json();
-            page.getJsonArray("items").forEach(v -> seen.add(v.asJsonObject().getJsonNumber("id").toString()));
+            JsonObject page = alice.api()
+                    .get("jobs?queue=" + q + "&limit=2" + (cursor == null ? "" : "&cursor=" + cursor))
+                    .expect(200)
+                    .json();
+            page.getJsonArray("items")
+                    .forEach(v -> seen.add(v.asJsonObject().getJsonNumber("id").toString()));
             cursor = page.containsKey("nextCursor") ? page.getString("nextCursor") : null;
             pages++;
         } while (cursor != null);
@@ -353,26 +502,45 @@ class JobLifecycleIT extends ApiTestBase {
         List<String> newestFirst = new java.util.ArrayList<>(ids);
         java.util.Collections.reverse(newestFirst);
         assertEquals(newestFirst, seen);
-        JsonArray cancelled = alice.api().get("jobs?queue=" + q + "&status=cancelled").json().getJsonArray("items");
+        JsonArray cancelled =
+                alice.api().get("jobs?queue=" + q + "&status=cancelled").json().getJsonArray("items");
         assertEquals(1, cancelled.size());
         assertEquals(ids.get(0), cancelled.getJsonObject(0).getJsonNumber("id").toString());
-        assertEquals(5, admin.get("jobs?queue=" + q + "&userId=" + alice.id()).json().getJsonArray("items").size());
+        assertEquals(
+                5,
+                admin.get("jobs?queue=" + q + "&userId=" + alice.id())
+                        .json()
+                        .getJsonArray("items")
+                        .size());
     }
 
     @Test
     void admins_manage_users_limits_and_tokens() {
         Account carol = fx.user("USER");
-        assertEquals(409, admin.post("admin/users", "{\"id\":\"" + carol.id() + "\",\"displayName\":\"x\",\"role\":\"USER\"}").status());
-        JsonObject patched = admin.patch("admin/users/" + carol.id(), "{\"maxConcurrent\":3,\"monthlyHoursLimit\":12.5,\"displayName\":\"Carol\"}")
-                .expect(200).json();
+        assertEquals(
+                409,
+                admin.post("admin/users", "{\"id\":\"" + carol.id() + "\",\"displayName\":\"x\",\"role\":\"USER\"}")
+                        .status());
+        JsonObject patched = admin.patch(
+                        "admin/users/" + carol.id(),
+                        "{\"maxConcurrent\":3,\"monthlyHoursLimit\":12.5,\"displayName\":\"Carol\"}")
+                .expect(200)
+                .json();
         assertEquals(3, patched.getInt("maxConcurrent"));
         assertEquals(12.5, patched.getJsonNumber("monthlyHoursLimit").doubleValue());
-        assertEquals("Carol", admin.get("admin/users/" + carol.id()).expect(200).json().getString("displayName"));
-        assertFalse(admin.patch("admin/users/" + carol.id(), "{\"monthlyHoursLimit\":null}").expect(200).json()
+        assertEquals(
+                "Carol",
+                admin.get("admin/users/" + carol.id()).expect(200).json().getString("displayName"));
+        assertFalse(admin.patch("admin/users/" + carol.id(), "{\"monthlyHoursLimit\":null}")
+                .expect(200)
+                .json()
                 .containsKey("monthlyHoursLimit"));
         assertTrue(admin.get("admin/users").expect(200).array().stream()
                 .anyMatch(v -> v.asJsonObject().getString("id").equals(carol.id())));
-        String second = admin.post("admin/users/" + carol.id() + "/tokens", null).expect(201).json().getString("token");
+        String second = admin.post("admin/users/" + carol.id() + "/tokens", null)
+                .expect(201)
+                .json()
+                .getString("token");
         assertNotEquals(carol.token(), second);
         assertEquals(200, admin.as(second).get("queues").status(), "the new token works");
         assertEquals(200, carol.api().get("queues").status(), "and the old one still does");
@@ -382,16 +550,27 @@ class JobLifecycleIT extends ApiTestBase {
     @Test
     void workers_register_heartbeat_and_are_listed() {
         WorkerAccount w = fx.worker();
-        JsonObject beat = w.api().post("workers/" + w.workerId() + "/heartbeat", null).expect(200).json();
+        JsonObject beat = w.api()
+                .post("workers/" + w.workerId() + "/heartbeat", null)
+                .expect(200)
+                .json();
         assertEquals(w.workerId(), beat.getString("id"));
         assertEquals(4, beat.getInt("capacity"));
         JsonArray mine = w.api().get("workers").expect(200).array();
         assertEquals(1, mine.size());
         assertTrue(admin.get("workers").array().size() >= 1);
         String q = fx.queue("");
-        JsonObject withQueues = w.api().post("workers", "{\"name\":\"gpu\",\"queues\":[\"" + q + "\"],\"callbackUrl\":\"http://127.0.0.1:9/jobs\"}")
-                .expect(201).json();
+        JsonObject withQueues = w.api()
+                .post(
+                        "workers",
+                        "{\"name\":\"gpu\",\"queues\":[\"" + q + "\"],\"callbackUrl\":\"http://127.0.0.1:9/jobs\"}")
+                .expect(201)
+                .json();
         assertEquals(List.of(q), withQueues.getJsonArray("queues").getValuesAs(jakarta.json.JsonString::getString));
-        assertEquals(404, w.api().post("workers/" + java.util.UUID.randomUUID() + "/heartbeat", null).status());
+        assertEquals(
+                404,
+                w.api()
+                        .post("workers/" + java.util.UUID.randomUUID() + "/heartbeat", null)
+                        .status());
     }
 }

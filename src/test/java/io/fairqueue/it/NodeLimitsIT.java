@@ -43,6 +43,7 @@ class NodeLimitsIT extends ApiTestBase {
 
     /** The Arquillian node runs with the default pool; the two others with this one. */
     static final int DEFAULT_POOL = 20;
+
     static final int SMALL_POOL = 6;
     static final int POSTGRES = 5432;
 
@@ -57,8 +58,8 @@ class NodeLimitsIT extends ApiTestBase {
             throws Exception {
         // b and c wait long for a connection: on a loaded 2-core machine a queued request's wait is
         // the CPU's, not the pool's; the Arquillian node keeps the default 3 s (see the second part)
-        Map<String, String> small = Map.of("FAIRQUEUE_DB_POOL_SIZE", String.valueOf(SMALL_POOL),
-                "FAIRQUEUE_DB_POOL_WAIT_MILLIS", "20000");
+        Map<String, String> small =
+                Map.of("FAIRQUEUE_DB_POOL_SIZE", String.valueOf(SMALL_POOL), "FAIRQUEUE_DB_POOL_WAIT_MILLIS", "20000");
         try (SecondNode b = SecondNode.start("limits-b", small, STARTUP);
                 SecondNode c = SecondNode.start("limits-c", small, STARTUP)) {
             List<Node> nodes = List.of(
@@ -67,7 +68,11 @@ class NodeLimitsIT extends ApiTestBase {
                     new Node("c", c.pid(), c.admin(), SMALL_POOL));
             // started without remote JMX, a node listens on its HTTP port and nowhere else
             for (SecondNode n : List.of(b, c)) {
-                assertEquals(List.of(n.port()), Sockets.listening(n.pid()).stream().map(Sockets.Tcp::localPort).toList(),
+                assertEquals(
+                        List.of(n.port()),
+                        Sockets.listening(n.pid()).stream()
+                                .map(Sockets.Tcp::localPort)
+                                .toList(),
                         "listening sockets of pid " + n.pid() + ": " + Sockets.listening(n.pid()));
             }
             String q = fx.queue("");
@@ -75,7 +80,10 @@ class NodeLimitsIT extends ApiTestBase {
             int budget = nodes.stream().mapToInt(n -> n.pool + 1).sum();
             for (Node n : nodes) { // a fresh node's first requests load classes and compile: not under load
                 for (int i = 0; i < 5; i++) {
-                    n.admin.as(alice.token()).post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201);
+                    n.admin
+                            .as(alice.token())
+                            .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                            .expect(201);
                 }
             }
 
@@ -130,7 +138,8 @@ class NodeLimitsIT extends ApiTestBase {
                 }
                 // every few moments the job table is held, so every request in flight keeps its
                 // connection and the rest queue for one: each node's demand exceeds its pool
-                try (Connection locker = connect(); Statement s = locker.createStatement()) {
+                try (Connection locker = connect();
+                        Statement s = locker.createStatement()) {
                     s.execute("SET lock_timeout = '5s'");
                     for (int round = 0; round < 3; round++) {
                         locker.setAutoCommit(false);
@@ -169,7 +178,7 @@ class NodeLimitsIT extends ApiTestBase {
     /**
      * With the job table held longer than the pool wait (3 s by default), the requests that get a
      * connection wait for the table and succeed; those that get none answer 503
-     * {@code database-unavailable} with Retry-After once the wait is over: a problem document, never
+     * {@code service-unavailable} with Retry-After once the wait is over: a problem document, never
      * a 500, never a hang.
      */
     void failFast(Node node, Account alice, String q) throws Exception {
@@ -177,7 +186,8 @@ class NodeLimitsIT extends ApiTestBase {
         int senders = node.pool + 6;
         ExecutorService pool = Executors.newFixedThreadPool(senders);
         List<Future<String>> answers = new ArrayList<>();
-        try (Connection locker = connect(); Statement s = locker.createStatement()) {
+        try (Connection locker = connect();
+                Statement s = locker.createStatement()) {
             s.execute("SET lock_timeout = '5s'");
             locker.setAutoCommit(false);
             s.execute("LOCK TABLE job IN SHARE MODE");
@@ -188,7 +198,7 @@ class NodeLimitsIT extends ApiTestBase {
                     long millis = (System.nanoTime() - sent) / 1_000_000;
                     if (r.status() == 503) {
                         assertEquals("application/problem+json", r.contentType(), r.body());
-                        assertTrue(r.body().contains("/problems/database-unavailable"), r.body());
+                        assertTrue(r.body().contains("/problems/service-unavailable"), r.body());
                         assertEquals("2", r.header("Retry-After"));
                     }
                     return r.status() + " " + millis;
@@ -201,10 +211,16 @@ class NodeLimitsIT extends ApiTestBase {
                 outcomes.add(f.get(60, TimeUnit.SECONDS));
             }
             System.out.println("fail fast on node " + node.name + ": " + outcomes);
-            assertTrue(outcomes.stream().allMatch(o -> o.startsWith("201 ") || o.startsWith("503 ")), outcomes.toString());
-            assertTrue(outcomes.stream().filter(o -> o.startsWith("503 ")).count() >= senders - node.pool, outcomes.toString());
-            assertTrue(outcomes.stream().filter(o -> o.startsWith("503 "))
-                    .allMatch(o -> Long.parseLong(o.substring(4)) < 7500), "each 503 came after the pool wait, not the lock: " + outcomes);
+            assertTrue(
+                    outcomes.stream().allMatch(o -> o.startsWith("201 ") || o.startsWith("503 ")), outcomes.toString());
+            assertTrue(
+                    outcomes.stream().filter(o -> o.startsWith("503 ")).count() >= senders - node.pool,
+                    outcomes.toString());
+            assertTrue(
+                    outcomes.stream()
+                            .filter(o -> o.startsWith("503 "))
+                            .allMatch(o -> Long.parseLong(o.substring(4)) < 7500),
+                    "each 503 came after the pool wait, not the lock: " + outcomes);
         } finally {
             pool.shutdownNow();
         }
@@ -247,7 +263,8 @@ class NodeLimitsIT extends ApiTestBase {
         }
         Matcher stub = Pattern.compile("/stub/(\\S+)$").matcher(address);
         assertTrue(stub.find(), address);
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(Base64.getDecoder().decode(stub.group(1))))) {
+        try (ObjectInputStream in = new ObjectInputStream(
+                new ByteArrayInputStream(Base64.getDecoder().decode(stub.group(1))))) {
             Matcher port = Pattern.compile("endpoint:\\[[^\\]]*:(\\d+)").matcher(String.valueOf(in.readObject()));
             assertTrue(port.find(), address);
             return Integer.parseInt(port.group(1));
@@ -262,8 +279,10 @@ class NodeLimitsIT extends ApiTestBase {
         try {
             new ProcessBuilder(System.getProperty("java.home") + "/bin/jcmd", String.valueOf(n.pid), "Thread.print")
                     .redirectErrorStream(true)
-                    .redirectOutput(new java.io.File("target/limits-threads-" + n.name + "-" + System.currentTimeMillis() + ".txt"))
-                    .start().waitFor(30, TimeUnit.SECONDS);
+                    .redirectOutput(new java.io.File(
+                            "target/limits-threads-" + n.name + "-" + System.currentTimeMillis() + ".txt"))
+                    .start()
+                    .waitFor(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.out.println("no thread dump of node " + n.name + ": " + e);
         }
@@ -271,13 +290,12 @@ class NodeLimitsIT extends ApiTestBase {
 
     static final Set<String> DUMPED = ConcurrentHashMap.newKeySet();
 
-    record Node(String name, long pid, Api admin, int pool) {
-    }
+    record Node(String name, long pid, Api admin, int pool) {}
 
     /** Backends of FairQueue nodes on this database (this test's own connections excluded). */
     static int backends(Connection db) throws SQLException {
-        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        try (Statement s = db.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                         + " AND application_name IN ('fairqueue', 'fairqueue-wakeups')")) {
             rs.next();
             return rs.getInt(1);

@@ -46,7 +46,9 @@ class PushCallbackIT extends ApiTestBase {
         receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         receiver.createContext("/ok", ex -> {
             hosts.add(ex.getRequestHeaders().getFirst("Host"));
-            received.add(Json.createReader(new StringReader(new String(ex.getRequestBody().readAllBytes()))).readObject());
+            received.add(Json.createReader(
+                            new StringReader(new String(ex.getRequestBody().readAllBytes())))
+                    .readObject());
             ex.sendResponseHeaders(204, -1);
             ex.close();
         });
@@ -98,7 +100,8 @@ class PushCallbackIT extends ApiTestBase {
             "http://[::]:8080/",
             "http://unresolvable.invalid/",
             "ftp://127.0.0.1/jobs",
-            "file:///etc/passwd"}) {
+            "file:///etc/passwd"
+        }) {
             Api.Res r = fleet.api().post("workers", "{\"name\":\"w\",\"callbackUrl\":\"" + url + "\"}");
             assertEquals(400, r.status(), url + " " + r.body());
             assertEquals("application/problem+json", r.contentType(), url);
@@ -108,7 +111,9 @@ class PushCallbackIT extends ApiTestBase {
         assertEquals(0, fleet.api().get("workers").expect(200).array().size(), "nothing registered over the API");
         assertEquals(0, workersOf(fleet.id()), "nothing stored");
         // the same account registers an allowed callback: the refusals were about the URL only
-        fleet.api().post("workers", "{\"name\":\"w\",\"callbackUrl\":\"" + base + "/ok\"}").expect(201);
+        fleet.api()
+                .post("workers", "{\"name\":\"w\",\"callbackUrl\":\"" + base + "/ok\"}")
+                .expect(201);
         assertEquals(1, workersOf(fleet.id()));
     }
 
@@ -119,9 +124,15 @@ class PushCallbackIT extends ApiTestBase {
         Account fleet = fx.user("WORKER");
         int port = receiver.getAddress().getPort();
         // a name, allowed because every address it resolves to is loopback
-        fleet.api().post("workers", "{\"name\":\"push\",\"capacity\":2,\"callbackUrl\":\"http://localhost:" + port
-                + "/ok\",\"queues\":[\"" + q + "\"]}").expect(201);
-        String job = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"payload\":{\"n\":1}}").expect(201));
+        fleet.api()
+                .post(
+                        "workers",
+                        "{\"name\":\"push\",\"capacity\":2,\"callbackUrl\":\"http://localhost:" + port
+                                + "/ok\",\"queues\":[\"" + q + "\"]}")
+                .expect(201);
+        String job = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"payload\":{\"n\":1}}")
+                .expect(201));
         await("the push", Duration.ofSeconds(6), () -> !received.isEmpty());
         assertEquals(job, received.get(0).getJsonNumber("id").toString());
         assertTrue(received.get(0).getString("leaseToken").length() > 10);
@@ -135,9 +146,15 @@ class PushCallbackIT extends ApiTestBase {
         Account alice = fx.user("USER");
         String q = fx.queue("");
         Account fleet = fx.user("WORKER");
-        fleet.api().post("workers", "{\"name\":\"redirecting\",\"callbackUrl\":\"" + base + "/redirect\",\"queues\":[\""
-                + q + "\"]}").expect(201);
-        String job = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201));
+        fleet.api()
+                .post(
+                        "workers",
+                        "{\"name\":\"redirecting\",\"callbackUrl\":\"" + base + "/redirect\",\"queues\":[\"" + q
+                                + "\"]}")
+                .expect(201);
+        String job = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201));
         await("the release after HTTP 302", Duration.ofSeconds(6), () -> released(alice, job, "HTTP 302"));
         admin.post("queues/" + q + "/pause", null).expect(200);
         Thread.sleep(1200); // a push in flight when the queue paused ends too
@@ -152,22 +169,43 @@ class PushCallbackIT extends ApiTestBase {
         String floodQ = fx.queue("");
         String okQ = fx.queue("");
         Account fleet = fx.user("WORKER");
-        fleet.api().post("workers", "{\"name\":\"flood\",\"capacity\":5,\"callbackUrl\":\"" + base + "/flood\",\"queues\":[\""
-                + floodQ + "\"]}").expect(201);
-        fleet.api().post("workers", "{\"name\":\"ok\",\"capacity\":5,\"callbackUrl\":\"" + base + "/ok\",\"queues\":[\""
-                + okQ + "\"]}").expect(201);
+        fleet.api()
+                .post(
+                        "workers",
+                        "{\"name\":\"flood\",\"capacity\":5,\"callbackUrl\":\"" + base + "/flood\",\"queues\":[\""
+                                + floodQ + "\"]}")
+                .expect(201);
+        fleet.api()
+                .post(
+                        "workers",
+                        "{\"name\":\"ok\",\"capacity\":5,\"callbackUrl\":\"" + base + "/ok\",\"queues\":[\"" + okQ
+                                + "\"]}")
+                .expect(201);
         List<String> flooded = List.of(
-                id(alice.api().post("jobs", "{\"queue\":\"" + floodQ + "\",\"type\":\"t\"}").expect(201)),
-                id(alice.api().post("jobs", "{\"queue\":\"" + floodQ + "\",\"type\":\"t\"}").expect(201)));
-        await("both flood jobs pushed", Duration.ofSeconds(6),
+                id(alice.api()
+                        .post("jobs", "{\"queue\":\"" + floodQ + "\",\"type\":\"t\"}")
+                        .expect(201)),
+                id(alice.api()
+                        .post("jobs", "{\"queue\":\"" + floodQ + "\",\"type\":\"t\"}")
+                        .expect(201)));
+        await(
+                "both flood jobs pushed",
+                Duration.ofSeconds(6),
                 () -> flooded.stream().allMatch(j -> status(alice, j).equals("DISPATCHED")));
         long start = System.nanoTime();
-        String ok = id(alice.api().post("jobs", "{\"queue\":\"" + okQ + "\",\"type\":\"t\"}").expect(201));
-        await("the next worker's push", Duration.ofSeconds(4), () -> received.stream()
-                .anyMatch(j -> j.getJsonNumber("id").toString().equals(ok)));
+        String ok = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + okQ + "\",\"type\":\"t\"}")
+                .expect(201));
+        await(
+                "the next worker's push",
+                Duration.ofSeconds(4),
+                () -> received.stream()
+                        .anyMatch(j -> j.getJsonNumber("id").toString().equals(ok)));
         assertTrue(System.nanoTime() - start < Duration.ofSeconds(4).toNanos());
         for (String j : flooded) {
-            assertTrue(transitions(alice, j).stream().noneMatch(t -> t.contains("failed")), "a 200 is a push, body or not");
+            assertTrue(
+                    transitions(alice, j).stream().noneMatch(t -> t.contains("failed")),
+                    "a 200 is a push, body or not");
         }
         admin.post("queues/" + floodQ + "/pause", null).expect(200);
         admin.post("queues/" + okQ + "/pause", null).expect(200);
@@ -179,34 +217,41 @@ class PushCallbackIT extends ApiTestBase {
         Account alice = fx.user("USER");
         String q = fx.queue("");
         Account fleet = fx.user("WORKER");
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO worker (id, name, owner_id, capacity, callback_url, queues, registered_at, last_heartbeat_at)"
-                        + " VALUES (?, 'stale', ?, 5, 'http://169.254.169.254/latest/', ?, now(), now())")) {
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO worker (id, name, owner_id, capacity, callback_url, queues, registered_at, last_heartbeat_at)"
+                                + " VALUES (?, 'stale', ?, 5, 'http://169.254.169.254/latest/', ?, now(), now())")) {
             ps.setString(1, "stale-" + fleet.id());
             ps.setString(2, fleet.id());
             ps.setString(3, q);
             ps.executeUpdate();
         }
-        String job = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201));
+        String job = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201));
         Thread.sleep(3000); // three dispatcher rounds
         assertEquals("PENDING", status(alice, job));
         assertEquals(1, transitions(alice, job).size(), "only its creation: never dispatched, never released");
         admin.post("queues/" + q + "/pause", null).expect(200);
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("DELETE FROM worker WHERE id = ?")) {
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM worker WHERE id = ?")) {
             ps.setString(1, "stale-" + fleet.id());
             ps.executeUpdate(); // later test classes on this database need not hear of it
         }
     }
 
     boolean released(Account user, String job, String reason) {
-        return user.api().get("jobs/" + job + "/transitions").array().stream().map(v -> v.asJsonObject())
-                .anyMatch(t -> "DISPATCHED".equals(t.getString("from", null)) && "PENDING".equals(t.getString("to"))
+        return user.api().get("jobs/" + job + "/transitions").array().stream()
+                .map(v -> v.asJsonObject())
+                .anyMatch(t -> "DISPATCHED".equals(t.getString("from", null))
+                        && "PENDING".equals(t.getString("to"))
                         && t.getString("reason", "").contains(reason));
     }
 
     List<String> transitions(Account user, String job) {
         return user.api().get("jobs/" + job + "/transitions").expect(200).array().stream()
-                .map(v -> v.asJsonObject().toString()).toList();
+                .map(v -> v.asJsonObject().toString())
+                .toList();
     }
 
     String status(Account user, String id) {
@@ -218,7 +263,8 @@ class PushCallbackIT extends ApiTestBase {
     }
 
     static int workersOf(String owner) throws SQLException {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM worker WHERE owner_id = ?")) {
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM worker WHERE owner_id = ?")) {
             ps.setString(1, owner);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

@@ -42,9 +42,16 @@ class QueueViewAndBatchIT extends ApiTestBase {
         String q = fx.queue("");
         Account alice = fx.user("USER", 1);
         Account bob = fx.user("USER", 1);
-        JsonArray created = alice.api().post("jobs/batch", batch(List.of(
-                job(q, "bg", "\"priority\":\"BACKGROUND\""), job(q, "n1", ""), job(q, "urgent", "\"priority\":\"URGENT\""),
-                job(q, "n2", "\"priority\":5")))).expect(201).array();
+        JsonArray created = alice.api()
+                .post(
+                        "jobs/batch",
+                        batch(List.of(
+                                job(q, "bg", "\"priority\":\"BACKGROUND\""),
+                                job(q, "n1", ""),
+                                job(q, "urgent", "\"priority\":\"URGENT\""),
+                                job(q, "n2", "\"priority\":5"))))
+                .expect(201)
+                .array();
         bob.api().post("jobs", job(q, "bob", "")).expect(201);
         assertEquals(4, created.size());
         created.forEach(c -> assertTrue(c.asJsonObject().getBoolean("created")));
@@ -61,17 +68,22 @@ class QueueViewAndBatchIT extends ApiTestBase {
         assertEquals(5, pending.getInt("total"));
         // the counters agree with a count of the rows (GET /queues/{name}/stats counts them)
         JsonObject stats = admin.get("queues/" + q + "/stats").expect(200).json();
-        assertEquals(stats.getJsonObject("counts").getJsonNumber("PENDING").longValue(),
+        assertEquals(
+                stats.getJsonObject("counts").getJsonNumber("PENDING").longValue(),
                 counts.getJsonNumber("PENDING").longValue());
 
         JsonArray jobs = view.getJsonArray("jobs");
-        assertEquals(List.of("urgent", "n2", "n1", "bob", "bg"),
+        assertEquals(
+                List.of("urgent", "n2", "n1", "bob", "bg"),
                 jobs.stream().map(j -> j.asJsonObject().getString("type")).toList());
         long previous = 0;
         for (JsonValue v : jobs) {
             JsonObject j = v.asJsonObject();
-            JsonObject single = admin.get("jobs/" + j.getJsonNumber("id")).expect(200).json();
-            assertEquals(single.getJsonNumber("position").longValue(), j.getJsonNumber("position").longValue(),
+            JsonObject single =
+                    admin.get("jobs/" + j.getJsonNumber("id")).expect(200).json();
+            assertEquals(
+                    single.getJsonNumber("position").longValue(),
+                    j.getJsonNumber("position").longValue(),
                     "the list and GET /jobs/{id} agree on the position of " + j.getString("type"));
             assertFalse(j.containsKey("userPosition"), "a list shows userPosition only when it lists one user's jobs");
             assertTrue(j.getJsonNumber("position").longValue() > previous);
@@ -85,8 +97,13 @@ class QueueViewAndBatchIT extends ApiTestBase {
         for (int i = 0; i < head.size(); i++) {
             JsonObject j = head.getJsonObject(i);
             assertEquals(i + 1, j.getJsonNumber("position").longValue());
-            assertEquals(i + 1, admin.get("jobs/" + j.getJsonNumber("id")).expect(200).json()
-                    .getJsonNumber("position").longValue());
+            assertEquals(
+                    i + 1,
+                    admin.get("jobs/" + j.getJsonNumber("id"))
+                            .expect(200)
+                            .json()
+                            .getJsonNumber("position")
+                            .longValue());
         }
     }
 
@@ -102,28 +119,40 @@ class QueueViewAndBatchIT extends ApiTestBase {
         JsonArray mine = alice.api().get("queue").expect(200).json().getJsonArray("jobs");
         for (int i = 0; i < mine.size(); i++) {
             JsonObject j = mine.getJsonObject(i);
-            JsonObject single = alice.api().get("jobs/" + j.getJsonNumber("id")).expect(200).json();
+            JsonObject single =
+                    alice.api().get("jobs/" + j.getJsonNumber("id")).expect(200).json();
             assertEquals(i + 1, j.getJsonNumber("userPosition").longValue());
-            assertEquals(single.getJsonNumber("userPosition").longValue(), j.getJsonNumber("userPosition").longValue());
-            assertEquals(single.getJsonNumber("position").longValue(), j.getJsonNumber("position").longValue());
+            assertEquals(
+                    single.getJsonNumber("userPosition").longValue(),
+                    j.getJsonNumber("userPosition").longValue());
+            assertEquals(
+                    single.getJsonNumber("position").longValue(),
+                    j.getJsonNumber("position").longValue());
         }
         JsonObject own = alice.api().get("queue?queue=" + q).expect(200).json();
         assertEquals(alice.id(), own.getString("userId"));
-        assertEquals(List.of(alice.id(), alice.id()), own.getJsonArray("jobs").stream()
-                .map(j -> j.asJsonObject().getString("userId")).toList());
+        assertEquals(
+                List.of(alice.id(), alice.id()),
+                own.getJsonArray("jobs").stream()
+                        .map(j -> j.asJsonObject().getString("userId"))
+                        .toList());
         assertEquals(2, own.getJsonObject("counts").getJsonNumber("PENDING").longValue());
         assertEquals(403, alice.api().get("queue?userId=" + bob.id()).status());
 
         assertEquals("limit", admin.get("queue?limit=abc").expect(400).json().getString("field"));
         assertEquals("limit", admin.get("queue?limit=201").expect(400).json().getString("field"));
-        assertEquals("queue", admin.get("queue?queue=no-such-queue").expect(400).json().getString("field"));
+        assertEquals(
+                "queue",
+                admin.get("queue?queue=no-such-queue").expect(400).json().getString("field"));
     }
 
     @Test
     void slots_in_use_and_locks_show_who_runs_what() {
         String q = fx.queue("\"maxConcurrent\":3");
         Account alice = fx.user("USER", 2);
-        alice.api().post("jobs/batch", batch(List.of(job(q, "t", ""), job(q, "t", ""), job(q, "t", "")))).expect(201);
+        alice.api()
+                .post("jobs/batch", batch(List.of(job(q, "t", ""), job(q, "t", ""), job(q, "t", ""))))
+                .expect(201);
         WorkerAccount w = fx.worker();
         JsonArray claimed = w.claim(q, 3);
         assertEquals(2, claimed.size(), "alice may run 2 at once");
@@ -143,51 +172,96 @@ class QueueViewAndBatchIT extends ApiTestBase {
         String q = fx.queue("");
         Account alice = fx.user("USER", 1);
         String key = Fixtures.unique("k");
-        JsonArray first = alice.api().post("jobs/batch", batch(List.of(job(q, "a", "\"idempotencyKey\":\"" + key + "\""),
-                job(q, "b", "")))).expect(201).array();
-        JsonArray again = alice.api().post("jobs/batch", batch(List.of(job(q, "a", "\"idempotencyKey\":\"" + key + "\""))))
-                .expect(201).array();
+        JsonArray first = alice.api()
+                .post("jobs/batch", batch(List.of(job(q, "a", "\"idempotencyKey\":\"" + key + "\""), job(q, "b", ""))))
+                .expect(201)
+                .array();
+        JsonArray again = alice.api()
+                .post("jobs/batch", batch(List.of(job(q, "a", "\"idempotencyKey\":\"" + key + "\""))))
+                .expect(201)
+                .array();
         assertFalse(again.getJsonObject(0).getBoolean("created"), "the same key answers the first job");
-        assertEquals(first.getJsonObject(0).getJsonObject("job").getJsonNumber("id"),
+        assertEquals(
+                first.getJsonObject(0).getJsonObject("job").getJsonNumber("id"),
                 again.getJsonObject(0).getJsonObject("job").getJsonNumber("id"));
 
         // the one-statement path (no keys): payloads verbatim, SCHEDULED when the start lies ahead
-        JsonArray bulk = alice.api().post("jobs/batch", batch(List.of(
-                job(q, "p", "\"payload\":{\"s\":\"a\\\"b\\\\c {x,y}\",\"n\":[1,null]},\"projectId\":\"proj-1\""),
-                job(q, "later", "\"scheduledStartAt\":\"2999-01-01T00:00:00Z\"")))).expect(201).array();
-        JsonObject p = admin.get("jobs/" + bulk.getJsonObject(0).getJsonObject("job").getJsonNumber("id")).expect(200).json();
+        JsonArray bulk = alice.api()
+                .post(
+                        "jobs/batch",
+                        batch(List.of(
+                                job(
+                                        q,
+                                        "p",
+                                        "\"payload\":{\"s\":\"a\\\"b\\\\c {x,y}\",\"n\":[1,null]},\"projectId\":\"proj-1\""),
+                                job(q, "later", "\"scheduledStartAt\":\"2999-01-01T00:00:00Z\""))))
+                .expect(201)
+                .array();
+        JsonObject p = admin.get(
+                        "jobs/" + bulk.getJsonObject(0).getJsonObject("job").getJsonNumber("id"))
+                .expect(200)
+                .json();
         assertEquals("a\"b\\c {x,y}", p.getJsonObject("payload").getString("s"));
         assertEquals("proj-1", p.getString("projectId"));
         assertEquals("SCHEDULED", bulk.getJsonObject(1).getJsonObject("job").getString("status"));
-        assertEquals(List.of("PENDING"), admin.get("jobs/" + p.getJsonNumber("id") + "/transitions").expect(200).array()
-                .stream().map(t -> t.asJsonObject().getString("to")).toList());
-        admin.post("jobs/" + bulk.getJsonObject(1).getJsonObject("job").getJsonNumber("id") + "/cancel", null).expect(200);
+        assertEquals(
+                List.of("PENDING"),
+                admin.get("jobs/" + p.getJsonNumber("id") + "/transitions").expect(200).array().stream()
+                        .map(t -> t.asJsonObject().getString("to"))
+                        .toList());
+        admin.post("jobs/" + bulk.getJsonObject(1).getJsonObject("job").getJsonNumber("id") + "/cancel", null)
+                .expect(200);
         admin.post("jobs/" + p.getJsonNumber("id") + "/cancel", null).expect(200);
 
-        JsonObject badType = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "not ok!", ""))))
-                .expect(400).json();
+        JsonObject badType = alice.api()
+                .post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "not ok!", ""))))
+                .expect(400)
+                .json();
         assertEquals("jobs[1].type", badType.getString("field"));
-        JsonObject badQueue = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "ok", ""),
-                job("no-such-queue", "ok", "")))).expect(400).json();
+        JsonObject badQueue = alice.api()
+                .post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "ok", ""), job("no-such-queue", "ok", ""))))
+                .expect(400)
+                .json();
         assertEquals("jobs[2].queue", badQueue.getString("field"));
-        JsonObject farFuture = alice.api().post("jobs/batch", batch(List.of(job(q, "ok",
-                "\"scheduledStartAt\":\"+10000-01-01T00:00:00Z\"")))).expect(400).json();
+        JsonObject farFuture = alice.api()
+                .post("jobs/batch", batch(List.of(job(q, "ok", "\"scheduledStartAt\":\"+10000-01-01T00:00:00Z\""))))
+                .expect(400)
+                .json();
         assertEquals("jobs[0].scheduledStartAt", farFuture.getString("field"));
-        JsonObject unknown = alice.api().post("jobs/batch", batch(List.of(job(q, "ok", "\"colour\":1")))).expect(400).json();
+        JsonObject unknown = alice.api()
+                .post("jobs/batch", batch(List.of(job(q, "ok", "\"colour\":1"))))
+                .expect(400)
+                .json();
         assertEquals("jobs[0].colour", unknown.getString("field"));
-        assertEquals("jobs", alice.api().post("jobs/batch", "{\"jobs\":[]}").expect(400).json().getString("field"));
+        assertEquals(
+                "jobs",
+                alice.api()
+                        .post("jobs/batch", "{\"jobs\":[]}")
+                        .expect(400)
+                        .json()
+                        .getString("field"));
         String tooMany = batch(Collections.nCopies(1001, job(q, "t", "")));
-        assertEquals("jobs", alice.api().post("jobs/batch", tooMany).expect(400).json().getString("field"));
+        assertEquals(
+                "jobs",
+                alice.api().post("jobs/batch", tooMany).expect(400).json().getString("field"));
         // nothing of the rejected batches was created: only a and b
-        assertEquals(2, admin.get("queue?queue=" + q).expect(200).json().getJsonObject("counts")
-                .getJsonNumber("PENDING").longValue());
+        assertEquals(
+                2,
+                admin.get("queue?queue=" + q)
+                        .expect(200)
+                        .json()
+                        .getJsonObject("counts")
+                        .getJsonNumber("PENDING")
+                        .longValue());
     }
 
     @Test
     void batch_start_and_complete_move_each_item_on_its_own_with_its_audit_rows() {
         String q = fx.queue("");
         Account alice = fx.user("USER", 3);
-        alice.api().post("jobs/batch", batch(List.of(job(q, "t", ""), job(q, "t", ""), job(q, "t", "")))).expect(201);
+        alice.api()
+                .post("jobs/batch", batch(List.of(job(q, "t", ""), job(q, "t", ""), job(q, "t", ""))))
+                .expect(201);
         WorkerAccount w = fx.worker();
         JsonArray claimed = w.claim(q, 3);
         assertEquals(3, claimed.size());
@@ -205,21 +279,35 @@ class QueueViewAndBatchIT extends ApiTestBase {
         assertTrue(refused.getJsonObject("problem").getString("type").endsWith("/stale-lease"), refused.toString());
         assertFalse(started.getJsonObject(0).containsKey("problem"));
 
-        List<String> done = items.subList(0, 2).stream().map(s -> s.replace("}", ",\"result\":{\"ok\":true}}")).toList();
-        JsonArray completed = w.api().post("jobs/complete", batch(done)).expect(200).array();
+        List<String> done = items.subList(0, 2).stream()
+                .map(s -> s.replace("}", ",\"result\":{\"ok\":true}}"))
+                .toList();
+        JsonArray completed =
+                w.api().post("jobs/complete", batch(done)).expect(200).array();
         completed.forEach(c -> assertEquals("COMPLETED", c.asJsonObject().getString("status")));
         for (int i = 0; i < 2; i++) {
             long id = claimed.getJsonObject(i).getJsonNumber("id").longValue();
             JsonObject j = admin.get("jobs/" + id).expect(200).json();
             assertEquals(true, j.getJsonObject("result").getBoolean("ok"));
-            assertEquals(List.of("PENDING", "DISPATCHED", "RUNNING", "COMPLETED"),
+            assertEquals(
+                    List.of("PENDING", "DISPATCHED", "RUNNING", "COMPLETED"),
                     admin.get("jobs/" + id + "/transitions").expect(200).array().stream()
-                            .map(t -> t.asJsonObject().getString("to")).toList());
+                            .map(t -> t.asJsonObject().getString("to"))
+                            .toList());
         }
-        assertEquals("DISPATCHED", admin.get("jobs/" + claimed.getJsonObject(2).getJsonNumber("id")).expect(200).json()
-                .getString("status"));
-        assertEquals("jobs[0].leaseToken", w.api().post("jobs/complete", "{\"jobs\":[{\"id\":1}]}").expect(400).json()
-                .getString("field"));
+        assertEquals(
+                "DISPATCHED",
+                admin.get("jobs/" + claimed.getJsonObject(2).getJsonNumber("id"))
+                        .expect(200)
+                        .json()
+                        .getString("status"));
+        assertEquals(
+                "jobs[0].leaseToken",
+                w.api()
+                        .post("jobs/complete", "{\"jobs\":[{\"id\":1}]}")
+                        .expect(400)
+                        .json()
+                        .getString("field"));
         assertEquals(403, alice.api().post("jobs/start", batch(items)).status());
     }
 
@@ -230,8 +318,10 @@ class QueueViewAndBatchIT extends ApiTestBase {
         WorkerAccount w = fx.worker();
         List<Long> latencies = new ArrayList<>();
         for (int round = 0; round < 7; round++) {
-            CompletableFuture<Api.Res> waiting = CompletableFuture.supplyAsync(() -> w.api().post("claims",
-                    "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q + "\"],\"waitSeconds\":20}"));
+            CompletableFuture<Api.Res> waiting = CompletableFuture.supplyAsync(() -> w.api()
+                    .post(
+                            "claims",
+                            "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q + "\"],\"waitSeconds\":20}"));
             Thread.sleep(300); // the claim is waiting now
             assertFalse(waiting.isDone());
             alice.api().post("jobs", job(q, "t", "")).expect(201);
@@ -255,24 +345,46 @@ class QueueViewAndBatchIT extends ApiTestBase {
         String q = fx.queue("");
         WorkerAccount w = fx.worker();
         long start = System.nanoTime();
-        JsonArray none = w.api().post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q
-                + "\"],\"waitSeconds\":1}").expect(200).array();
+        JsonArray none = w.api()
+                .post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q + "\"],\"waitSeconds\":1}")
+                .expect(200)
+                .array();
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(none.isEmpty());
         assertTrue(waited >= 900 && waited < 4000, "waited " + waited + " ms");
-        assertEquals("waitSeconds", w.api().post("claims", "{\"workerId\":\"" + w.workerId()
-                + "\",\"waitSeconds\":61}").expect(400).json().getString("field"));
-        assertEquals("waitSeconds", w.api().post("claims", "{\"workerId\":\"" + w.workerId()
-                + "\",\"waitSeconds\":\"soon\"}").expect(400).json().getString("field"));
+        assertEquals(
+                "waitSeconds",
+                w.api()
+                        .post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"waitSeconds\":61}")
+                        .expect(400)
+                        .json()
+                        .getString("field"));
+        assertEquals(
+                "waitSeconds",
+                w.api()
+                        .post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"waitSeconds\":\"soon\"}")
+                        .expect(400)
+                        .json()
+                        .getString("field"));
         // many waiters, one job: exactly one gets it, the others answer [] at their deadline
         Account alice = fx.user("USER", 1);
         ExecutorService pool = Executors.newFixedThreadPool(6);
-        List<CompletableFuture<JsonArray>> waiters = IntStream.range(0, 6).mapToObj(i -> CompletableFuture.supplyAsync(
-                () -> w.api().post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q
-                        + "\"],\"waitSeconds\":2}").expect(200).array(), pool)).toList();
+        List<CompletableFuture<JsonArray>> waiters = IntStream.range(0, 6)
+                .mapToObj(i -> CompletableFuture.supplyAsync(
+                        () -> w.api()
+                                .post(
+                                        "claims",
+                                        "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q
+                                                + "\"],\"waitSeconds\":2}")
+                                .expect(200)
+                                .array(),
+                        pool))
+                .toList();
         sleep(300);
         alice.api().post("jobs", job(q, "t", "")).expect(201);
-        List<Integer> sizes = waiters.stream().map(CompletableFuture::join).map(JsonArray::size)
+        List<Integer> sizes = waiters.stream()
+                .map(CompletableFuture::join)
+                .map(JsonArray::size)
                 .collect(Collectors.toList());
         pool.shutdown();
         assertEquals(1, sizes.stream().mapToInt(Integer::intValue).sum(), "one job, claimed once: " + sizes);

@@ -25,26 +25,38 @@ import org.junit.jupiter.api.Test;
 class SchedulingIT extends ApiTestBase {
 
     static String submit(Account user, String queue, String extra) {
-        return user.api().post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"t\"" + extra + "}").expect(201).json()
-                .getJsonNumber("id").toString();
+        return user.api()
+                .post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"t\"" + extra + "}")
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .toString();
     }
 
     static List<String> ids(JsonArray claimed) {
-        return claimed.stream().map(v -> v.asJsonObject().getJsonNumber("id").toString()).toList();
+        return claimed.stream()
+                .map(v -> v.asJsonObject().getJsonNumber("id").toString())
+                .toList();
     }
 
     static String lease(JsonArray claimed, String id) {
-        return claimed.stream().map(v -> v.asJsonObject())
-                .filter(j -> j.getJsonNumber("id").toString().equals(id)).findFirst().orElseThrow()
+        return claimed.stream()
+                .map(v -> v.asJsonObject())
+                .filter(j -> j.getJsonNumber("id").toString().equals(id))
+                .findFirst()
+                .orElseThrow()
                 .getString("leaseToken");
     }
 
     void run(WorkerAccount w, String id, String lease, long seconds) {
-        w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
+        w.api()
+                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
+                .expect(200);
         advance(seconds);
-        w.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
+        w.api()
+                .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
+                .expect(200);
     }
-
 
     String reason(Account user, String id) {
         return user.api().get("jobs/" + id).expect(200).json().getString("waitingReason");
@@ -100,8 +112,11 @@ class SchedulingIT extends ApiTestBase {
         JsonArray claimed = w.claim(q, 10);
         assertEquals(jobs.subList(0, 2), ids(claimed));
         assertEquals("QUEUE_LIMIT", reason(users.get(2), jobs.get(2)));
-        w.api().post("jobs/" + jobs.get(0) + "/fail", "{\"leaseToken\":\"" + lease(claimed, jobs.get(0))
-                + "\",\"error\":\"x\",\"retryable\":false}").expect(200);
+        w.api()
+                .post(
+                        "jobs/" + jobs.get(0) + "/fail",
+                        "{\"leaseToken\":\"" + lease(claimed, jobs.get(0)) + "\",\"error\":\"x\",\"retryable\":false}")
+                .expect(200);
         assertEquals(List.of(jobs.get(2)), ids(w.claim(q, 10)));
 
         admin.patch("queues/" + q, "{\"maxConcurrent\":null}").expect(200);
@@ -121,8 +136,13 @@ class SchedulingIT extends ApiTestBase {
         Account bob = fx.user("USER");
         WorkerAccount w = fx.worker();
         try {
-            int running = admin.put("admin/settings", "{\"globalSlots\":1000000}").expect(200).json().getInt("globalRunning");
-            JsonObject s = admin.put("admin/settings", "{\"globalSlots\":" + (running + 1) + "}").expect(200).json();
+            int running = admin.put("admin/settings", "{\"globalSlots\":1000000}")
+                    .expect(200)
+                    .json()
+                    .getInt("globalRunning");
+            JsonObject s = admin.put("admin/settings", "{\"globalSlots\":" + (running + 1) + "}")
+                    .expect(200)
+                    .json();
             assertEquals(running + 1, s.getInt("globalSlots"));
             String a = submit(alice, q, "");
             String b = submit(bob, q, "");
@@ -133,15 +153,22 @@ class SchedulingIT extends ApiTestBase {
 
             String a2 = submit(alice, q, "");
             assertEquals("USER_LIMIT", reason(alice, a2));
-            JsonObject off = admin.put("admin/settings", "{\"perUserSerialization\":{\"enabled\":false}}").expect(200).json();
+            JsonObject off = admin.put("admin/settings", "{\"perUserSerialization\":{\"enabled\":false}}")
+                    .expect(200)
+                    .json();
             assertFalse(off.getJsonObject("perUserSerialization").getBoolean("enabled"));
             assertEquals(3600, off.getJsonObject("perUserSerialization").getInt("lockTimeoutSeconds"));
             assertEquals(List.of(a2), ids(w.claim(q, 10)), "alice may now run two at once");
         } finally {
-            admin.put("admin/settings", "{\"globalSlots\":null,\"perUserSerialization\":{\"enabled\":true,\"lockTimeoutSeconds\":3600}}")
+            admin.put(
+                            "admin/settings",
+                            "{\"globalSlots\":null,\"perUserSerialization\":{\"enabled\":true,\"lockTimeoutSeconds\":3600}}")
                     .expect(200);
         }
-        assertTrue(admin.get("admin/settings").json().getJsonObject("perUserSerialization").getBoolean("enabled"));
+        assertTrue(admin.get("admin/settings")
+                .json()
+                .getJsonObject("perUserSerialization")
+                .getBoolean("enabled"));
     }
 
     @Test
@@ -166,21 +193,37 @@ class SchedulingIT extends ApiTestBase {
         JsonArray claimed = w.claim(q, 10);
         assertEquals(List.of(first), ids(claimed));
 
-        JsonObject lock = admin.get("admin/locks").expect(200).array().stream().map(v -> v.asJsonObject())
-                .filter(l -> l.getString("userId").equals(alice.id())).findFirst().orElseThrow();
+        JsonObject lock = admin.get("admin/locks").expect(200).array().stream()
+                .map(v -> v.asJsonObject())
+                .filter(l -> l.getString("userId").equals(alice.id()))
+                .findFirst()
+                .orElseThrow();
         assertEquals(first, lock.getJsonNumber("jobId").toString());
-        assertEquals(Duration.ofHours(1), Duration.between(OffsetDateTime.parse(lock.getString("acquiredAt")),
-                OffsetDateTime.parse(lock.getString("expiresAt"))));
+        assertEquals(
+                Duration.ofHours(1),
+                Duration.between(
+                        OffsetDateTime.parse(lock.getString("acquiredAt")),
+                        OffsetDateTime.parse(lock.getString("expiresAt"))));
 
-        JsonObject released = admin.delete("admin/locks/" + alice.id()).expect(200).json();
-        assertEquals(List.of(Long.valueOf(first)), released.getJsonArray("jobIds").getValuesAs(
-                jakarta.json.JsonNumber.class).stream().map(jakarta.json.JsonNumber::longValue).toList());
+        JsonObject released =
+                admin.delete("admin/locks/" + alice.id()).expect(200).json();
+        assertEquals(
+                List.of(Long.valueOf(first)),
+                released.getJsonArray("jobIds").getValuesAs(jakarta.json.JsonNumber.class).stream()
+                        .map(jakarta.json.JsonNumber::longValue)
+                        .toList());
         JsonObject job = alice.api().get("jobs/" + first).json();
         assertEquals("RETRY_WAIT", job.getString("status"));
         assertTrue(job.getString("lastError").contains("lock released by admin"));
-        assertEquals(409, w.api().post("jobs/" + first + "/complete", "{\"leaseToken\":\"" + lease(claimed, first) + "\"}").status());
+        assertEquals(
+                409,
+                w.api()
+                        .post("jobs/" + first + "/complete", "{\"leaseToken\":\"" + lease(claimed, first) + "\"}")
+                        .status());
         assertEquals(List.of(second), ids(w.claim(q, 10)), "the slot is free at once");
-        assertEquals(404, admin.delete("admin/locks/" + alice.id() + "?jobId=" + first).status());
+        assertEquals(
+                404,
+                admin.delete("admin/locks/" + alice.id() + "?jobId=" + first).status());
         assertEquals(404, admin.delete("admin/locks/nobody-" + q).status());
     }
 
@@ -189,7 +232,8 @@ class SchedulingIT extends ApiTestBase {
         String q = fx.queue("");
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        admin.put("admin/users/" + alice.id() + "/quota", "{\"dailyLimitSecs\":100}").expect(200);
+        admin.put("admin/users/" + alice.id() + "/quota", "{\"dailyLimitSecs\":100}")
+                .expect(200);
         OffsetDateTime now = startOfDayPlus(advance(0), 1);
         String first = submit(alice, q, "");
         String second = submit(alice, q, "");
@@ -199,7 +243,8 @@ class SchedulingIT extends ApiTestBase {
         JsonObject status = alice.api().get("quota/status").expect(200).json();
         assertEquals(85.0, status.getJsonObject("day").getJsonNumber("usedSecs").doubleValue(), 1.0);
         assertEquals(100, status.getJsonObject("day").getInt("limitSecs"));
-        assertEquals(15.0, status.getJsonObject("day").getJsonNumber("remainingSecs").doubleValue(), 1.0);
+        assertEquals(
+                15.0, status.getJsonObject("day").getJsonNumber("remainingSecs").doubleValue(), 1.0);
         assertTrue(status.getBoolean("warning"), "85% is past the 80% warning");
         assertFalse(status.getBoolean("exhausted"));
         assertFalse(status.getJsonObject("week").containsKey("limitSecs"), "no weekly limit");
@@ -212,14 +257,26 @@ class SchedulingIT extends ApiTestBase {
         assertEquals(0, w.claim(q, 1).size());
         assertEquals("QUOTA_EXCEEDED", reason(alice, third));
 
-        advance(Duration.between(now, now.truncatedTo(ChronoUnit.DAYS).plusDays(1)).toSeconds() + 60);
+        advance(Duration.between(now, now.truncatedTo(ChronoUnit.DAYS).plusDays(1))
+                        .toSeconds()
+                + 60);
         assertEquals(List.of(third), ids(w.claim(q, 1)), "a new day, a new quota");
-        assertEquals(0.0, alice.api().get("quota/status").json().getJsonObject("day").getJsonNumber("usedSecs").doubleValue());
+        assertEquals(
+                0.0,
+                alice.api()
+                        .get("quota/status")
+                        .json()
+                        .getJsonObject("day")
+                        .getJsonNumber("usedSecs")
+                        .doubleValue());
     }
 
     /** Moves the clock to {@code hours} after the next UTC midnight; answers the new now. */
     OffsetDateTime startOfDayPlus(OffsetDateTime now, int hours) {
-        OffsetDateTime target = now.withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.DAYS).plusDays(1).plusHours(hours);
+        OffsetDateTime target = now.withOffsetSameInstant(ZoneOffset.UTC)
+                .truncatedTo(ChronoUnit.DAYS)
+                .plusDays(1)
+                .plusHours(hours);
         return advance(Duration.between(now, target).toSeconds());
     }
 
@@ -229,7 +286,8 @@ class SchedulingIT extends ApiTestBase {
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
         String project = fx.unique("proj");
-        admin.put("admin/projects/" + project + "/quota", "{\"weeklyLimitSecs\":50}").expect(200);
+        admin.put("admin/projects/" + project + "/quota", "{\"weeklyLimitSecs\":50}")
+                .expect(200);
         OffsetDateTime now = startOfDayPlus(advance(0), 2);
         String p1 = submit(alice, q, ",\"projectId\":\"" + project + "\"");
         JsonArray c = w.claim(q, 1);
@@ -242,8 +300,10 @@ class SchedulingIT extends ApiTestBase {
         // every claimed job runs to its end: one left DISPATCHED while the clock moves on would
         // come back when its lease expires (the lease reaper) and be claimed again below
         run(w, free, lease(c, free), 1);
-        OffsetDateTime monday = now.withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.DAYS)
-                .with(TemporalAdjusters.next(java.time.DayOfWeek.MONDAY)).plusMinutes(5);
+        OffsetDateTime monday = now.withOffsetSameInstant(ZoneOffset.UTC)
+                .truncatedTo(ChronoUnit.DAYS)
+                .with(TemporalAdjusters.next(java.time.DayOfWeek.MONDAY))
+                .plusMinutes(5);
         now = advance(Duration.between(now, monday).toSeconds());
         c = w.claim(q, 5);
         assertEquals(List.of(p2), ids(c), "a new week");
@@ -260,8 +320,10 @@ class SchedulingIT extends ApiTestBase {
         assertEquals("QUOTA_EXCEEDED", reason(bob, m2));
         JsonObject month = bob.api().get("quota/status").json().getJsonObject("month");
         assertEquals(36, month.getInt("limitSecs"));
-        OffsetDateTime first = now.withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.DAYS)
-                .with(TemporalAdjusters.firstDayOfNextMonth()).plusMinutes(5);
+        OffsetDateTime first = now.withOffsetSameInstant(ZoneOffset.UTC)
+                .truncatedTo(ChronoUnit.DAYS)
+                .with(TemporalAdjusters.firstDayOfNextMonth())
+                .plusMinutes(5);
         advance(Duration.between(now, first).toSeconds());
         assertEquals(List.of(m2), ids(w.claim(q, 5)), "a new month");
     }
@@ -271,14 +333,14 @@ class SchedulingIT extends ApiTestBase {
         String q = fx.queue("");
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
-        OffsetDateTime now = startOfDayPlus(advance(0), 12);   // 12:00 UTC: peak
+        OffsetDateTime now = startOfDayPlus(advance(0), 12); // 12:00 UTC: peak
         String night = submit(alice, q, ",\"offPeakOnly\":true");
         String day = submit(alice, q, "");
         assertEquals(List.of(day), ids(w.claim(q, 5)));
         assertEquals("OFF_PEAK_WINDOW", reason(alice, night));
-        now = advance(Duration.ofHours(11).toSeconds());       // 23:00 UTC
+        now = advance(Duration.ofHours(11).toSeconds()); // 23:00 UTC
         assertEquals(List.of(night), ids(w.claim(q, 5)));
-        advance(Duration.ofHours(8).toSeconds());              // 07:00 UTC, still inside 22:00-08:00
+        advance(Duration.ofHours(8).toSeconds()); // 07:00 UTC, still inside 22:00-08:00
         String early = submit(alice, q, ",\"offPeakOnly\":true");
         assertEquals(List.of(early), ids(w.claim(q, 5)));
     }
@@ -290,17 +352,20 @@ class SchedulingIT extends ApiTestBase {
         String q = fx.queue("");
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
-        startOfDayPlus(advance(0), 12);                          // 12:00 UTC: peak
+        startOfDayPlus(advance(0), 12); // 12:00 UTC: peak
         String first = submit(alice, q, ",\"offPeakOnly\":true");
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
-            c.createStatement().executeUpdate("INSERT INTO scheduling_policy (policy_type, name, config) "
-                    + "VALUES ('OFF_PEAK', 'it-all-day', '{\"start\": \"00:00\", \"end\": \"00:00\"}')");
+        try (java.sql.Connection c =
+                java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
+            c.createStatement()
+                    .executeUpdate("INSERT INTO scheduling_policy (policy_type, name, config) "
+                            + "VALUES ('OFF_PEAK', 'it-all-day', '{\"start\": \"00:00\", \"end\": \"00:00\"}')");
             try {
                 // the node sees the all-day window: its copy of the windows was read just now,
                 // after the insert (by the notification, or by the 5 s re-read if it was lost)
                 JsonArray got = w.claim(q, 5);
                 long t0 = System.nanoTime();
-                while (got.isEmpty() && System.nanoTime() - t0 < Duration.ofSeconds(7).toNanos()) {
+                while (got.isEmpty()
+                        && System.nanoTime() - t0 < Duration.ofSeconds(7).toNanos()) {
                     Thread.sleep(20);
                     got = w.claim(q, 5);
                 }
@@ -319,13 +384,14 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void a_limit_change_stops_a_vacuum_of_the_job_table_instead_of_queueing_every_claim_behind_it() throws Exception {
-        // What the vacuum timer does while it vacuums job (migration V8): the shared advisory
+        // What the vacuum timer does while it vacuums job (see fq_lock_jobs): the shared advisory
         // lock, and a lock on job that conflicts with a limit change's, held for a long statement.
         String q = fx.queue("\"maxConcurrent\":2");
         java.util.concurrent.CompletableFuture<String> vacuum = new java.util.concurrent.CompletableFuture<>();
         java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
         Thread t = new Thread(() -> {
-            try (java.sql.Connection c = java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
+            try (java.sql.Connection c =
+                    java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
                 c.createStatement().execute("SELECT pg_advisory_lock_shared(7312220041)");
                 c.setAutoCommit(false);
                 c.createStatement().execute("LOCK TABLE job IN SHARE UPDATE EXCLUSIVE MODE");
@@ -349,7 +415,9 @@ class SchedulingIT extends ApiTestBase {
         holding.await();
         long t0 = System.nanoTime();
         admin.patch("queues/" + q, "{\"maxConcurrent\":3}").expect(200);
-        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(), "the limit change did not wait for the vacuum");
+        assertTrue(
+                System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(),
+                "the limit change did not wait for the vacuum");
         assertEquals("57014", vacuum.get(10, java.util.concurrent.TimeUnit.SECONDS), "the vacuum was cancelled");
         t.join(10_000);
         assertEquals(3, admin.get("queues/" + q).json().getInt("maxConcurrent"));
@@ -361,18 +429,26 @@ class SchedulingIT extends ApiTestBase {
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
         startOfDayPlus(advance(0), 3);
-        List<String> ids = List.of(submit(alice, q, ""), submit(alice, q, ""), submit(alice, q, ""), submit(alice, q, ""));
+        List<String> ids =
+                List.of(submit(alice, q, ""), submit(alice, q, ""), submit(alice, q, ""), submit(alice, q, ""));
         JsonArray claimed = w.claim(q, 4);
         assertEquals(ids, ids(claimed));
         long realStart = System.nanoTime(); // the test clock moves on with real time as well
         for (String id : ids) {
-            w.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease(claimed, id) + "\"}").expect(200);
+            w.api()
+                    .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease(claimed, id) + "\"}")
+                    .expect(200);
         }
         advance(10);
-        w.api().post("jobs/" + ids.get(0) + "/complete", "{\"leaseToken\":\"" + lease(claimed, ids.get(0)) + "\"}").expect(200);
+        w.api()
+                .post("jobs/" + ids.get(0) + "/complete", "{\"leaseToken\":\"" + lease(claimed, ids.get(0)) + "\"}")
+                .expect(200);
         advance(10);
-        w.api().post("jobs/" + ids.get(1) + "/fail", "{\"leaseToken\":\"" + lease(claimed, ids.get(1))
-                + "\",\"error\":\"x\",\"retryable\":false}").expect(200);
+        w.api()
+                .post(
+                        "jobs/" + ids.get(1) + "/fail",
+                        "{\"leaseToken\":\"" + lease(claimed, ids.get(1)) + "\",\"error\":\"x\",\"retryable\":false}")
+                .expect(200);
         advance(10);
         alice.api().post("jobs/" + ids.get(2) + "/pause", null).expect(200);
         advance(10);
@@ -381,7 +457,8 @@ class SchedulingIT extends ApiTestBase {
         JsonObject day = alice.api().get("quota/status").expect(200).json().getJsonObject("day");
         double used = day.getJsonNumber("usedSecs").doubleValue();
         // 100 s moved by hand, plus at most the real time each of the 4 attempts was open
-        assertTrue(used >= 10 + 20 + 30 + 40 && used <= 10 + 20 + 30 + 40 + 4 * realSecs,
+        assertTrue(
+                used >= 10 + 20 + 30 + 40 && used <= 10 + 20 + 30 + 40 + 4 * realSecs,
                 "used " + used + " s; real time passed: " + realSecs + " s");
         assertEquals(0, admin.get("admin/users/" + alice.id()).json().getInt("running"), "every slot is free");
     }
@@ -389,17 +466,27 @@ class SchedulingIT extends ApiTestBase {
     @Test
     void quota_windows_follow_the_quota_reset_policys_time_zone() throws Exception {
         Account alice = fx.user("USER");
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
-            c.createStatement().executeUpdate("INSERT INTO scheduling_policy (policy_type, name, config) "
-                    + "VALUES ('QUOTA_RESET', 'it-tokyo', '{\"timezone\": \"Asia/Tokyo\"}')");
+        try (java.sql.Connection c =
+                java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
+            c.createStatement()
+                    .executeUpdate("INSERT INTO scheduling_policy (policy_type, name, config) "
+                            + "VALUES ('QUOTA_RESET', 'it-tokyo', '{\"timezone\": \"Asia/Tokyo\"}')");
             try {
                 OffsetDateTime now = advance(0);
                 JsonObject status = alice.api().get("quota/status").expect(200).json();
                 assertEquals("Asia/Tokyo", status.getString("timezone"));
                 java.time.ZonedDateTime tokyo = now.atZoneSameInstant(java.time.ZoneId.of("Asia/Tokyo"));
-                OffsetDateTime midnight = tokyo.toLocalDate().plusDays(1).atStartOfDay(tokyo.getZone()).toOffsetDateTime();
-                assertEquals(midnight.toInstant(), OffsetDateTime.parse(status.getJsonObject("day").getString("resetsAt")).toInstant());
-                assertEquals(tokyo.toLocalDate().toString(), status.getJsonObject("day").getString("periodStart"));
+                OffsetDateTime midnight = tokyo.toLocalDate()
+                        .plusDays(1)
+                        .atStartOfDay(tokyo.getZone())
+                        .toOffsetDateTime();
+                assertEquals(
+                        midnight.toInstant(),
+                        OffsetDateTime.parse(status.getJsonObject("day").getString("resetsAt"))
+                                .toInstant());
+                assertEquals(
+                        tokyo.toLocalDate().toString(),
+                        status.getJsonObject("day").getString("periodStart"));
             } finally {
                 c.createStatement().executeUpdate("DELETE FROM scheduling_policy WHERE name = 'it-tokyo'");
             }
@@ -416,13 +503,17 @@ class SchedulingIT extends ApiTestBase {
             {"admin/settings", "{\"perUserSerialization\":{\"enabled\":\"yes\"}}", "enabled"},
             {"admin/users/" + alice.id() + "/quota", "{\"dailyLimitSecs\":-1}", "dailyLimitSecs"},
             {"admin/users/" + alice.id() + "/quota", "{\"weeklyLimitSecs\":\"lots\"}", "weeklyLimitSecs"},
-            {"admin/projects/p/quota", "{\"daily\":1}", "daily"}}) {
+            {"admin/projects/p/quota", "{\"daily\":1}", "daily"}
+        }) {
             Api.Res r = admin.put(c[0], c[1]);
             assertEquals(400, r.status(), c[1] + " " + r.body());
             assertEquals(c[2], r.json().getString("field"), r.body());
         }
-        assertEquals(404, admin.put("admin/users/nobody-" + alice.id() + "/quota", "{}").status());
-        assertEquals(403, alice.api().put("admin/settings", "{\"globalSlots\":1}").status());
+        assertEquals(
+                404,
+                admin.put("admin/users/nobody-" + alice.id() + "/quota", "{}").status());
+        assertEquals(
+                403, alice.api().put("admin/settings", "{\"globalSlots\":1}").status());
         assertEquals(403, alice.api().get("quota/status?userId=admin").status());
         assertEquals(200, admin.get("quota/status?userId=" + alice.id()).status());
     }

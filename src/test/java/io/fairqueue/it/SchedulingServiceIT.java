@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Deployments;
 import io.fairqueue.jobs.boundary.JobRequests;
-import io.fairqueue.jobs.boundary.JobService;
+import io.fairqueue.jobs.boundary.JobSubmission;
 import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.queues.boundary.QueueRequests;
 import io.fairqueue.queues.boundary.QueueService;
@@ -33,8 +33,11 @@ class SchedulingServiceIT {
     @Deployment
     static WebArchive deployment() {
         // the test runs inside the WAR, with the classes its annotations name
-        return Deployments.fairQueue().addClasses(SchedulingServiceIT.class,
-                io.fairqueue.it.support.JmxPortExtension.class, io.fairqueue.it.support.JmxPort.class);
+        return Deployments.fairQueue()
+                .addClasses(
+                        SchedulingServiceIT.class,
+                        io.fairqueue.it.support.JmxPortExtension.class,
+                        io.fairqueue.it.support.JmxPort.class);
     }
 
     @Inject
@@ -50,7 +53,7 @@ class SchedulingServiceIT {
     WorkerService workers;
 
     @Inject
-    JobService jobs;
+    JobSubmission jobs;
 
     static String unique(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
@@ -63,7 +66,8 @@ class SchedulingServiceIT {
     }
 
     long submit(Caller owner, String queue) {
-        return jobs.submit(owner, new JobRequests.Submit(queue, "t", null, null, null, null, null, null, null), null).id();
+        return jobs.submit(owner, new JobRequests.Submit(queue, "t", null, null, null, null, null, null, null), null)
+                .id();
     }
 
     static long id(Optional<JobView> claimed) {
@@ -78,7 +82,8 @@ class SchedulingServiceIT {
         Caller alice = user(Role.USER, 2);
         Caller bob = user(Role.USER, 1);
         Caller fleet = user(Role.WORKER, 1);
-        String worker = workers.register(fleet, new WorkerRequests.Register("gpu", 4, null, List.of(q))).id();
+        String worker = workers.register(fleet, new WorkerRequests.Register("gpu", 4, null, List.of(q)))
+                .id();
         long a1 = submit(alice, q);
         long a2 = submit(alice, q);
         long a3 = submit(alice, q);

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Api;
 import io.fairqueue.it.support.ApiTestBase;
-import io.fairqueue.it.support.Fixtures;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonObject;
@@ -62,15 +61,20 @@ class SecurityIT extends ApiTestBase {
         Account user = fx.user("USER");
         WorkerAccount w = fx.worker();
         String q = fx.queue("");
-        String id = user.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201).json()
-                .getJsonNumber("id").toString();
+        String id = user.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .toString();
         assertProblem(user.api().post("claims", "{\"workerId\":\"" + w.workerId() + "\"}"), 403);
         assertProblem(user.api().post("workers", "{\"name\":\"mine\"}"), 403);
         String lease = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
         for (String action : List.of("start", "heartbeat", "complete")) {
             assertProblem(user.api().post("jobs/" + id + "/" + action, "{\"leaseToken\":\"" + lease + "\"}"), 403);
         }
-        assertProblem(user.api().post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + lease + "\",\"error\":\"x\"}"), 403);
+        assertProblem(
+                user.api().post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + lease + "\",\"error\":\"x\"}"), 403);
         assertEquals("DISPATCHED", user.api().get("jobs/" + id).json().getString("status"));
     }
 
@@ -79,8 +83,12 @@ class SecurityIT extends ApiTestBase {
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
         String q = fx.queue("");
-        String id = alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201).json()
-                .getJsonNumber("id").toString();
+        String id = alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .toString();
         assertEquals(200, w.api().get("jobs/" + id).status());
         assertEquals(200, w.api().get("jobs/" + id + "/transitions").status());
         for (String action : List.of("pause", "cancel", "resume", "retry")) {
@@ -97,7 +105,13 @@ class SecurityIT extends ApiTestBase {
         assertProblem(mine.api().post("claims", "{\"workerId\":\"" + theirs.workerId() + "\"}"), 403);
         assertProblem(mine.api().post("workers/" + theirs.workerId() + "/heartbeat", null), 404);
         assertProblem(mine.api().get("workers/" + theirs.workerId()), 404);
-        assertEquals(theirs.workerId(), theirs.api().get("workers/" + theirs.workerId()).expect(200).json().getString("id"));
+        assertEquals(
+                theirs.workerId(),
+                theirs.api()
+                        .get("workers/" + theirs.workerId())
+                        .expect(200)
+                        .json()
+                        .getString("id"));
     }
 
     @Test
@@ -105,17 +119,23 @@ class SecurityIT extends ApiTestBase {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         String q = fx.queue("");
-        String id = alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201).json()
-                .getJsonNumber("id").toString();
+        String id = alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .toString();
         assertProblem(bob.api().get("jobs/" + id), 404);
         assertProblem(bob.api().get("jobs/" + id + "/transitions"), 404);
         assertProblem(bob.api().post("jobs/" + id + "/pause", null), 404);
         assertProblem(bob.api().post("jobs/" + id + "/cancel", null), 404);
         assertProblem(bob.api().post("jobs/" + id + "/resume", null), 404);
         assertProblem(bob.api().post("jobs/" + id + "/retry", null), 404);
-        assertEquals(0, bob.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
+        assertEquals(
+                0, bob.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
         assertProblem(bob.api().get("jobs?userId=" + alice.id()), 403);
-        assertEquals(0, bob.api().delete("queues/" + q + "/jobs").expect(200).json().getInt("cancelled"));
+        assertEquals(
+                0, bob.api().delete("queues/" + q + "/jobs").expect(200).json().getInt("cancelled"));
         assertProblem(bob.api().delete("queues/" + q + "/jobs?userId=" + alice.id()), 403);
         assertEquals("PENDING", alice.api().get("jobs/" + id).json().getString("status"));
         assertEquals(200, admin.get("jobs/" + id).status(), "an admin sees every job");
@@ -126,19 +146,25 @@ class SecurityIT extends ApiTestBase {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         String q = fx.queue("");
-        assertProblem(bob.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}"), 403);
-        JsonObject job = admin.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}")
-                .expect(201).json();
+        assertProblem(
+                bob.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}"),
+                403);
+        JsonObject job = admin.post(
+                        "jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}")
+                .expect(201)
+                .json();
         assertEquals(alice.id(), job.getString("userId"));
         assertEquals(200, alice.api().get("jobs/" + job.getJsonNumber("id")).status());
-        assertProblem(admin.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"ghost-" + q + "\"}"), 400);
+        assertProblem(
+                admin.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"ghost-" + q + "\"}"), 400);
     }
 
     @Test
     void tokens_are_stored_only_as_sha256_hashes() throws Exception {
         Account user = fx.user("USER");
-        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(user.token().getBytes(StandardCharsets.UTF_8)));
+        String hash = HexFormat.of()
+                .formatHex(
+                        MessageDigest.getInstance("SHA-256").digest(user.token().getBytes(StandardCharsets.UTF_8)));
         try (Connection c = DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "");
                 PreparedStatement ps = c.prepareStatement(
                         "SELECT token_hash, (SELECT count(*) FROM api_token WHERE token_hash = ?) FROM api_token WHERE user_id = ?")) {
@@ -158,9 +184,13 @@ class SecurityIT extends ApiTestBase {
         // nodes keep who a token belongs to in memory: the node that changes a role forgets at commit
         Account user = fx.user("USER");
         assertProblem(user.api().get("admin/users"), 403);
-        assertEquals(200, admin.patch("admin/users/" + user.id(), "{\"role\":\"ADMIN\"}").status());
+        assertEquals(
+                200,
+                admin.patch("admin/users/" + user.id(), "{\"role\":\"ADMIN\"}").status());
         assertEquals(200, user.api().get("admin/users").status(), "promoted: at once");
-        assertEquals(200, admin.patch("admin/users/" + user.id(), "{\"role\":\"USER\"}").status());
+        assertEquals(
+                200,
+                admin.patch("admin/users/" + user.id(), "{\"role\":\"USER\"}").status());
         assertProblem(user.api().get("admin/users"), 403);
     }
 
@@ -177,7 +207,8 @@ class SecurityIT extends ApiTestBase {
         }
         long t0 = System.nanoTime();
         Api.Res r = user.api().get("jobs");
-        while (r.status() == 200 && System.nanoTime() - t0 < java.time.Duration.ofMillis(1000).toNanos()) {
+        while (r.status() == 200
+                && System.nanoTime() - t0 < java.time.Duration.ofMillis(1000).toNanos()) {
             Thread.sleep(20);
             r = user.api().get("jobs");
         }

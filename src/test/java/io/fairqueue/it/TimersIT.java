@@ -12,8 +12,8 @@ import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
-import jakarta.json.JsonValue;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
 import java.io.StringReader;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
@@ -42,7 +42,6 @@ class TimersIT extends ApiTestBase {
 
     static final String JMX = io.fairqueue.it.support.JmxPort.url();
 
-
     static void await(String what, Duration timeout, Supplier<Boolean> condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.get()) {
@@ -66,14 +65,19 @@ class TimersIT extends ApiTestBase {
         String q = fx.queue("");
         Account alice = fx.user("USER");
         OffsetDateTime start = advance(0).plusSeconds(2);
-        String id = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\"" + start + "\"}").expect(201));
+        String id = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\"" + start + "\"}")
+                .expect(201));
         assertEquals("SCHEDULED", status(alice, id));
         await("promotion", Duration.ofSeconds(5), () -> status(alice, id).equals("PENDING"));
-        JsonObject promoted = alice.api().get("jobs/" + id + "/transitions").array().getJsonObject(1);
+        JsonObject promoted =
+                alice.api().get("jobs/" + id + "/transitions").array().getJsonObject(1);
         assertEquals("start time reached", promoted.getString("reason"));
         assertFalse(promoted.containsKey("triggeredBy"), "the system moved it");
         Duration late = Duration.between(start, OffsetDateTime.parse(promoted.getString("at")));
-        assertTrue(!late.isNegative() && late.compareTo(Duration.ofSeconds(2)) <= 0, "promoted " + late + " after its start");
+        assertTrue(
+                !late.isNegative() && late.compareTo(Duration.ofSeconds(2)) <= 0,
+                "promoted " + late + " after its start");
     }
 
     @Test
@@ -82,28 +86,60 @@ class TimersIT extends ApiTestBase {
         Account alice = fx.user("USER");
         WorkerAccount dead = fx.worker();
         WorkerAccount alive = fx.worker();
-        String id = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201));
+        String id = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201));
         String lease = dead.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        dead.api().post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
-        dead.api().post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}").expect(200);
+        dead.api()
+                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
+                .expect(200);
+        dead.api()
+                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}")
+                .expect(200);
         // the worker dies; two heartbeat intervals (leaseSeconds / 2 each) later its lease is over
         advance(31);
         await("reaping", Duration.ofSeconds(5), () -> !status(alice, id).equals("RUNNING"));
         assertEquals(0, admin.get("admin/users/" + alice.id()).json().getInt("running"), "the slot is free");
         // RUNNING -> RETRY_WAIT "lease expired"; the promoter may already have moved it on (PENDING)
         JsonArray log = alice.api().get("jobs/" + id + "/transitions").array();
-        assertTrue(log.stream().map(JsonValue::asJsonObject).anyMatch(t -> "RUNNING".equals(t.getString("from", null))
-                && "lease expired".equals(t.getString("reason", null))), log.toString());
+        assertTrue(
+                log.stream()
+                        .map(JsonValue::asJsonObject)
+                        .anyMatch(t -> "RUNNING".equals(t.getString("from", null))
+                                && "lease expired".equals(t.getString("reason", null))),
+                log.toString());
         JsonArray again = alive.claimWithin(q, 1);
         assertEquals(id, again.getJsonObject(0).getJsonNumber("id").toString(), "claimable again at once");
-        assertEquals(409, dead.api().post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}").status());
+        assertEquals(
+                409,
+                dead.api()
+                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
+                        .status());
     }
 
     @Test
     void the_timers_are_mxbeans_readable_over_the_remote_jmx_port_and_controllable() throws Exception {
         try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(JMX))) {
             MBeanServerConnection jmx = c.getMBeanServerConnection();
-            for (String name : List.of("Promoter", "LeaseReaper", "Dispatcher", "UsageRefresher", "Archiver", "Vacuum")) {
+            java.util.Set<String> names = timerNames();
+            java.util.Set<String> registered = new java.util.TreeSet<>();
+            jmx.queryNames(new ObjectName("fairqueue:type=Timer,*"), null)
+                    .forEach(n -> registered.add(n.getKeyProperty("name")));
+            assertEquals(names, registered, "every timer class has its MXBean, and no other");
+            // a clock moved by another test makes a timer look late until its next tick: wait for that
+            await(
+                    "a live timers check",
+                    Duration.ofSeconds(75),
+                    () -> admin.as(null).get("/health/live").status() == 200);
+            JsonObject health = admin.as(null).get("/health/live").expect(200).json();
+            JsonObject data = health.getJsonArray("checks").stream()
+                    .map(JsonValue::asJsonObject)
+                    .filter(check -> check.getString("name").equals("timers"))
+                    .findFirst()
+                    .orElseThrow()
+                    .getJsonObject("data");
+            assertEquals(names, new java.util.TreeSet<>(data.keySet()), "every timer class is in the liveness check");
+            for (String name : names) {
                 ObjectName timer = new ObjectName("fairqueue:type=Timer,name=" + name);
                 assertTrue(jmx.isRegistered(timer), name);
                 assertEquals(Boolean.TRUE, jmx.getAttribute(timer, "Enabled"));
@@ -125,8 +161,12 @@ class TimersIT extends ApiTestBase {
             Account alice = fx.user("USER");
             jmx.setAttribute(promoter, new javax.management.Attribute("Enabled", false));
             try {
-                String id = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\""
-                        + advance(0).plusSeconds(1) + "\"}").expect(201));
+                String id = id(alice.api()
+                        .post(
+                                "jobs",
+                                "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\""
+                                        + advance(0).plusSeconds(1) + "\"}")
+                        .expect(201));
                 Thread.sleep(3000);
                 assertEquals("SCHEDULED", status(alice, id), "a disabled promoter promotes nothing");
                 jmx.invoke(promoter, "runNow", null, null);
@@ -141,15 +181,34 @@ class TimersIT extends ApiTestBase {
             assertTrue((Long) jmx.getAttribute(queue, "Pending") >= 0);
             assertTrue((Long) jmx.getAttribute(queue, "Running") >= 0);
             assertTrue((Long) jmx.getAttribute(queue, "DeadLetter") >= 0);
-            await("the new queue's MXBean", Duration.ofSeconds(15), () -> registered(jmx, "fairqueue:type=Queue,name=" + q));
+            await(
+                    "the new queue's MXBean",
+                    Duration.ofSeconds(15),
+                    () -> registered(jmx, "fairqueue:type=Queue,name=" + q));
             assertEquals(1L, jmx.getAttribute(new ObjectName("fairqueue:type=Queue,name=" + q), "Running"));
         }
         String metrics = admin.as(null).get("/metrics").expect(200).body();
         for (String metric : List.of("fairqueue_claims", "fairqueue_timer_duration", "fairqueue_queue_pending")) {
             assertTrue(metrics.contains(metric), metric + " in /metrics");
         }
-        JsonObject live = admin.as(null).get("/health/live").expect(200).json();
-        assertTrue(live.toString().contains("\"timers\""), live.toString());
+    }
+
+    /** The names of every timer class the WAR holds (the build's classes): {@code XTimer} is named {@code X}. */
+    static java.util.Set<String> timerNames() throws Exception {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        java.nio.file.Path root = java.nio.file.Path.of("target/classes");
+        try (var files = java.nio.file.Files.walk(root.resolve("io/fairqueue/timers"))) {
+            for (java.nio.file.Path f :
+                    files.filter(p -> p.toString().endsWith("Timer.class")).toList()) {
+                Class<?> c = Class.forName(
+                        root.relativize(f).toString().replace('/', '.').replaceAll("\\.class$", ""));
+                if (io.fairqueue.timers.boundary.ManagedTimer.class.isAssignableFrom(c)
+                        && !java.lang.reflect.Modifier.isAbstract(c.getModifiers())) {
+                    names.add(c.getSimpleName().replaceAll("Timer$", "")); // PromoterTimer is "Promoter"
+                }
+            }
+        }
+        return names;
     }
 
     static boolean registered(MBeanServerConnection jmx, String name) {
@@ -165,7 +224,9 @@ class TimersIT extends ApiTestBase {
         List<JsonObject> received = new CopyOnWriteArrayList<>();
         HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         receiver.createContext("/ok", ex -> {
-            received.add(Json.createReader(new StringReader(new String(ex.getRequestBody().readAllBytes()))).readObject());
+            received.add(Json.createReader(
+                            new StringReader(new String(ex.getRequestBody().readAllBytes())))
+                    .readObject());
             ex.sendResponseHeaders(204, -1);
             ex.close();
         });
@@ -192,11 +253,28 @@ class TimersIT extends ApiTestBase {
             String failQ = fx.queue("");
             String slowQ = fx.queue("");
             Account fleet = fx.user("WORKER");
-            fleet.api().post("workers", "{\"name\":\"push-ok\",\"capacity\":2,\"callbackUrl\":\"" + base + "/ok\",\"queues\":[\"" + okQ + "\"]}").expect(201);
-            fleet.api().post("workers", "{\"name\":\"push-500\",\"capacity\":2,\"callbackUrl\":\"" + base + "/fail\",\"queues\":[\"" + failQ + "\"]}").expect(201);
-            fleet.api().post("workers", "{\"name\":\"push-slow\",\"capacity\":2,\"callbackUrl\":\"" + base + "/slow\",\"queues\":[\"" + slowQ + "\"]}").expect(201);
+            fleet.api()
+                    .post(
+                            "workers",
+                            "{\"name\":\"push-ok\",\"capacity\":2,\"callbackUrl\":\"" + base + "/ok\",\"queues\":[\""
+                                    + okQ + "\"]}")
+                    .expect(201);
+            fleet.api()
+                    .post(
+                            "workers",
+                            "{\"name\":\"push-500\",\"capacity\":2,\"callbackUrl\":\"" + base + "/fail\",\"queues\":[\""
+                                    + failQ + "\"]}")
+                    .expect(201);
+            fleet.api()
+                    .post(
+                            "workers",
+                            "{\"name\":\"push-slow\",\"capacity\":2,\"callbackUrl\":\"" + base
+                                    + "/slow\",\"queues\":[\"" + slowQ + "\"]}")
+                    .expect(201);
 
-            String ok = id(alice.api().post("jobs", "{\"queue\":\"" + okQ + "\",\"type\":\"t\",\"payload\":{\"frames\":3}}").expect(201));
+            String ok = id(alice.api()
+                    .post("jobs", "{\"queue\":\"" + okQ + "\",\"type\":\"t\",\"payload\":{\"frames\":3}}")
+                    .expect(201));
             await("the push", Duration.ofSeconds(5), () -> !received.isEmpty());
             JsonObject pushed = received.get(0);
             assertEquals(ok, pushed.getJsonNumber("id").toString());
@@ -209,15 +287,28 @@ class TimersIT extends ApiTestBase {
             Thread.sleep(1500);
             assertEquals(1, received.size(), "pushed exactly once");
 
-            String failing = id(alice.api().post("jobs", "{\"queue\":\"" + failQ + "\",\"type\":\"t\"}").expect(201));
-            await("release after HTTP 500", Duration.ofSeconds(5), () -> reasons(alice, failing).stream().anyMatch(r -> r.contains("HTTP 500")));
+            String failing = id(alice.api()
+                    .post("jobs", "{\"queue\":\"" + failQ + "\",\"type\":\"t\"}")
+                    .expect(201));
+            await(
+                    "release after HTTP 500",
+                    Duration.ofSeconds(5),
+                    () -> reasons(alice, failing).stream().anyMatch(r -> r.contains("HTTP 500")));
             admin.post("queues/" + failQ + "/pause", null).expect(200);
             Thread.sleep(1500);
             assertEquals("PENDING", status(alice, failing), "back to PENDING");
-            assertEquals(0, alice.api().get("jobs/" + failing).json().getInt("attempts"), "a push that failed is no attempt");
+            assertEquals(
+                    0,
+                    alice.api().get("jobs/" + failing).json().getInt("attempts"),
+                    "a push that failed is no attempt");
 
-            String slow = id(alice.api().post("jobs", "{\"queue\":\"" + slowQ + "\",\"type\":\"t\"}").expect(201));
-            await("release after a timeout", Duration.ofSeconds(8), () -> reasons(alice, slow).stream().anyMatch(r -> r.contains("timed out")));
+            String slow = id(alice.api()
+                    .post("jobs", "{\"queue\":\"" + slowQ + "\",\"type\":\"t\"}")
+                    .expect(201));
+            await(
+                    "release after a timeout",
+                    Duration.ofSeconds(8),
+                    () -> reasons(alice, slow).stream().anyMatch(r -> r.contains("timed out")));
             admin.post("queues/" + slowQ + "/pause", null).expect(200);
         } finally {
             receiver.stop(0);
@@ -225,21 +316,28 @@ class TimersIT extends ApiTestBase {
     }
 
     List<String> reasons(Account user, String id) {
-        return user.api().get("jobs/" + id + "/transitions").array().stream().map(v -> v.asJsonObject())
-                .filter(t -> t.containsKey("reason")).map(t -> t.getString("reason")).toList();
+        return user.api().get("jobs/" + id + "/transitions").array().stream()
+                .map(v -> v.asJsonObject())
+                .filter(t -> t.containsKey("reason"))
+                .map(t -> t.getString("reason"))
+                .toList();
     }
 
     @Test
     void policies_are_managed_validated_and_drive_the_off_peak_window() throws Exception {
-        Api.Res created = admin.post("admin/scheduling-policies",
-                "{\"policyType\":\"OFF_PEAK\",\"name\":\"lunch\",\"config\":{\"start\":\"12:00\",\"end\":\"13:00\",\"timezone\":\"Europe/Berlin\"}}").expect(201);
+        Api.Res created = admin.post(
+                        "admin/scheduling-policies",
+                        "{\"policyType\":\"OFF_PEAK\",\"name\":\"lunch\",\"config\":{\"start\":\"12:00\",\"end\":\"13:00\",\"timezone\":\"Europe/Berlin\"}}")
+                .expect(201);
         String pid = created.json().getJsonNumber("id").toString();
         assertEquals("Europe/Berlin", created.json().getJsonObject("config").getString("timezone"));
         assertTrue(admin.get("admin/scheduling-policies").array().stream()
                 .anyMatch(v -> v.asJsonObject().getJsonNumber("id").toString().equals(pid)));
-        JsonObject disabled = admin.put("admin/scheduling-policies/" + pid,
-                "{\"policyType\":\"OFF_PEAK\",\"name\":\"lunch\",\"config\":{\"start\":\"12:00\",\"end\":\"13:00\"},\"enabled\":false}")
-                .expect(200).json();
+        JsonObject disabled = admin.put(
+                        "admin/scheduling-policies/" + pid,
+                        "{\"policyType\":\"OFF_PEAK\",\"name\":\"lunch\",\"config\":{\"start\":\"12:00\",\"end\":\"13:00\"},\"enabled\":false}")
+                .expect(200)
+                .json();
         assertFalse(disabled.getBoolean("enabled"));
         for (String[] c : new String[][] {
             {"{\"policyType\":\"OFF_PEAK\",\"config\":{\"start\":\"25:00\",\"end\":\"08:00\"}}", "config"},
@@ -248,33 +346,50 @@ class TimersIT extends ApiTestBase {
             {"{\"policyType\":\"QUOTA_RESET\",\"config\":{\"timezone\":\"+02:00\"}}", "config.timezone"},
             {"{\"policyType\":\"quota\",\"config\":{}}", "policyType"},
             {"{\"policyType\":\"OFF_PEAK\",\"config\":[1]}", "config"},
-            {"{\"policyType\":\"OFF_PEAK\"}", "config"}}) {
+            {"{\"policyType\":\"OFF_PEAK\"}", "config"}
+        }) {
             Api.Res r = admin.post("admin/scheduling-policies", c[0]);
             assertEquals(400, r.status(), c[0] + " " + r.body());
             assertEquals(c[1], r.json().getString("field"), r.body());
         }
-        assertEquals(400, admin.put("admin/scheduling-policies/" + pid, "{\"policyType\":\"QUOTA_RESET\",\"config\":{}}").status());
+        assertEquals(
+                400,
+                admin.put("admin/scheduling-policies/" + pid, "{\"policyType\":\"QUOTA_RESET\",\"config\":{}}")
+                        .status());
         assertEquals(204, admin.delete("admin/scheduling-policies/" + pid).status());
         assertEquals(404, admin.get("admin/scheduling-policies/" + pid).status());
         assertEquals(403, fx.user("USER").api().get("admin/scheduling-policies").status());
 
         // with every OFF_PEAK policy disabled, it is never off-peak
-        List<String> offPeak = admin.get("admin/scheduling-policies").array().stream().map(v -> v.asJsonObject())
+        List<String> offPeak = admin.get("admin/scheduling-policies").array().stream()
+                .map(v -> v.asJsonObject())
                 .filter(p -> p.getString("policyType").equals("OFF_PEAK") && p.getBoolean("enabled"))
-                .map(p -> p.getJsonNumber("id").toString()).toList();
+                .map(p -> p.getJsonNumber("id").toString())
+                .toList();
         try {
             for (String id : offPeak) {
                 JsonObject p = admin.get("admin/scheduling-policies/" + id).json();
-                admin.put("admin/scheduling-policies/" + id, "{\"policyType\":\"OFF_PEAK\",\"config\":" + p.getJsonObject("config") + ",\"enabled\":false}").expect(200);
+                admin.put(
+                                "admin/scheduling-policies/" + id,
+                                "{\"policyType\":\"OFF_PEAK\",\"config\":" + p.getJsonObject("config")
+                                        + ",\"enabled\":false}")
+                        .expect(200);
             }
             Account alice = fx.user("USER");
             String q = fx.queue("");
-            String night = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"offPeakOnly\":true}").expect(201));
-            assertEquals("OFF_PEAK_WINDOW", alice.api().get("jobs/" + night).json().getString("waitingReason"));
+            String night = id(alice.api()
+                    .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"offPeakOnly\":true}")
+                    .expect(201));
+            assertEquals(
+                    "OFF_PEAK_WINDOW", alice.api().get("jobs/" + night).json().getString("waitingReason"));
         } finally {
             for (String id : offPeak) {
                 JsonObject p = admin.get("admin/scheduling-policies/" + id).json();
-                admin.put("admin/scheduling-policies/" + id, "{\"policyType\":\"OFF_PEAK\",\"config\":" + p.getJsonObject("config") + ",\"enabled\":true}").expect(200);
+                admin.put(
+                                "admin/scheduling-policies/" + id,
+                                "{\"policyType\":\"OFF_PEAK\",\"config\":" + p.getJsonObject("config")
+                                        + ",\"enabled\":true}")
+                        .expect(200);
             }
         }
     }
@@ -284,10 +399,17 @@ class TimersIT extends ApiTestBase {
         String q = fx.queue("");
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
-        String first = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201));
-        String second = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201));
-        JsonObject moved = admin.put("admin/queue/reorder", "{\"jobId\":" + second + ",\"priority\":\"URGENT\",\"reason\":\"customer escalation\"}")
-                .expect(200).json();
+        String first = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201));
+        String second = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201));
+        JsonObject moved = admin.put(
+                        "admin/queue/reorder",
+                        "{\"jobId\":" + second + ",\"priority\":\"URGENT\",\"reason\":\"customer escalation\"}")
+                .expect(200)
+                .json();
         assertEquals(10, moved.getInt("priority"));
         assertEquals(1, moved.getInt("userPosition"));
         JsonArray log = alice.api().get("jobs/" + second + "/transitions").array();
@@ -298,22 +420,37 @@ class TimersIT extends ApiTestBase {
         assertEquals("customer escalation", reorder.getString("reason"));
         assertEquals(second, w.claim(q, 1).getJsonObject(0).getJsonNumber("id").toString());
         assertEquals(first, w.claim(q, 1).getJsonObject(0).getJsonNumber("id").toString());
-        assertEquals(403, alice.api().put("admin/queue/reorder", "{\"jobId\":" + first + ",\"priority\":1}").status());
-        assertEquals(400, admin.put("admin/queue/reorder", "{\"jobId\":" + first + ",\"priority\":101}").status());
-        assertEquals(404, admin.put("admin/queue/reorder", "{\"jobId\":999999999,\"priority\":1}").status());
+        assertEquals(
+                403,
+                alice.api()
+                        .put("admin/queue/reorder", "{\"jobId\":" + first + ",\"priority\":1}")
+                        .status());
+        assertEquals(
+                400,
+                admin.put("admin/queue/reorder", "{\"jobId\":" + first + ",\"priority\":101}")
+                        .status());
+        assertEquals(
+                404,
+                admin.put("admin/queue/reorder", "{\"jobId\":999999999,\"priority\":1}")
+                        .status());
     }
 
     @Test
     void the_archiver_moves_old_terminal_jobs_and_their_transitions_out_of_the_hot_tables() throws Exception {
         String q = fx.queue("");
         Account alice = fx.user("USER");
-        String id = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201));
+        String id = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201));
         alice.api().post("jobs/" + id + "/cancel", null).expect(200);
-        String young = id(alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201));
+        String young = id(alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .expect(201));
         advance(Duration.ofDays(91).toSeconds());
         alice.api().post("jobs/" + young + "/cancel", null).expect(200);
         try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(JMX))) {
-            c.getMBeanServerConnection().invoke(new ObjectName("fairqueue:type=Timer,name=Archiver"), "runNow", null, null);
+            c.getMBeanServerConnection()
+                    .invoke(new ObjectName("fairqueue:type=Timer,name=Archiver"), "runNow", null, null);
         }
         assertEquals(404, alice.api().get("jobs/" + id).status(), "gone from the hot tables");
         assertEquals(200, alice.api().get("jobs/" + young).status(), "a job finished now stays");
@@ -357,16 +494,23 @@ class TimersIT extends ApiTestBase {
             claimed += w.claim(q, 1).size();
         }
         // due by the timer's own rule (Vacuum.BASE + Vacuum.SCALE of the live rows)
-        String due = "SELECT (n_dead_tup > 200 + 0.1 * n_live_tup)::int FROM pg_stat_user_tables WHERE relname = 'lane'";
+        String due =
+                "SELECT (n_dead_tup > 200 + 0.1 * n_live_tup)::int FROM pg_stat_user_tables WHERE relname = 'lane'";
         await("the lane's dead rows are counted and make it due", Duration.ofSeconds(10), () -> sqlLong(due) == 1);
         jmx.invoke(vacuum, "runNow", null, null);
-        await("the lane table was vacuumed", Duration.ofSeconds(10), () -> sqlLong(due) == 0
-                && sqlLong("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'lane' AND last_vacuum IS NOT NULL") == 1);
+        await(
+                "the lane table was vacuumed",
+                Duration.ofSeconds(10),
+                () -> sqlLong(due) == 0
+                        && sqlLong(
+                                        "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'lane' AND last_vacuum IS NOT NULL")
+                                == 1);
     }
 
     static long sqlLong(String query) {
         try (Connection c = DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "");
-                PreparedStatement ps = c.prepareStatement(query); ResultSet rs = ps.executeQuery()) {
+                PreparedStatement ps = c.prepareStatement(query);
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong(1);
         } catch (java.sql.SQLException e) {

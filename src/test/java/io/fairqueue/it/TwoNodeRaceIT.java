@@ -59,7 +59,10 @@ class TwoNodeRaceIT extends ApiTestBase {
             limits.put(a.id(), 1 + i % 3);
         }
         submitAll(users, q1, q2);
-        int runningNow = admin.put("admin/settings", "{\"globalSlots\":1000000}").expect(200).json().getInt("globalRunning");
+        int runningNow = admin.put("admin/settings", "{\"globalSlots\":1000000}")
+                .expect(200)
+                .json()
+                .getInt("globalRunning");
         int globalLimit = runningNow + GLOBAL_EXTRA;
         admin.put("admin/settings", "{\"globalSlots\":" + globalLimit + "}").expect(200);
         long[] start = snapshot(); // {last audit id, running jobs}, one snapshot
@@ -89,9 +92,13 @@ class TwoNodeRaceIT extends ApiTestBase {
                     go.await();
                     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
                     while (completed.get() < JOBS && System.nanoTime() < deadline) {
-                        JsonArray batch = api.post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\""
-                                + q1 + "\",\"" + q2 + "\"],\"limit\":" + ThreadLocalRandom.current().nextInt(1, 4) + "}")
-                                .expect(200).array();
+                        JsonArray batch = api.post(
+                                        "claims",
+                                        "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q1 + "\",\"" + q2
+                                                + "\"],\"limit\":"
+                                                + ThreadLocalRandom.current().nextInt(1, 4) + "}")
+                                .expect(200)
+                                .array();
                         if (batch.isEmpty()) {
                             Thread.sleep(2);
                         }
@@ -121,13 +128,20 @@ class TwoNodeRaceIT extends ApiTestBase {
             running.set(false);
             int samples = (Integer) sampler.get(1, TimeUnit.MINUTES);
             pool.shutdown();
-            System.out.printf("two-node race: %d jobs in %d ms (%.0f jobs/s), claims A=%d B=%d, %d live samples%n",
-                    JOBS, millis, JOBS * 1000.0 / millis, claimsPerNode.get("A").get(), claimsPerNode.get("B").get(), samples);
+            System.out.printf(
+                    "two-node race: %d jobs in %d ms (%.0f jobs/s), claims A=%d B=%d, %d live samples%n",
+                    JOBS,
+                    millis,
+                    JOBS * 1000.0 / millis,
+                    claimsPerNode.get("A").get(),
+                    claimsPerNode.get("B").get(),
+                    samples);
 
             assertTrue(duplicates.isEmpty(), "jobs handed out twice: " + duplicates);
             assertEquals(JOBS, completed.get());
             assertEquals(JOBS, claimedBy.size());
-            assertTrue(claimsPerNode.get("A").get() > 0 && claimsPerNode.get("B").get() > 0, "both nodes claimed");
+            assertTrue(
+                    claimsPerNode.get("A").get() > 0 && claimsPerNode.get("B").get() > 0, "both nodes claimed");
             assertTrue(liveViolations.isEmpty(), "limits exceeded at some moment: " + liveViolations);
             assertTrue(samples > 10, "the sampler ran");
             replayAuditLog(q1, q2, limits, start, globalLimit);
@@ -145,11 +159,14 @@ class TwoNodeRaceIT extends ApiTestBase {
         String pushQ = fx.queue("");
         Account alice = fx.user("USER", 1000);
         java.util.Queue<String> pushed = new java.util.concurrent.ConcurrentLinkedQueue<>();
-        com.sun.net.httpserver.HttpServer receiver = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        com.sun.net.httpserver.HttpServer receiver =
+                com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         receiver.createContext("/jobs", ex -> {
             String body = new String(ex.getRequestBody().readAllBytes());
-            pushed.add(jakarta.json.Json.createReader(new java.io.StringReader(body)).readObject().getJsonNumber("id").toString());
+            pushed.add(jakarta.json.Json.createReader(new java.io.StringReader(body))
+                    .readObject()
+                    .getJsonNumber("id")
+                    .toString());
             ex.sendResponseHeaders(204, -1);
             ex.close();
         });
@@ -161,34 +178,60 @@ class TwoNodeRaceIT extends ApiTestBase {
             List<String> reaped = new ArrayList<>();
             List<String> pushJobs = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
-                JsonObject job = alice.api().post("jobs", "{\"queue\":\"" + scheduledQ + "\",\"type\":\"t\",\"scheduledStartAt\":\""
-                        + start + "\"}").expect(201).json();
+                JsonObject job = alice.api()
+                        .post(
+                                "jobs",
+                                "{\"queue\":\"" + scheduledQ + "\",\"type\":\"t\",\"scheduledStartAt\":\"" + start
+                                        + "\"}")
+                        .expect(201)
+                        .json();
                 assertEquals("SCHEDULED", job.getString("status"), "created before its start time");
                 scheduled.add(job.getJsonNumber("id").toString());
             }
             for (int i = 0; i < 60; i++) {
-                reaped.add(alice.api().post("jobs", "{\"queue\":\"" + reapQ + "\",\"type\":\"t\"}").expect(201).json()
-                        .getJsonNumber("id").toString());
+                reaped.add(alice.api()
+                        .post("jobs", "{\"queue\":\"" + reapQ + "\",\"type\":\"t\"}")
+                        .expect(201)
+                        .json()
+                        .getJsonNumber("id")
+                        .toString());
             }
             Fixtures.WorkerAccount dying = fx.worker();
             assertEquals(60, dying.claim(reapQ, 100).size(), "claimed, then never heartbeated");
             Account fleet = fx.user("WORKER");
-            fleet.api().post("workers", "{\"name\":\"push\",\"capacity\":1000,\"callbackUrl\":\"http://127.0.0.1:"
-                    + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + pushQ + "\"]}").expect(201);
+            fleet.api()
+                    .post(
+                            "workers",
+                            "{\"name\":\"push\",\"capacity\":1000,\"callbackUrl\":\"http://127.0.0.1:"
+                                    + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + pushQ + "\"]}")
+                    .expect(201);
             // a second push worker with room for 2: however the two nodes' dispatchers race, it gets 2
             String narrowQ = fx.queue("");
-            fleet.api().post("workers", "{\"name\":\"narrow\",\"capacity\":2,\"callbackUrl\":\"http://127.0.0.1:"
-                    + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + narrowQ + "\"]}").expect(201);
+            fleet.api()
+                    .post(
+                            "workers",
+                            "{\"name\":\"narrow\",\"capacity\":2,\"callbackUrl\":\"http://127.0.0.1:"
+                                    + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + narrowQ + "\"]}")
+                    .expect(201);
             for (int i = 0; i < 10; i++) {
-                alice.api().post("jobs", "{\"queue\":\"" + narrowQ + "\",\"type\":\"t\"}").expect(201);
+                alice.api()
+                        .post("jobs", "{\"queue\":\"" + narrowQ + "\",\"type\":\"t\"}")
+                        .expect(201);
             }
             for (int i = 0; i < 60; i++) {
-                pushJobs.add(alice.api().post("jobs", "{\"queue\":\"" + pushQ + "\",\"type\":\"t\"}").expect(201).json()
-                        .getJsonNumber("id").toString());
+                pushJobs.add(alice.api()
+                        .post("jobs", "{\"queue\":\"" + pushQ + "\",\"type\":\"t\"}")
+                        .expect(201)
+                        .json()
+                        .getJsonNumber("id")
+                        .toString());
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
-            while (System.nanoTime() < deadline && (pushed.size() < 62 || count(scheduledQ, "SCHEDULED") > 0
-                    || count(reapQ, "DISPATCHED") > 0 || count(reapQ, "RETRY_WAIT") > 0)) {
+            while (System.nanoTime() < deadline
+                    && (pushed.size() < 62
+                            || count(scheduledQ, "SCHEDULED") > 0
+                            || count(reapQ, "DISPATCHED") > 0
+                            || count(reapQ, "RETRY_WAIT") > 0)) {
                 Thread.sleep(250);
             }
             Thread.sleep(2500); // both nodes' timers run a few more times over the same rows
@@ -202,8 +245,11 @@ class TwoNodeRaceIT extends ApiTestBase {
             assertEquals(62, new java.util.HashSet<>(pushed).size(), "no job pushed twice");
             assertEquals(2, narrowDispatched, "a push worker never gets more than its capacity");
             assertEquals(60, transitions(scheduledQ, "SCHEDULED", "PENDING", null), "one promotion per job");
-            assertEquals(60, transitions(reapQ, "RUNNING", "RETRY_WAIT", "lease expired")
-                    + transitions(reapQ, "DISPATCHED", "RETRY_WAIT", "lease expired"), "one reaping per job");
+            assertEquals(
+                    60,
+                    transitions(reapQ, "RUNNING", "RETRY_WAIT", "lease expired")
+                            + transitions(reapQ, "DISPATCHED", "RETRY_WAIT", "lease expired"),
+                    "one reaping per job");
             assertEquals(60, transitions(reapQ, "RETRY_WAIT", "PENDING", null), "one retry per job");
             assertEquals(60, transitions(pushQ, "PENDING", "DISPATCHED", null), "one dispatch per job");
             assertEquals(0, maxPerJob(scheduledQ, reapQ, pushQ) - 1, "no job has a step twice");
@@ -213,7 +259,8 @@ class TwoNodeRaceIT extends ApiTestBase {
     }
 
     static int count(String queue, String status) throws Exception {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM job WHERE queue = ? AND status = ?")) {
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM job WHERE queue = ? AND status = ?")) {
             ps.setString(1, queue);
             ps.setString(2, status);
             try (ResultSet rs = ps.executeQuery()) {
@@ -224,7 +271,8 @@ class TwoNodeRaceIT extends ApiTestBase {
     }
 
     static int transitions(String queue, String from, String to, String reason) throws Exception {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("""
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("""
                 SELECT count(*) FROM job_transition t JOIN job j ON j.id = t.job_id
                  WHERE j.queue = ? AND t.from_status = ? AND t.to_status = ? AND (? IS NULL OR t.reason = ?)""")) {
             ps.setString(1, queue);
@@ -241,7 +289,8 @@ class TwoNodeRaceIT extends ApiTestBase {
 
     /** The most times any one job of these queues went through the same from -> to step. */
     static int maxPerJob(String... queues) throws Exception {
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("""
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("""
                 SELECT coalesce(max(n), 0) FROM (
                     SELECT count(*) AS n FROM job_transition t JOIN job j ON j.id = t.job_id
                      WHERE j.queue = ANY (?) GROUP BY t.job_id, t.from_status, t.to_status) steps""")) {
@@ -260,8 +309,9 @@ class TwoNodeRaceIT extends ApiTestBase {
             Account u = users.get(i % USERS);
             String q = i % 3 == 0 ? q2 : q1;
             int priority = ThreadLocalRandom.current().nextInt(-2, 3);
-            done.add(pool.submit(() -> u.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"race\",\"priority\":"
-                    + priority + "}").expect(201)));
+            done.add(pool.submit(() -> u.api()
+                    .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"race\",\"priority\":" + priority + "}")
+                    .expect(201)));
         }
         for (Future<?> f : done) {
             f.get();
@@ -274,10 +324,17 @@ class TwoNodeRaceIT extends ApiTestBase {
     }
 
     /** Every ~10 ms, one consistent snapshot of what is running, against every limit. */
-    static int sample(String q1, String q2, Map<String, Integer> limits, int globalLimit, AtomicBoolean running,
-            List<String> violations) throws Exception {
+    static int sample(
+            String q1,
+            String q2,
+            Map<String, Integer> limits,
+            int globalLimit,
+            AtomicBoolean running,
+            List<String> violations)
+            throws Exception {
         int n = 0;
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("""
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("""
                 SELECT 'user', user_id, count(*) FROM job WHERE status IN ('DISPATCHED', 'RUNNING') GROUP BY user_id
                 UNION ALL SELECT 'queue', queue, count(*) FROM job WHERE status IN ('DISPATCHED', 'RUNNING') GROUP BY queue
                 UNION ALL SELECT 'global', '', count(*) FROM job WHERE status IN ('DISPATCHED', 'RUNNING')""")) {
@@ -289,7 +346,10 @@ class TwoNodeRaceIT extends ApiTestBase {
                         int count = rs.getInt(3);
                         Integer limit = switch (kind) {
                             case "user" -> limits.get(key);
-                            case "queue" -> key.equals(q1) ? Integer.valueOf(Q1_LIMIT) : key.equals(q2) ? Integer.valueOf(Q2_LIMIT) : null;
+                            case "queue" ->
+                                key.equals(q1)
+                                        ? Integer.valueOf(Q1_LIMIT)
+                                        : key.equals(q2) ? Integer.valueOf(Q2_LIMIT) : null;
                             default -> globalLimit;
                         };
                         if (limit != null && count > limit) {
@@ -344,7 +404,8 @@ class TwoNodeRaceIT extends ApiTestBase {
         java.util.ArrayDeque<String> window = new java.util.ArrayDeque<>();
         int dispatched = 0;
         int completedRows = 0;
-        try (Connection c = db(); PreparedStatement ps = c.prepareStatement("""
+        try (Connection c = db();
+                PreparedStatement ps = c.prepareStatement("""
                 SELECT t.job_id, t.from_status, t.to_status, j.user_id, j.queue, j.status, t.id
                   FROM job_transition t JOIN job j ON j.id = t.job_id
                  WHERE t.id > ? ORDER BY t.id""")) {
@@ -355,14 +416,17 @@ class TwoNodeRaceIT extends ApiTestBase {
                     String to = rs.getString(3);
                     String u = rs.getString(4);
                     String q = rs.getString(5);
-                    window.addLast("#" + rs.getLong(7) + " job " + rs.getLong(1) + " " + from + ">" + to + " " + q + " pool=" + global);
+                    window.addLast("#" + rs.getLong(7) + " job " + rs.getLong(1) + " " + from + ">" + to + " " + q
+                            + " pool=" + global);
                     if (window.size() > 40) {
                         window.removeFirst();
                     }
                     if (holding(to) && !holding(from)) {
                         global++;
-                        assertTrue(global <= globalLimit, "the pool ran " + global + " > " + globalLimit + " at job "
-                                + rs.getLong(1) + " (start " + start[0] + "/" + start[1] + "), the rows before: " + window);
+                        assertTrue(
+                                global <= globalLimit,
+                                "the pool ran " + global + " > " + globalLimit + " at job " + rs.getLong(1) + " (start "
+                                        + start[0] + "/" + start[1] + "), the rows before: " + window);
                     } else if (holding(from) && !holding(to)) {
                         global--;
                     }
@@ -374,7 +438,9 @@ class TwoNodeRaceIT extends ApiTestBase {
                         dispatched++;
                         int ur = user.merge(u, 1, Integer::sum);
                         int qr = queue.merge(q, 1, Integer::sum);
-                        assertTrue(ur <= limits.get(u), "user " + u + " ran " + ur + " > " + limits.get(u) + " at job " + rs.getLong(1));
+                        assertTrue(
+                                ur <= limits.get(u),
+                                "user " + u + " ran " + ur + " > " + limits.get(u) + " at job " + rs.getLong(1));
                         assertTrue(qr <= (q.equals(q1) ? Q1_LIMIT : Q2_LIMIT), "queue " + q + " ran " + qr);
                     } else if (to.equals("COMPLETED")) {
                         completedRows++;

@@ -15,7 +15,10 @@ public class InvalidTransitionMapper implements ExceptionMapper<InvalidTransitio
     }
 
     static ProblemException problem(InvalidTransitionException e) {
-        return ProblemException.stateConflict("invalid-transition", e.getMessage(), e.from().name(),
+        return ProblemException.stateConflict(
+                "invalid-transition",
+                e.getMessage(),
+                e.from().name(),
                 e.from().allowedTargets().stream().map(Enum::name).sorted().toList());
     }
 }

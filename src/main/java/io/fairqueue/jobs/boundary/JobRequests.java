@@ -16,32 +16,55 @@ import java.util.List;
 public final class JobRequests {
 
     static final String NAME = "[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,99}";
-    static final String NAME_MESSAGE = "must be 1-100 characters of letters, digits, _ . : / @ - starting with a letter or digit";
+    static final String NAME_MESSAGE =
+            "must be 1-100 characters of letters, digits, _ . : / @ - starting with a letter or digit";
 
-    private JobRequests() {
-    }
+    private JobRequests() {}
 
     public record Submit(
             String queue,
-            @NotNull(message = "is required") @Pattern(regexp = NAME, message = NAME_MESSAGE) String type,
+
+            @NotNull(message = "is required") @Pattern(regexp = NAME, message = NAME_MESSAGE)
+            String type,
+
             String payload,
             Integer priority,
             OffsetDateTime scheduledStartAt,
             Boolean offPeakOnly,
-            @Min(value = 0, message = "must be between 0 and 100") @Max(value = 100, message = "must be between 0 and 100") Integer maxRetries,
+
+            @Min(value = 0, message = "must be between 0 and 100")
+            @Max(value = 100, message = "must be between 0 and 100")
+            Integer maxRetries,
+
             @Pattern(regexp = NAME, message = NAME_MESSAGE) String projectId,
-            String userId) implements JsonRequest {
+            String userId)
+            implements JsonRequest {
 
         public static Submit from(JsonFields f) {
-            f.allow("queue", "type", "payload", "priority", "scheduledStartAt", "offPeakOnly", "maxRetries",
-                    "projectId", "userId");
+            f.allow(
+                    "queue",
+                    "type",
+                    "payload",
+                    "priority",
+                    "scheduledStartAt",
+                    "offPeakOnly",
+                    "maxRetries",
+                    "projectId",
+                    "userId");
             return read(f);
         }
 
         static Submit read(JsonFields f) {
-            return new Submit(f.string("queue"), f.string("type"), f.document("payload"), f.priority("priority"),
-                    f.timestamp("scheduledStartAt"), f.bool("offPeakOnly"), f.integer("maxRetries"),
-                    f.string("projectId"), f.string("userId"));
+            return new Submit(
+                    f.string("queue"),
+                    f.string("type"),
+                    f.document("payload"),
+                    f.priority("priority"),
+                    f.timestamp("scheduledStartAt"),
+                    f.bool("offPeakOnly"),
+                    f.integer("maxRetries"),
+                    f.string("projectId"),
+                    f.string("userId"));
         }
     }
 
@@ -54,8 +77,9 @@ public final class JobRequests {
      * {@code POST /jobs/batch}: up to 1000 jobs, each with the members of {@code POST /jobs} plus
      * an optional {@code idempotencyKey} (the header's role, per item). All are created, or none.
      */
-    public record SubmitBatch(@NotNull(message = "is required") List<@Valid Submit> jobs,
-            List<String> idempotencyKeys) implements JsonRequest {
+    public record SubmitBatch(
+            @NotNull(message = "is required") List<@Valid Submit> jobs, List<String> idempotencyKeys)
+            implements JsonRequest {
 
         public static SubmitBatch from(JsonFields f) {
             f.allow("jobs");
@@ -65,12 +89,22 @@ public final class JobRequests {
             }
             List<String> keys = new java.util.ArrayList<>();
             for (JsonFields i : items) {
-                i.allow("queue", "type", "payload", "priority", "scheduledStartAt", "offPeakOnly", "maxRetries",
-                        "projectId", "userId", "idempotencyKey");
+                i.allow(
+                        "queue",
+                        "type",
+                        "payload",
+                        "priority",
+                        "scheduledStartAt",
+                        "offPeakOnly",
+                        "maxRetries",
+                        "projectId",
+                        "userId",
+                        "idempotencyKey");
                 String key = i.string("idempotencyKey");
                 if (key != null && (key.isBlank() || key.length() > MAX_IDEMPOTENCY_KEY)) {
                     throw io.fairqueue.platform.problem.ProblemException.badRequest(
-                            "jobs[" + keys.size() + "].idempotencyKey", "must be 1 to " + MAX_IDEMPOTENCY_KEY + " characters");
+                            "jobs[" + keys.size() + "].idempotencyKey",
+                            "must be 1 to " + MAX_IDEMPOTENCY_KEY + " characters");
                 }
                 keys.add(key);
             }
@@ -79,43 +113,57 @@ public final class JobRequests {
     }
 
     /** {@code POST /jobs/start}: start many claimed jobs; each item succeeds or fails on its own. */
-    public record LeaseBatch(@NotNull(message = "is required") List<@Valid LeaseItem> jobs) implements JsonRequest {
+    public record LeaseBatch(
+            @NotNull(message = "is required") List<@Valid LeaseItem> jobs) implements JsonRequest {
 
         public static LeaseBatch from(JsonFields f) {
             f.allow("jobs");
             List<JsonFields> items = f.objects("jobs", MAX_BATCH);
-            return new LeaseBatch(items == null ? null : items.stream().map(i -> {
-                i.allow("id", "leaseToken");
-                return new LeaseItem(i.longValue("id"), i.string("leaseToken"));
-            }).toList());
+            return new LeaseBatch(
+                    items == null
+                            ? null
+                            : items.stream()
+                                    .map(i -> {
+                                        i.allow("id", "leaseToken");
+                                        return new LeaseItem(i.longValue("id"), i.string("leaseToken"));
+                                    })
+                                    .toList());
         }
     }
 
-    public record LeaseItem(@NotNull(message = "is required") Long id,
-            @NotBlank(message = "is required") String leaseToken) {
-    }
+    public record LeaseItem(
+            @NotNull(message = "is required") Long id,
+            @NotBlank(message = "is required") String leaseToken) {}
 
     /** {@code POST /jobs/complete}: complete many running jobs; each item succeeds or fails on its own. */
-    public record CompleteBatch(@NotNull(message = "is required") List<@Valid CompleteItem> jobs)
-            implements JsonRequest {
+    public record CompleteBatch(
+            @NotNull(message = "is required") List<@Valid CompleteItem> jobs) implements JsonRequest {
 
         public static CompleteBatch from(JsonFields f) {
             f.allow("jobs");
             List<JsonFields> items = f.objects("jobs", MAX_BATCH);
-            return new CompleteBatch(items == null ? null : items.stream().map(i -> {
-                i.allow("id", "leaseToken", "result");
-                return new CompleteItem(i.longValue("id"), i.string("leaseToken"), i.document("result"));
-            }).toList());
+            return new CompleteBatch(
+                    items == null
+                            ? null
+                            : items.stream()
+                                    .map(i -> {
+                                        i.allow("id", "leaseToken", "result");
+                                        return new CompleteItem(
+                                                i.longValue("id"), i.string("leaseToken"), i.document("result"));
+                                    })
+                                    .toList());
         }
     }
 
-    public record CompleteItem(@NotNull(message = "is required") Long id,
-            @NotBlank(message = "is required") String leaseToken, String result) {
-    }
+    public record CompleteItem(
+            @NotNull(message = "is required") Long id,
+            @NotBlank(message = "is required") String leaseToken,
+            String result) {}
 
     /** Optional body of pause and cancel. */
-    public record Reason(@Size(max = 1000, message = "must be at most 1000 characters") String reason)
-            implements JsonRequest {
+    public record Reason(
+            @Size(max = 1000, message = "must be at most 1000 characters")
+            String reason) implements JsonRequest {
 
         public static Reason from(JsonFields f) {
             f.allow("reason");
@@ -131,7 +179,8 @@ public final class JobRequests {
         }
     }
 
-    public record Complete(@NotBlank(message = "is required") String leaseToken, String result) implements JsonRequest {
+    public record Complete(
+            @NotBlank(message = "is required") String leaseToken, String result) implements JsonRequest {
 
         public static Complete from(JsonFields f) {
             f.allow("leaseToken", "result");
@@ -141,8 +190,12 @@ public final class JobRequests {
 
     public record Fail(
             @NotBlank(message = "is required") String leaseToken,
-            @NotBlank(message = "is required") @Size(max = 65536, message = "must be at most 65536 characters") String error,
-            Boolean retryable) implements JsonRequest {
+
+            @NotBlank(message = "is required") @Size(max = 65536, message = "must be at most 65536 characters")
+            String error,
+
+            Boolean retryable)
+            implements JsonRequest {
 
         public static Fail from(JsonFields f) {
             f.allow("leaseToken", "error", "retryable");

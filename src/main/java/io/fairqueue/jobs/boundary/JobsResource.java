@@ -5,8 +5,8 @@ import static io.fairqueue.platform.json.Params.body;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.platform.json.Params;
 import io.fairqueue.platform.problem.ProblemException;
-import io.fairqueue.security.control.Caller;
 import io.fairqueue.security.boundary.RequiresRole;
+import io.fairqueue.security.control.Caller;
 import io.fairqueue.users.entity.Role;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
@@ -21,6 +21,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** {@code /jobs}: submit and manage jobs, and the worker protocol on a claimed job. */
 @Path("jobs")
@@ -28,11 +30,16 @@ import java.util.List;
 @Produces(MediaType.APPLICATION_JSON)
 public class JobsResource {
 
+    private static final Logger LOG = Logger.getLogger(JobsResource.class.getName());
+
     @Inject
     Caller caller;
 
     @Inject
     JobService jobs;
+
+    @Inject
+    JobSubmission submission;
 
     @Inject
     LeaseService leases;
@@ -42,27 +49,51 @@ public class JobsResource {
     public Response submit(JobRequests.Submit request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         String key = Params.text("Idempotency-Key", idempotencyKey);
         if (key != null && key.length() > JobRequests.MAX_IDEMPOTENCY_KEY) {
-            throw ProblemException.badRequest("Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
+            throw ProblemException.badRequest(
+                    "Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
         }
-        JobService.Created s = jobs.submit(caller, body(request), key);
-        JobView placed = jobs.get(caller, s.id()); // after the commit: see JobService.submit
+        JobSubmission.Created s = submission.submit(caller, body(request), key);
+        JobView placed = placed(s.job());
         if (!s.created()) {
             return Response.ok(placed).header("Idempotent-Replayed", "true").build();
         }
-        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.id())).entity(placed).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(s.id()))
+                .entity(placed)
+                .build();
+    }
+
+    /**
+     * The committed job with its placement, read in a transaction of its own (see
+     * {@link JobSubmission#submit}). The job exists once the submit committed, so a failure of this
+     * read (the database went away in between) must not turn the answer into an error, which a
+     * client would retry into a duplicate: it answers the job as committed, without placement.
+     */
+    JobView placed(JobView committed) {
+        try {
+            return jobs.get(caller, committed.id());
+        } catch (RuntimeException e) {
+            LOG.log(
+                    Level.WARNING,
+                    "job " + committed.id() + " was created, but its placement could not be read; "
+                            + "answered without it",
+                    e);
+            return committed;
+        }
     }
 
     /** 201 with every job (created, or the first job of a reused idempotencyKey), in request order. */
     @POST
     @Path("batch")
     public Response submitBatch(JobRequests.SubmitBatch request) {
-        List<JobService.Submitted> done = jobs.submitBatch(caller, body(request));
+        List<JobSubmission.Submitted> done = submission.submitBatch(caller, body(request));
         return Response.status(Response.Status.CREATED)
-                .entity(done.stream().map(s -> new BatchSubmitted(s.job(), s.created())).toList()).build();
+                .entity(done.stream()
+                        .map(s -> new BatchSubmitted(s.job(), s.created()))
+                        .toList())
+                .build();
     }
 
-    public record BatchSubmitted(JobView job, boolean created) {
-    }
+    public record BatchSubmitted(JobView job, boolean created) {}
 
     /** Starts many claimed jobs; 200 with one outcome per item (a stale lease fails its item only). */
     @POST
@@ -87,11 +118,19 @@ public class JobsResource {
     }
 
     @GET
-    public JobView.Page list(@QueryParam("status") String status, @QueryParam("queue") String queue,
-            @QueryParam("userId") String userId, @QueryParam("limit") String limit,
+    public JobView.Page list(
+            @QueryParam("status") String status,
+            @QueryParam("queue") String queue,
+            @QueryParam("userId") String userId,
+            @QueryParam("limit") String limit,
             @QueryParam("cursor") String cursor) {
-        return jobs.list(caller, Params.enumValue("status", status, JobStatus.class), Params.text("queue", queue),
-                Params.text("userId", userId), Params.intIn("limit", limit, 1, 500, 50), Params.text("cursor", cursor));
+        return jobs.list(
+                caller,
+                Params.enumValue("status", status, JobStatus.class),
+                Params.text("queue", queue),
+                Params.text("userId", userId),
+                Params.intIn("limit", limit, 1, 500, 50),
+                Params.text("cursor", cursor));
     }
 
     @POST
@@ -123,7 +162,9 @@ public class JobsResource {
     @Path("{id}/retry")
     public Response retry(@PathParam("id") long id) {
         JobView copy = jobs.retry(caller, id);
-        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(copy.id())).entity(copy).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/jobs/{id}").build(copy.id()))
+                .entity(copy)
+                .build();
     }
 
     @POST

@@ -3,15 +3,16 @@ package io.fairqueue.jobs.boundary;
 import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.control.JobWrites;
-import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.InvalidTransitionException;
+import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.jobs.entity.Transition;
-import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.control.Time;
+import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.security.control.Caller;
+import io.fairqueue.workers.control.WorkerOwners;
 import jakarta.ejb.Stateless;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
@@ -49,14 +50,17 @@ public class LeaseService {
     @Inject
     JobWrites writes;
 
+    @Inject
+    WorkerOwners workerOwners;
+
     public JobView start(Caller caller, long id, JobRequests.Lease r) {
-        Job job = leased(id, r.leaseToken(), true);
+        Job job = leased(caller, id, r.leaseToken(), true);
         audit.record(job.start(Time.now(clock), caller.id()));
         return views.view(job);
     }
 
     public JobView.Heartbeat heartbeat(Caller caller, long id, JobRequests.Lease r) {
-        Job job = leased(id, r.leaseToken(), false);
+        Job job = leased(caller, id, r.leaseToken(), false);
         OffsetDateTime now = Time.now(clock);
         if (job.status() == JobStatus.PAUSED || job.status() == JobStatus.CANCELLED) {
             return new JobView.Heartbeat(null, job.status() == JobStatus.PAUSED, job.status() == JobStatus.CANCELLED);
@@ -64,27 +68,32 @@ public class LeaseService {
         requireHeld(job);
         job.extendLease(now, em.find(Queue.class, job.queue()).leaseSeconds());
         em.createNativeQuery("UPDATE worker SET last_heartbeat_at = CAST(?1 AS timestamptz) WHERE id = ?2")
-                .setParameter(1, now).setParameter(2, job.workerId()).executeUpdate();
+                .setParameter(1, now)
+                .setParameter(2, job.workerId())
+                .executeUpdate();
         return new JobView.Heartbeat(job.leaseExpiresAt(), false, false);
     }
 
     public JobView complete(Caller caller, long id, JobRequests.Complete r) {
-        Job job = leased(id, r.leaseToken(), true);
+        Job job = leased(caller, id, r.leaseToken(), true);
         audit.record(job.complete(r.result(), Time.now(clock), caller.id()));
         return views.view(job);
     }
 
     public JobView fail(Caller caller, long id, JobRequests.Fail r) {
-        Job job = leased(id, r.leaseToken(), true);
+        Job job = leased(caller, id, r.leaseToken(), true);
         Queue queue = em.find(Queue.class, job.queue());
-        audit.record(job.fail(r.error(), !Boolean.FALSE.equals(r.retryable()), queue.retryBaseDelaySeconds(),
-                Time.now(clock), caller.id()));
+        audit.record(job.fail(
+                r.error(),
+                !Boolean.FALSE.equals(r.retryable()),
+                queue.retryBaseDelaySeconds(),
+                Time.now(clock),
+                caller.id()));
         return views.view(job);
     }
 
     /** One item of a batch answer: the job's status after the call, or why this item changed nothing. */
-    public record ItemOutcome(long id, JobStatus status, Problem problem) {
-    }
+    public record ItemOutcome(long id, JobStatus status, Problem problem) {}
 
     /**
      * Starts many claimed jobs: every job is locked in id order by one statement, each item is
@@ -94,7 +103,9 @@ public class LeaseService {
      */
     public List<ItemOutcome> startAll(Caller caller, List<JobRequests.LeaseItem> items) {
         OffsetDateTime now = Time.now(clock);
-        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+        return applyAll(
+                caller,
+                items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
                 job -> job.start(now, caller.id()));
     }
 
@@ -103,17 +114,21 @@ public class LeaseService {
         OffsetDateTime now = Time.now(clock);
         Map<Long, String> results = new HashMap<>();
         items.forEach(i -> results.put(i.id(), i.result()));
-        return applyAll(items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
+        return applyAll(
+                caller,
+                items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
                 job -> job.complete(results.get(job.id()), now, caller.id()));
     }
 
     /**
-     * The one UPDATE's trigger (per statement, migration V9) takes the rows it changes in the
+     * The one UPDATE's trigger (per statement, R__job_changes.sql) takes the rows it changes in the
      * global lock order itself: the users in id order, settings, the lanes and usage rows in key
      * order. So no lock is taken here beyond the jobs'.
      */
-    private List<ItemOutcome> applyAll(List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
-        List<Long> ids = leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
+    private List<ItemOutcome> applyAll(
+            Caller caller, List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
+        List<Long> ids =
+                leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
         Map<Long, Job> locked = new HashMap<>();
         em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids ORDER BY j.id", Job.class)
                 .setParameter("ids", ids)
@@ -126,14 +141,16 @@ public class LeaseService {
         for (Map.Entry<Long, String> lease : leases) {
             long id = lease.getKey();
             try {
-                Job job = check(locked.get(id), id, lease.getValue(), true);
+                Job job = check(caller, locked.get(id), id, lease.getValue(), true);
                 moved.add(move.apply(job));
                 movedJobs.add(job);
                 out.add(new ItemOutcome(id, job.status(), null));
             } catch (ProblemException e) {
-                out.add(new ItemOutcome(id, locked.containsKey(id) ? locked.get(id).status() : null, e.problem()));
+                out.add(new ItemOutcome(
+                        id, locked.containsKey(id) ? locked.get(id).status() : null, e.problem()));
             } catch (InvalidTransitionException e) {
-                out.add(new ItemOutcome(id, e.from(), InvalidTransitionMapper.problem(e).problem()));
+                out.add(new ItemOutcome(
+                        id, e.from(), InvalidTransitionMapper.problem(e).problem()));
             }
         }
         writes.writeStartedOrCompleted(movedJobs);
@@ -141,18 +158,34 @@ public class LeaseService {
         return out;
     }
 
-    private Job leased(long id, String token, boolean mustHold) {
-        return check(em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE), id, token, mustHold);
+    private Job leased(Caller caller, long id, String token, boolean mustHold) {
+        return check(caller, em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE), id, token, mustHold);
     }
 
-    private static Job check(Job job, long id, String token, boolean mustHold) {
+    /**
+     * The job, if {@code token} is its current lease and the lease is the caller's: a WORKER account
+     * acts only on leases taken through a worker it registered (a token that leaked to another
+     * account is refused, 403); an ADMIN may act on any lease.
+     */
+    private Job check(Caller caller, Job job, long id, String token, boolean mustHold) {
         if (job == null) {
             throw ProblemException.notFound("job", id);
         }
         if (!job.holdsLease(token)) {
-            throw ProblemException.stateConflict("stale-lease",
+            throw ProblemException.stateConflict(
+                    "stale-lease",
                     "leaseToken is not the current lease of job " + id + " (it was claimed again or never by you)",
-                    job.status().name(), null);
+                    job.status().name(),
+                    null);
+        }
+        if (!caller.isAdmin()
+                && job.workerId() != null
+                && !workerOwners
+                        .ownerOf(job.workerId())
+                        .map(caller.id()::equals)
+                        .orElse(false)) {
+            throw ProblemException.forbidden("the lease of job " + id + " was taken by a worker of another account; "
+                    + "only that account (or an ADMIN) may use it");
         }
         if (mustHold) {
             requireHeld(job);
@@ -162,9 +195,14 @@ public class LeaseService {
 
     private static void requireHeld(Job job) {
         if (!job.status().holdsSlot()) {
-            throw ProblemException.stateConflict("lease-revoked",
+            throw ProblemException.stateConflict(
+                    "lease-revoked",
                     "the lease of job " + job.id() + " was revoked: the job is " + job.status(),
-                    job.status().name(), job.status().allowedTargets().stream().map(Enum::name).sorted().toList());
+                    job.status().name(),
+                    job.status().allowedTargets().stream()
+                            .map(Enum::name)
+                            .sorted()
+                            .toList());
         }
     }
 }

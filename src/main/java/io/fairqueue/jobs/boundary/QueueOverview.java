@@ -12,15 +12,19 @@ import java.util.Map;
  * {@code avgWaitSecs}: mean wait (claim minus due time) of the last 100 completed jobs;
  * {@code jobs}: the first {@code limit} PENDING jobs in position order with their placement.
  */
-public record QueueOverview(String queue, String userId, Map<String, Long> counts, Pending pending, Active active,
-        List<SchedulingAdmin.Lock> userLocks, Double avgWaitSecs, List<JobView> jobs) {
+public record QueueOverview(
+        String queue,
+        String userId,
+        Map<String, Long> counts,
+        Pending pending,
+        Active active,
+        List<SchedulingAdmin.Lock> userLocks,
+        Double avgWaitSecs,
+        List<JobView> jobs) {
 
-    public record Pending(long urgent, long normal, long background, long total) {
-    }
+    public record Pending(long urgent, long normal, long background, long total) {}
 
-    public record Active(long slotsUsed, Integer slotsMax, List<UserSlots> byUser) {
-    }
+    public record Active(long slotsUsed, Integer slotsMax, List<UserSlots> byUser) {}
 
-    public record UserSlots(String userId, int running, int maxConcurrent) {
-    }
+    public record UserSlots(String userId, int running, int maxConcurrent) {}
 }

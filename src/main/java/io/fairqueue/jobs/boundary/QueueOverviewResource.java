@@ -23,9 +23,12 @@ public class QueueOverviewResource {
     QueueOverviewService overview;
 
     @GET
-    public QueueOverview get(@QueryParam("queue") String queue, @QueryParam("userId") String userId,
-            @QueryParam("limit") String limit) {
-        return overview.overview(caller, Params.text("queue", queue), Params.text("userId", userId),
+    public QueueOverview get(
+            @QueryParam("queue") String queue, @QueryParam("userId") String userId, @QueryParam("limit") String limit) {
+        return overview.overview(
+                caller,
+                Params.text("queue", queue),
+                Params.text("userId", userId),
                 Params.intIn("limit", limit, 0, 200, 50));
     }
 }

@@ -26,7 +26,7 @@ import java.util.Map;
 
 /**
  * The queue view. Nothing here scans the backlog: counts come from {@code fq_counts} (folded
- * counters plus the last second's deltas; migration V4), the pending list from the pending-order
+ * counters plus the last second's deltas; R__counts_and_positions.sql), the pending list from the pending-order
  * indexes with a LIMIT, positions from the list itself (row k of the unfiltered order is position
  * k) or from {@code fq_position}. With {@code userId}, counts are that user's, counted in its own
  * jobs ({@code job_user_id_idx}), so they cost what the user has, not what the queue has.
@@ -101,8 +101,13 @@ public class QueueOverviewService {
         }
         long[] tiers = new long[3];
         List<?> rows = owner == null
-                ? em.createNativeQuery("SELECT status, tier, n FROM fq_counts(?1)").setParameter(1, queueName).getResultList()
-                : em.createNativeQuery(USER_COUNTS).setParameter(1, owner).setParameter(2, queueName).getResultList();
+                ? em.createNativeQuery("SELECT status, tier, n FROM fq_counts(?1)")
+                        .setParameter(1, queueName)
+                        .getResultList()
+                : em.createNativeQuery(USER_COUNTS)
+                        .setParameter(1, owner)
+                        .setParameter(2, queueName)
+                        .getResultList();
         for (Object o : rows) {
             Object[] row = (Object[]) o;
             String status = (String) row[0];
@@ -113,30 +118,36 @@ public class QueueOverviewService {
             }
         }
         long slotsUsed = counts.get(JobStatus.DISPATCHED.name()) + counts.get(JobStatus.RUNNING.name());
-        Integer slotsMax = queue != null ? queue.maxConcurrent() : em.find(Settings.class, Settings.ID).globalSlots();
+        Integer slotsMax = queue != null
+                ? queue.maxConcurrent()
+                : em.find(Settings.class, Settings.ID).globalSlots();
         List<QueueOverview.UserSlots> byUser = new ArrayList<>();
         if (queue == null) {
             for (Object o : em.createNativeQuery(HOLDERS).setParameter(1, owner).getResultList()) {
                 Object[] row = (Object[]) o;
-                byUser.add(new QueueOverview.UserSlots((String) row[0], ((Number) row[1]).intValue(),
-                        ((Number) row[2]).intValue()));
+                byUser.add(new QueueOverview.UserSlots(
+                        (String) row[0], ((Number) row[1]).intValue(), ((Number) row[2]).intValue()));
             }
         } else {
             for (Object o : em.createNativeQuery("""
                     SELECT j.user_id, count(*), u.max_concurrent FROM job j JOIN fq_user u ON u.id = j.user_id
                      WHERE j.status IN ('DISPATCHED', 'RUNNING') AND j.queue = ?1
                        AND (CAST(?2 AS text) IS NULL OR j.user_id = ?2)
-                     GROUP BY 1, 3 ORDER BY 2 DESC, 1 LIMIT 500""").setParameter(1, queueName).setParameter(2, owner)
+                     GROUP BY 1, 3 ORDER BY 2 DESC, 1 LIMIT 500""")
+                    .setParameter(1, queueName)
+                    .setParameter(2, owner)
                     .getResultList()) {
                 Object[] row = (Object[]) o;
-                byUser.add(new QueueOverview.UserSlots((String) row[0], ((Number) row[1]).intValue(),
-                        ((Number) row[2]).intValue()));
+                byUser.add(new QueueOverview.UserSlots(
+                        (String) row[0], ((Number) row[1]).intValue(), ((Number) row[2]).intValue()));
             }
         }
         List<SchedulingAdmin.Lock> locks = scheduling.locks(owner, queueName);
-        Object avgWait = em.createNativeQuery(AVG_WAIT).setParameter(1, queueName).getSingleResult();
+        Object avgWait =
+                em.createNativeQuery(AVG_WAIT).setParameter(1, queueName).getSingleResult();
 
-        var list = em.createNativeQuery(pendingList(queueName != null, owner != null), Job.class).setParameter(1, limit);
+        var list = em.createNativeQuery(pendingList(queueName != null, owner != null), Job.class)
+                .setParameter(1, limit);
         if (queueName != null) {
             list.setParameter(2, queueName);
         }
@@ -155,9 +166,14 @@ public class QueueOverviewService {
             Long userPosition = queueName == null && owner != null ? rank : null;
             jobs.add(JobView.of(j, placer.placeListed(j, position, userPosition), null));
         }
-        return new QueueOverview(queueName, owner, counts,
+        return new QueueOverview(
+                queueName,
+                owner,
+                counts,
                 new QueueOverview.Pending(tiers[2], tiers[1], tiers[0], tiers[0] + tiers[1] + tiers[2]),
-                new QueueOverview.Active(slotsUsed, slotsMax, byUser), locks,
-                avgWait == null ? null : ((Number) avgWait).doubleValue(), jobs);
+                new QueueOverview.Active(slotsUsed, slotsMax, byUser),
+                locks,
+                avgWait == null ? null : ((Number) avgWait).doubleValue(),
+                jobs);
     }
 }

@@ -9,7 +9,10 @@ import jakarta.validation.constraints.Size;
 public record ReorderRequest(
         @NotNull(message = "is required") Long jobId,
         @NotNull(message = "is required") Integer priority,
-        @Size(max = 1000, message = "must be at most 1000 characters") String reason) implements JsonRequest {
+
+        @Size(max = 1000, message = "must be at most 1000 characters")
+        String reason)
+        implements JsonRequest {
 
     public static ReorderRequest from(JsonFields f) {
         f.allow("jobId", "priority", "reason");

@@ -1,10 +1,10 @@
 package io.fairqueue.jobs.control;
 
 import io.fairqueue.jobs.entity.Transition;
+import io.fairqueue.platform.control.SqlArrays;
 import jakarta.enterprise.context.Dependent;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
-import io.fairqueue.platform.control.SqlArrays;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -54,8 +54,12 @@ public class AuditLog {
                               CAST(?4 AS timestamptz[]), CAST(?5 AS text[]), CAST(?6 AS text[]))
                        WITH ORDINALITY AS t(job_id, from_status, to_status, at, triggered_by, reason, ord)
                  ORDER BY ord""")
-                .setParameter(1, SqlArrays.of(jobs)).setParameter(2, SqlArrays.of(from)).setParameter(3, SqlArrays.of(to))
-                .setParameter(4, SqlArrays.of(at)).setParameter(5, SqlArrays.of(by)).setParameter(6, SqlArrays.of(reasons))
+                .setParameter(1, SqlArrays.of(jobs))
+                .setParameter(2, SqlArrays.of(from))
+                .setParameter(3, SqlArrays.of(to))
+                .setParameter(4, SqlArrays.of(at))
+                .setParameter(5, SqlArrays.of(by))
+                .setParameter(6, SqlArrays.of(reasons))
                 .executeUpdate();
     }
 }

@@ -12,7 +12,7 @@ import java.util.function.Function;
 
 /**
  * Writes jobs that the state machine moved in memory (start, complete) back in one UPDATE, instead
- * of one per job: the job trigger (per statement, migration V9) then takes the counters, lanes and
+ * of one per job: the job trigger (per statement, R__job_changes.sql) then takes the counters, lanes and
  * usage once for the whole batch. The caller holds the jobs' row locks; the entities are detached
  * first, so the persistence context does not write them a second time.
  */
@@ -49,7 +49,13 @@ public class JobWrites {
                 .setParameter(2, array(jobs, j -> j.status().name()))
                 .setParameter(3, array(jobs, j -> text(j.startedAt())))
                 .setParameter(4, array(jobs, j -> text(j.finishedAt())))
-                .setParameter(5, array(jobs, j -> j.actualDurationSecs() == null ? null : j.actualDurationSecs().toString()))
+                .setParameter(
+                        5,
+                        array(
+                                jobs,
+                                j -> j.actualDurationSecs() == null
+                                        ? null
+                                        : j.actualDurationSecs().toString()))
                 .setParameter(6, array(jobs, j -> text(j.leaseExpiresAt())))
                 .setParameter(7, array(jobs, Job::result))
                 .executeUpdate();

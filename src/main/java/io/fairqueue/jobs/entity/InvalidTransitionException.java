@@ -11,8 +11,17 @@ public class InvalidTransitionException extends RuntimeException {
     private final JobStatus to;
 
     public InvalidTransitionException(Long jobId, JobStatus from, JobStatus to) {
-        super((jobId == null ? "the job" : "job " + jobId) + " is " + from + " and cannot move to " + to
-                + (from.isTerminal() ? " (" + from + " is terminal)" : "; allowed: " + from.allowedTargets()));
+        this(
+                jobId,
+                from,
+                to,
+                (jobId == null ? "the job" : "job " + jobId) + " is " + from + " and cannot move to " + to
+                        + (from.isTerminal() ? " (" + from + " is terminal)" : "; allowed: " + from.allowedTargets()));
+    }
+
+    /** A refused intent with its own explanation (e.g. "resume applies only to a PAUSED job"). */
+    public InvalidTransitionException(Long jobId, JobStatus from, JobStatus to, String detail) {
+        super(detail);
         this.jobId = jobId;
         this.from = from;
         this.to = to;

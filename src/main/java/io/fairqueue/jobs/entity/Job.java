@@ -2,6 +2,7 @@ package io.fairqueue.jobs.entity;
 
 import static io.fairqueue.jobs.entity.JobStatus.CANCELLED;
 import static io.fairqueue.jobs.entity.JobStatus.COMPLETED;
+import static io.fairqueue.jobs.entity.JobStatus.DISPATCHED;
 import static io.fairqueue.jobs.entity.JobStatus.FAILED;
 import static io.fairqueue.jobs.entity.JobStatus.PAUSED;
 import static io.fairqueue.jobs.entity.JobStatus.PENDING;
@@ -115,12 +116,21 @@ public class Job {
     @Version
     private long version;
 
-    protected Job() {
-    }
+    protected Job() {}
 
     /** A new job, PENDING, or SCHEDULED when {@code scheduledStartAt} is after {@code now}. */
-    public Job(String queue, String userId, String projectId, String type, String payload, int priority,
-            OffsetDateTime scheduledStartAt, boolean offPeakOnly, int maxRetries, Long retryOf, String idempotencyKey,
+    public Job(
+            String queue,
+            String userId,
+            String projectId,
+            String type,
+            String payload,
+            int priority,
+            OffsetDateTime scheduledStartAt,
+            boolean offPeakOnly,
+            int maxRetries,
+            Long retryOf,
+            String idempotencyKey,
             OffsetDateTime now) {
         this.queue = queue;
         this.userId = userId;
@@ -176,8 +186,14 @@ public class Job {
      * FAILED (dead letter) otherwise.
      */
     public Transition fail(String error, boolean retryable, int retryBaseDelaySeconds, OffsetDateTime now, String by) {
-        return endFailed(error, retryable, now, by, attempts <= maxRetries
-                ? RetryPolicy.delay(Math.max(1, attempts), retryBaseDelaySeconds) : java.time.Duration.ZERO);
+        return endFailed(
+                error,
+                retryable,
+                now,
+                by,
+                attempts <= maxRetries
+                        ? RetryPolicy.delay(Math.max(1, attempts), retryBaseDelaySeconds)
+                        : java.time.Duration.ZERO);
     }
 
     /**
@@ -188,7 +204,28 @@ public class Job {
         return endFailed(reason, true, now, null, java.time.Duration.ZERO);
     }
 
-    private Transition endFailed(String error, boolean retryable, OffsetDateTime now, String by, java.time.Duration backoff) {
+    /** True when this job waits in RETRY_WAIT and its backoff has elapsed. */
+    public boolean retryIsDue(OffsetDateTime now) {
+        return status == RETRY_WAIT && nextRetryAt != null && !nextRetryAt.isAfter(now);
+    }
+
+    /**
+     * RETRY_WAIT -> PENDING, its backoff elapsed: the promoter's move ({@code fq_promote}) for one
+     * job in memory. The lease reaper makes a lost worker's job, whose retry is due at once,
+     * claimable again in the transaction that reaps it, not at the promoter's next tick.
+     */
+    public Transition retryDue(OffsetDateTime now) {
+        requireStatus(RETRY_WAIT, PENDING, "a retry");
+        if (!retryIsDue(now)) {
+            throw new IllegalStateException("job " + id + " waits for its retry until " + nextRetryAt);
+        }
+        Transition t = move(PENDING, now, null, "retry backoff elapsed");
+        nextRetryAt = null;
+        return t;
+    }
+
+    private Transition endFailed(
+            String error, boolean retryable, OffsetDateTime now, String by, java.time.Duration backoff) {
         boolean retry = retryable && attempts <= maxRetries;
         Transition t = move(retry ? RETRY_WAIT : FAILED, now, by, error);
         endAttempt(now);
@@ -217,14 +254,20 @@ public class Job {
      * failed). The attempt did not happen, so it is not counted; the lease is revoked.
      */
     public Transition release(OffsetDateTime now, String by, String reason) {
+        requireStatus(DISPATCHED, PENDING, "a release");
         Transition t = move(PENDING, now, by, reason);
         endAttempt(now);
         attempts = Math.max(0, attempts - 1);
         return t;
     }
 
-    /** PAUSED -> PENDING, or SCHEDULED while its start time is still ahead. */
+    /**
+     * PAUSED -> PENDING, or SCHEDULED while its start time is still ahead. Only a PAUSED job
+     * resumes: the table also lets DISPATCHED and RETRY_WAIT jobs move to PENDING, but those moves
+     * belong to a release and to the promoter, not to "resume".
+     */
     public Transition resume(OffsetDateTime now, String by) {
+        requireStatus(PAUSED, PENDING, "resume");
         return move(scheduledStartAt != null && scheduledStartAt.isAfter(now) ? SCHEDULED : PENDING, now, by, null);
     }
 
@@ -246,8 +289,19 @@ public class Job {
             throw new InvalidTransitionException(id, status, status);
         }
         priority = newPriority;
-        return new Transition(id, status, status, now, by,
-                reason == null ? "priority set to " + newPriority : reason);
+        return new Transition(id, status, status, now, by, reason == null ? "priority set to " + newPriority : reason);
+    }
+
+    /** An intent that applies to one source state only refuses every other one, before anything changes. */
+    private void requireStatus(JobStatus source, JobStatus to, String intent) {
+        if (status != source) {
+            throw new InvalidTransitionException(
+                    id,
+                    status,
+                    to,
+                    intent + " applies only to a " + source + " job; " + (id == null ? "the job" : "job " + id) + " is "
+                            + status);
+        }
     }
 
     private Transition move(JobStatus to, OffsetDateTime now, String by, String reason) {

@@ -21,7 +21,15 @@ import java.util.Set;
  * </pre>
  */
 public enum JobStatus {
-    SCHEDULED, PENDING, DISPATCHED, RUNNING, RETRY_WAIT, PAUSED, COMPLETED, FAILED, CANCELLED;
+    SCHEDULED,
+    PENDING,
+    DISPATCHED,
+    RUNNING,
+    RETRY_WAIT,
+    PAUSED,
+    COMPLETED,
+    FAILED,
+    CANCELLED;
 
     private static final Map<JobStatus, Set<JobStatus>> ALLOWED = new EnumMap<>(JobStatus.class);
 
@@ -55,6 +63,6 @@ public enum JobStatus {
     }
 
     /** Statuses a "clear queue" cancels: everything that waits. */
-    public static final Set<JobStatus> WAITING = Collections.unmodifiableSet(
-            EnumSet.of(PENDING, SCHEDULED, RETRY_WAIT, PAUSED));
+    public static final Set<JobStatus> WAITING =
+            Collections.unmodifiableSet(EnumSet.of(PENDING, SCHEDULED, RETRY_WAIT, PAUSED));
 }

@@ -7,8 +7,7 @@ public final class RetryPolicy {
 
     public static final long MAX_DELAY_SECONDS = 3600;
 
-    private RetryPolicy() {
-    }
+    private RetryPolicy() {}
 
     public static Duration delay(int attempt, int baseSeconds) {
         if (attempt < 1 || baseSeconds < 1) {

@@ -41,8 +41,7 @@ public class Transition {
 
     private String reason;
 
-    protected Transition() {
-    }
+    protected Transition() {}
 
     Transition(Long jobId, JobStatus from, JobStatus to, OffsetDateTime at, String triggeredBy, String reason) {
         this.jobId = jobId;

@@ -24,7 +24,10 @@ public class DatabaseReadiness implements HealthCheck {
             boolean valid = c.isValid(2);
             return HealthCheckResponse.named("database").status(valid).build();
         } catch (SQLException e) {
-            return HealthCheckResponse.named("database").down().withData("error", e.getMessage()).build();
+            return HealthCheckResponse.named("database")
+                    .down()
+                    .withData("error", e.getMessage())
+                    .build();
         }
     }
 }

@@ -17,8 +17,7 @@ final class DatabaseCreator {
     private static final Pattern URL = Pattern.compile("^(jdbc:postgresql://[^/]*/)([^?;]+)(.*)$");
     private static final String DUPLICATE_DATABASE = "42P04";
 
-    private DatabaseCreator() {
-    }
+    private DatabaseCreator() {}
 
     static void ensureExists(String url, String user, String password) throws SQLException {
         Matcher m = URL.matcher(url);
@@ -49,7 +48,8 @@ final class DatabaseCreator {
             }
         } catch (SQLException e) {
             if (!DUPLICATE_DATABASE.equals(e.getSQLState())) { // another node won the race: fine
-                throw new SQLException("cannot create database " + database + ": " + e.getMessage(), e.getSQLState(), e);
+                throw new SQLException(
+                        "cannot create database " + database + ": " + e.getMessage(), e.getSQLState(), e);
             }
         }
     }

@@ -12,9 +12,14 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * Runs first (the datasource has created the database if it was absent): applies {@code db/migration/V*.sql} with
- * Flyway before anything touches the schema. Flyway's advisory lock makes simultaneous starts
- * of several nodes safe. Everything else that needs the schema {@code @DependsOn} this bean.
+ * Runs first (the datasource has created the database if it was absent): migrates the schema with
+ * Flyway before anything touches it. Flyway's advisory lock makes simultaneous starts of several
+ * nodes safe. Everything else that needs the schema {@code @DependsOn} this bean.
+ *
+ * <p>Two locations: {@code db/migration/V*.sql} change tables, types, indexes and triggers, each
+ * applied once and never edited; {@code db/functions/R__*.sql} hold the current body of every
+ * function, one file per concern, edited in place and applied again (after the versioned ones)
+ * whenever one changes. {@code db/schema.sql} is the resulting schema, checked by {@code SchemaIT}.
  */
 @Singleton
 @Startup
@@ -23,6 +28,9 @@ public class SchemaMigration {
 
     private static final Logger LOG = Logger.getLogger(SchemaMigration.class.getName());
 
+    /** Where Flyway finds the migrations; tests that migrate a database of their own use it too. */
+    public static final String[] LOCATIONS = {"classpath:db/migration", "classpath:db/functions"};
+
     @Resource(lookup = Database.JNDI)
     DataSource dataSource;
 
@@ -30,7 +38,7 @@ public class SchemaMigration {
     void migrate() {
         Flyway flyway = Flyway.configure(getClass().getClassLoader())
                 .dataSource(dataSource)
-                .locations("classpath:db/migration")
+                .locations(LOCATIONS)
                 .load();
         MigrateResult result = flyway.migrate();
         LOG.info("Schema at version " + flyway.info().current().getVersion() + " (" + result.migrationsExecuted

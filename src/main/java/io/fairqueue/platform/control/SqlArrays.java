@@ -5,8 +5,7 @@ import java.util.List;
 /** PostgreSQL array literals for set-based statements ({@code unnest(CAST(?1 AS text[]))}). */
 public final class SqlArrays {
 
-    private SqlArrays() {
-    }
+    private SqlArrays() {}
 
     /** {@code {"a","b",NULL}}: every element quoted (backslashes and quotes escaped), nulls as NULL. */
     public static String of(List<String> values) {

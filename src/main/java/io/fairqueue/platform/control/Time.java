@@ -8,8 +8,7 @@ import java.time.temporal.ChronoUnit;
 /** Timestamps as PostgreSQL stores them: UTC, microsecond precision. */
 public final class Time {
 
-    private Time() {
-    }
+    private Time() {}
 
     public static OffsetDateTime now(Clock clock) {
         return OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);

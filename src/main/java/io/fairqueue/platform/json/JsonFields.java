@@ -9,6 +9,7 @@ import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,6 +30,15 @@ public final class JsonFields {
 
     /** PostgreSQL text and jsonb cannot hold U+0000. */
     static final String NUL_MESSAGE = "must not contain the NUL character (\\u0000)";
+
+    /**
+     * The instants a timestamp member may hold. Before the Gregorian reform (1582-10-15) Java's
+     * proleptic calendar and PostgreSQL's disagree by days, and {@code timestamptz} ends with the
+     * year 9999 in every client's eyes; the bounds are compared in UTC, whatever offset was written.
+     */
+    static final OffsetDateTime EARLIEST = OffsetDateTime.of(1582, 10, 15, 0, 0, 0, 0, ZoneOffset.UTC);
+
+    static final OffsetDateTime LATEST = OffsetDateTime.of(9999, 12, 31, 23, 59, 59, 999_999_000, ZoneOffset.UTC);
 
     private final JsonObject object;
 
@@ -136,8 +146,10 @@ public final class JsonFields {
         if (v == null) {
             return null;
         }
-        if (v == JsonValue.TRUE || v == JsonValue.FALSE
-                || v.getValueType() == JsonValue.ValueType.TRUE || v.getValueType() == JsonValue.ValueType.FALSE) {
+        if (v == JsonValue.TRUE
+                || v == JsonValue.FALSE
+                || v.getValueType() == JsonValue.ValueType.TRUE
+                || v.getValueType() == JsonValue.ValueType.FALSE) {
             return v.getValueType() == JsonValue.ValueType.TRUE;
         }
         throw badRequest(path + name, "must be true or false");
@@ -150,8 +162,11 @@ public final class JsonFields {
         }
         try {
             OffsetDateTime t = OffsetDateTime.parse(s);
-            if (t.getYear() < 1 || t.getYear() > 9999) {
-                throw badRequest(path + name, "must be in the years 1 to 9999");
+            if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
+                throw badRequest(
+                        path + name,
+                        "must lie between " + EARLIEST + " and " + LATEST
+                                + " (UTC), the Gregorian range that PostgreSQL and Java read alike");
             }
             return t;
         } catch (DateTimeParseException e) {
@@ -227,8 +242,9 @@ public final class JsonFields {
         return switch (v.getValueType()) {
             case STRING -> ((JsonString) v).getString().indexOf('\0') >= 0;
             case ARRAY -> v.asJsonArray().stream().anyMatch(JsonFields::containsNul);
-            case OBJECT -> v.asJsonObject().entrySet().stream()
-                    .anyMatch(e -> e.getKey().indexOf('\0') >= 0 || containsNul(e.getValue()));
+            case OBJECT ->
+                v.asJsonObject().entrySet().stream()
+                        .anyMatch(e -> e.getKey().indexOf('\0') >= 0 || containsNul(e.getValue()));
             default -> false;
         };
     }
@@ -248,8 +264,11 @@ public final class JsonFields {
                 case "URGENT" -> 10;
                 case "NORMAL" -> 0;
                 case "BACKGROUND" -> -10;
-                default -> throw badRequest(path + name,
-                        "unknown tier '" + s.getString() + "'; use URGENT, NORMAL, BACKGROUND or an integer in -100..100");
+                default ->
+                    throw badRequest(
+                            path + name,
+                            "unknown tier '" + s.getString()
+                                    + "'; use URGENT, NORMAL, BACKGROUND or an integer in -100..100");
             };
         } else {
             p = integer(name);

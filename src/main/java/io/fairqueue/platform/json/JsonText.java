@@ -17,8 +17,7 @@ public final class JsonText {
 
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
 
-    private JsonText() {
-    }
+    private JsonText() {}
 
     /** The value of a JSON text; {@code jakarta.json.JsonException} (a parsing one) when it is not one. */
     public static JsonValue parse(String text) {

@@ -8,8 +8,7 @@ import static io.fairqueue.platform.problem.ProblemException.badRequest;
  */
 public final class Params {
 
-    private Params() {
-    }
+    private Params() {}
 
     public static int intIn(String name, String value, int min, int max, int dflt) {
         if (value == null || value.isBlank()) {
@@ -48,8 +47,10 @@ public final class Params {
         try {
             return Enum.valueOf(type, value.trim().toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw badRequest(name, "unknown value '" + value + "'; expected one of "
-                    + java.util.Arrays.toString(type.getEnumConstants()));
+            throw badRequest(
+                    name,
+                    "unknown value '" + value + "'; expected one of "
+                            + java.util.Arrays.toString(type.getEnumConstants()));
         }
     }
 

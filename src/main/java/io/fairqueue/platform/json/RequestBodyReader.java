@@ -3,7 +3,6 @@ package io.fairqueue.platform.json;
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.platform.problem.ProblemException;
-import jakarta.json.JsonException;
 import jakarta.json.JsonValue;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Path;
@@ -14,7 +13,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.ext.MessageBodyReader;
 import jakarta.ws.rs.ext.Provider;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.annotation.Annotation;
@@ -25,7 +23,8 @@ import java.util.Comparator;
 import java.util.Set;
 
 /**
- * Reads {@link JsonRequest} bodies: size cap (413), well-formed JSON (400), an object (400),
+ * Reads {@link JsonRequest} bodies: size cap (413), exactly one well-formed JSON value that
+ * PostgreSQL can store as sent ({@link StrictJson}, 400), an object (400),
  * typed members (400 naming the member), then Bean Validation (400 naming the property).
  */
 @Provider
@@ -46,8 +45,14 @@ public class RequestBodyReader implements MessageBodyReader<JsonRequest> {
     }
 
     @Override
-    public JsonRequest readFrom(Class<JsonRequest> type, Type genericType, Annotation[] annotations,
-            MediaType mediaType, MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
+    public JsonRequest readFrom(
+            Class<JsonRequest> type,
+            Type genericType,
+            Annotation[] annotations,
+            MediaType mediaType,
+            MultivaluedMap<String, String> headers,
+            InputStream entity)
+            throws IOException {
         byte[] bytes = entity.readNBytes(MAX_BODY_BYTES + 1);
         if (bytes.length > MAX_BODY_BYTES) {
             // Read (and drop) the rest, up to a bound, so clients that send the whole body before
@@ -72,9 +77,9 @@ public class RequestBodyReader implements MessageBodyReader<JsonRequest> {
 
     private static JsonValue parse(byte[] bytes) {
         try {
-            return JsonText.parse(new ByteArrayInputStream(bytes));
-        } catch (JsonException e) {
-            throw badRequest("body", "malformed JSON: " + e.getMessage());
+            return StrictJson.parse(bytes);
+        } catch (StrictJson.Invalid e) {
+            throw badRequest(e.field, e.getMessage());
         }
     }
 

@@ -17,12 +17,14 @@ public class NulCharacterFilter implements ContainerRequestFilter {
     public void filter(ContainerRequestContext request) {
         var uri = request.getUriInfo();
         if (uri.getPath(true).indexOf('\0') >= 0) {
-            request.abortWith(ProblemException.badRequest("path", "must not contain the NUL character").getResponse());
+            request.abortWith(ProblemException.badRequest("path", "must not contain the NUL character")
+                    .getResponse());
             return;
         }
         uri.getQueryParameters(true).forEach((name, values) -> {
             if (values.stream().anyMatch(v -> v.indexOf('\0') >= 0)) {
-                request.abortWith(ProblemException.badRequest(name, "must not contain the NUL character").getResponse());
+                request.abortWith(ProblemException.badRequest(name, "must not contain the NUL character")
+                        .getResponse());
             }
         });
     }

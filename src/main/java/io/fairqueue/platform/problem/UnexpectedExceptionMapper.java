@@ -13,8 +13,8 @@ import java.util.logging.Logger;
 /**
  * Everything that is not already a problem: JAX-RS errors (404 for unknown paths, 405, 415...)
  * become problem documents; exceptions wrapped by the EJB container are unwrapped; a lost
- * optimistic-lock race is a 409; no database connection to be had is a 503
- * ({@link DatabaseUnavailable}); anything else is a 500 whose cause is logged.
+ * optimistic-lock race is a 409; an outage of the database is a 503 ({@link Outages}); anything
+ * else is a 500 whose cause is logged.
  */
 @Provider
 public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
@@ -26,35 +26,59 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
 
     @Override
     public Response toResponse(Throwable e) {
+        return problemFor(e).getResponse();
+    }
+
+    /** The problem that answers {@code e}; a 500 is logged with its cause. */
+    static ProblemException problemFor(Throwable e) {
+        if (Outages.isUnavailable(e)) {
+            LOG.log(Level.WARNING, "Database unavailable, answered 503: {0}", rootMessage(e));
+            return Outages.unavailable();
+        }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof ProblemException p) {
-                return p.getResponse();
+                return p;
             }
-            if (t instanceof OptimisticLockException || t instanceof PessimisticLockException
-                    || t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+            if (t instanceof OptimisticLockException
+                    || t instanceof PessimisticLockException
+                    || t instanceof java.sql.SQLException sql
+                            && sql.getSQLState() != null
                             && RETRYABLE_SQL_STATES.contains(sql.getSQLState())) {
-                return ProblemException.conflict("concurrent-update",
-                        "the resource was changed by another request at the same time; retry").getResponse();
+                return ProblemException.conflict(
+                        "concurrent-update", "the resource was changed by another request at the same time; retry");
             }
-            if (!(t instanceof EJBException) && t instanceof WebApplicationException w
+            if (!(t instanceof EJBException)
+                    && t instanceof WebApplicationException w
                     && w.getResponse().getStatus() < 500) {
                 int status = w.getResponse().getStatus();
-                String title = Response.Status.fromStatusCode(status) == null ? "Error"
-                        : Response.Status.fromStatusCode(status).getReasonPhrase();
-                return Response.status(status).type(ProblemException.MEDIA_TYPE)
-                        .entity(new Problem(Problem.TYPE_BASE + "http-" + status, title, status,
-                                w.getMessage(), null, null, null))
-                        .build();
+                Response.Status known = Response.Status.fromStatusCode(status);
+                return new ProblemException(new Problem(
+                        Problem.TYPE_BASE + "http-" + status,
+                        known == null ? "Error" : known.getReasonPhrase(),
+                        status,
+                        w.getMessage(),
+                        null,
+                        null,
+                        null));
             }
         }
-        if (DatabaseUnavailable.isCause(e)) {
-            LOG.log(Level.WARNING, "No database connection; answered 503: " + e);
-            return DatabaseUnavailable.response();
-        }
         LOG.log(Level.SEVERE, "Unhandled error answered with 500", e);
-        return Response.serverError().type(ProblemException.MEDIA_TYPE)
-                .entity(new Problem(Problem.TYPE_BASE + "internal-error", "Internal Server Error", 500,
-                        "an unexpected error occurred; the cause is in the server log", null, null, null))
-                .build();
+        return new ProblemException(new Problem(
+                Problem.TYPE_BASE + "internal-error",
+                "Internal Server Error",
+                500,
+                "an unexpected error occurred; the cause is in the server log",
+                null,
+                null,
+                null));
+    }
+
+    /** The innermost message: the useful line of a five-deep wrapper chain. */
+    static String rootMessage(Throwable e) {
+        Throwable root = e;
+        for (int i = 0; i < 32 && root.getCause() != null && root.getCause() != root; i++) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 }

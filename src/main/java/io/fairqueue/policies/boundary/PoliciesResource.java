@@ -35,8 +35,10 @@ public class PoliciesResource {
     @POST
     public Response create(PolicyRequest request) {
         PolicyView p = policies.create(body(request));
-        return Response.created(UriBuilder.fromPath("/api/v1/admin/scheduling-policies/{id}").build(p.id()))
-                .entity(p).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/admin/scheduling-policies/{id}")
+                        .build(p.id()))
+                .entity(p)
+                .build();
     }
 
     @GET

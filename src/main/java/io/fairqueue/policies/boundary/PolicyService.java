@@ -39,8 +39,12 @@ public class PolicyService {
     Limits limits;
 
     public List<PolicyView> list() {
-        return em.createQuery("SELECT p FROM SchedulingPolicy p ORDER BY p.id", SchedulingPolicy.class)
-                .getResultList().stream().map(PolicyView::of).toList();
+        return em
+                .createQuery("SELECT p FROM SchedulingPolicy p ORDER BY p.id", SchedulingPolicy.class)
+                .getResultList()
+                .stream()
+                .map(PolicyView::of)
+                .toList();
     }
 
     public PolicyView get(long id) {
@@ -49,8 +53,8 @@ public class PolicyService {
 
     public PolicyView create(PolicyRequest r) {
         validate(r);
-        SchedulingPolicy p = new SchedulingPolicy(r.policyType(), r.name(), r.config(),
-                r.enabled() == null || r.enabled(), Time.now(clock));
+        SchedulingPolicy p = new SchedulingPolicy(
+                r.policyType(), r.name(), r.config(), r.enabled() == null || r.enabled(), Time.now(clock));
         em.persist(p);
         em.flush();
         afterChange(p.policyType());
@@ -114,7 +118,10 @@ public class PolicyService {
             return false;
         }
         return ((Number) em.createNativeQuery("SELECT count(*) FROM pg_timezone_names WHERE name = ?1")
-                .setParameter(1, tz).getSingleResult()).longValue() > 0;
+                                .setParameter(1, tz)
+                                .getSingleResult())
+                        .longValue()
+                > 0;
     }
 
     private SchedulingPolicy find(long id, LockModeType lock) {

@@ -36,8 +36,7 @@ public class OffPeakWindows {
     static final long MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     /** The enabled windows (unusable configs left out), when they were read, and in which generation. */
-    private record Loaded(List<Window> windows, long atNanos, long generation) {
-    }
+    private record Loaded(List<Window> windows, long atNanos, long generation) {}
 
     private static volatile Loaded loaded;
 
@@ -64,10 +63,13 @@ public class OffPeakWindows {
         }
         long generation = GENERATION.get();
         long at = System.nanoTime();
-        List<Window> windows = em.createQuery(
-                        "SELECT p FROM SchedulingPolicy p WHERE p.policyType = :t AND p.enabled = true", SchedulingPolicy.class)
+        List<Window> windows = em
+                .createQuery(
+                        "SELECT p FROM SchedulingPolicy p WHERE p.policyType = :t AND p.enabled = true",
+                        SchedulingPolicy.class)
                 .setParameter("t", SchedulingPolicy.OFF_PEAK)
-                .getResultList().stream()
+                .getResultList()
+                .stream()
                 .map(OffPeakWindows::window)
                 .flatMap(Optional::stream)
                 .toList();
@@ -91,11 +93,14 @@ public class OffPeakWindows {
 
         public static Window of(JsonObject config) {
             try {
-                return new Window(LocalTime.parse(config.getString("start")), LocalTime.parse(config.getString("end")),
+                return new Window(
+                        LocalTime.parse(config.getString("start")),
+                        LocalTime.parse(config.getString("end")),
                         ZoneId.of(config.getString("timezone", "UTC")));
             } catch (DateTimeException | NullPointerException | ClassCastException e) {
-                throw new IllegalArgumentException("OFF_PEAK config needs \"start\" and \"end\" as HH:MM and an optional "
-                        + "valid \"timezone\"", e);
+                throw new IllegalArgumentException(
+                        "OFF_PEAK config needs \"start\" and \"end\" as HH:MM and an optional " + "valid \"timezone\"",
+                        e);
             }
         }
 

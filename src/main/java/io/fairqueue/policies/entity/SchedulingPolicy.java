@@ -40,8 +40,7 @@ public class SchedulingPolicy {
     @Version
     private long version;
 
-    protected SchedulingPolicy() {
-    }
+    protected SchedulingPolicy() {}
 
     public SchedulingPolicy(String policyType, String name, String config, boolean enabled, OffsetDateTime createdAt) {
         this.policyType = policyType;

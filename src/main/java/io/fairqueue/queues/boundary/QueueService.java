@@ -38,10 +38,14 @@ public class QueueService {
         if (em.find(Queue.class, r.name()) != null) {
             throw ProblemException.conflict("queue-exists", "queue '" + r.name() + "' already exists");
         }
-        Queue q = new Queue(r.name(), r.description(), r.maxConcurrent(),
+        Queue q = new Queue(
+                r.name(),
+                r.description(),
+                r.maxConcurrent(),
                 r.maxRetries() == null ? DEFAULT_MAX_RETRIES : r.maxRetries(),
                 r.retryBaseDelaySeconds() == null ? DEFAULT_RETRY_BASE_DELAY : r.retryBaseDelaySeconds(),
-                r.leaseSeconds() == null ? DEFAULT_LEASE_SECONDS : r.leaseSeconds(), Time.now(clock));
+                r.leaseSeconds() == null ? DEFAULT_LEASE_SECONDS : r.leaseSeconds(),
+                Time.now(clock));
         em.persist(q);
         try {
             em.flush();
@@ -53,7 +57,8 @@ public class QueueService {
 
     public List<QueueView> list() {
         return em.createQuery("SELECT q FROM Queue q ORDER BY q.name", Queue.class).getResultList().stream()
-                .map(QueueView::of).toList();
+                .map(QueueView::of)
+                .toList();
     }
 
     public QueueView get(String name) {
@@ -73,7 +78,8 @@ public class QueueService {
             limits.recountQueue(name);
         }
         if (r.maxRetries() != null || r.retryBaseDelaySeconds() != null) {
-            q.retryPolicy(r.maxRetries() == null ? q.maxRetries() : r.maxRetries(),
+            q.retryPolicy(
+                    r.maxRetries() == null ? q.maxRetries() : r.maxRetries(),
                     r.retryBaseDelaySeconds() == null ? q.retryBaseDelaySeconds() : r.retryBaseDelaySeconds());
         }
         if (r.leaseSeconds() != null) {

@@ -4,8 +4,8 @@ import static io.fairqueue.platform.json.Params.body;
 
 import io.fairqueue.jobs.boundary.JobService;
 import io.fairqueue.platform.json.Params;
-import io.fairqueue.security.control.Caller;
 import io.fairqueue.security.boundary.RequiresRole;
+import io.fairqueue.security.control.Caller;
 import io.fairqueue.users.entity.Role;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
@@ -40,7 +40,9 @@ public class QueuesResource {
     @RequiresRole(Role.ADMIN)
     public Response create(QueueRequests.Create request) {
         QueueView q = queues.create(body(request));
-        return Response.created(UriBuilder.fromPath("/api/v1/queues/{name}").build(q.name())).entity(q).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/queues/{name}").build(q.name()))
+                .entity(q)
+                .build();
     }
 
     @GET

@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Queue statistics. Counts use {@code job_queue_status_idx}; the 24-hour figures use
- * {@code job_finished_idx} (queue, status, finished_at).
+ * Queue statistics. Counts and the 24-hour figures use {@code job_finished_idx} (queue, status,
+ * finished_at).
  */
 @Dependent
 public class QueueStatsQuery {
@@ -22,9 +22,9 @@ public class QueueStatsQuery {
     public QueueView.Stats stats(String queue, OffsetDateTime now) {
         Map<String, Long> counts = new TreeMap<>();
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery(
-                        "SELECT status, count(*) FROM job WHERE queue = ?1 GROUP BY status")
-                .setParameter(1, queue).getResultList();
+        List<Object[]> rows = em.createNativeQuery("SELECT status, count(*) FROM job WHERE queue = ?1 GROUP BY status")
+                .setParameter(1, queue)
+                .getResultList();
         for (Object[] row : rows) {
             counts.put((String) row[0], ((Number) row[1]).longValue());
         }
@@ -39,8 +39,13 @@ public class QueueStatsQuery {
                 .setParameter(2, now.minusHours(24))
                 .setParameter(3, now.minusHours(1))
                 .getSingleResult();
-        return new QueueView.Stats(queue, counts, counts.getOrDefault("FAILED", 0L), toDouble(recent[0]),
-                toDouble(recent[1]), ((Number) recent[2]).longValue());
+        return new QueueView.Stats(
+                queue,
+                counts,
+                counts.getOrDefault("FAILED", 0L),
+                toDouble(recent[0]),
+                toDouble(recent[1]),
+                ((Number) recent[2]).longValue());
     }
 
     private static Double toDouble(Object o) {

@@ -41,16 +41,21 @@ public class Queue {
     private OffsetDateTime createdAt;
 
     // Column running is not mapped: it is only the base of the running count, which claims raise
-    // and releases append to (queue_release); the count is fq_queue_running(name) (migration V5).
+    // and releases append to (queue_release); the count is fq_queue_running(name) (R__claim.sql).
 
     @Version
     private long version;
 
-    protected Queue() {
-    }
+    protected Queue() {}
 
-    public Queue(String name, String description, Integer maxConcurrent, int maxRetries, int retryBaseDelaySeconds,
-            int leaseSeconds, OffsetDateTime createdAt) {
+    public Queue(
+            String name,
+            String description,
+            Integer maxConcurrent,
+            int maxRetries,
+            int retryBaseDelaySeconds,
+            int leaseSeconds,
+            OffsetDateTime createdAt) {
         this.name = name;
         this.description = description;
         this.maxConcurrent = maxConcurrent;
@@ -83,7 +88,6 @@ public class Queue {
     public int leaseSeconds() {
         return leaseSeconds;
     }
-
 
     public boolean paused() {
         return paused;

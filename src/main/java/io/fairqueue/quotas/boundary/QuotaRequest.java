@@ -7,8 +7,11 @@ import jakarta.validation.constraints.Min;
 
 /** {@code PUT .../quota}: GPU seconds per day and per week; absent or null = unlimited. */
 public record QuotaRequest(
-        @Min(value = 0, message = "must not be negative") @Max(value = 31_536_000_000L, message = "is too large") Long dailyLimitSecs,
-        @Min(value = 0, message = "must not be negative") @Max(value = 31_536_000_000L, message = "is too large") Long weeklyLimitSecs)
+        @Min(value = 0, message = "must not be negative") @Max(value = 31_536_000_000L, message = "is too large")
+        Long dailyLimitSecs,
+
+        @Min(value = 0, message = "must not be negative") @Max(value = 31_536_000_000L, message = "is too large")
+        Long weeklyLimitSecs)
         implements JsonRequest {
 
     public static QuotaRequest from(JsonFields f) {

@@ -17,8 +17,9 @@ import java.time.ZoneOffset;
 
 /**
  * GPU-time quotas per user and per project, and the usage they are measured against. Usage is
- * added by the database when an attempt ends (fq_apply_changes, migration V9); a claim skips a job whose user or
- * project has exhausted a window (fq_quota_blocked_until), until that window resets.
+ * added by the database when an attempt ends (fq_apply_changes, R__job_changes.sql); a claim
+ * skips a job whose user or project has exhausted a window (fq_quota_blocked_until,
+ * R__quotas.sql), until that window resets.
  */
 @Stateless
 public class QuotaService {
@@ -66,8 +67,12 @@ public class QuotaService {
 
     private QuotaView set(String scope, String key, QuotaRequest r, String unblock) {
         limits.lockJobs();
-        em.createNativeQuery(UPSERT).setParameter(1, scope).setParameter(2, key)
-                .setParameter(3, r.dailyLimitSecs()).setParameter(4, r.weeklyLimitSecs()).executeUpdate();
+        em.createNativeQuery(UPSERT)
+                .setParameter(1, scope)
+                .setParameter(2, key)
+                .setParameter(3, r.dailyLimitSecs())
+                .setParameter(4, r.weeklyLimitSecs())
+                .executeUpdate();
         // a claim re-checks the new limits the next time it meets these lanes
         em.createNativeQuery(unblock).setParameter(1, key).executeUpdate();
         return new QuotaView(scope, key, r.dailyLimitSecs(), r.weeklyLimitSecs());
@@ -81,7 +86,9 @@ public class QuotaService {
         if (em.find(User.class, who) == null) {
             throw ProblemException.notFound("user", who);
         }
-        Object[] r = (Object[]) em.createNativeQuery(STATUS).setParameter(1, Time.now(clock)).setParameter(2, who)
+        Object[] r = (Object[]) em.createNativeQuery(STATUS)
+                .setParameter(1, Time.now(clock))
+                .setParameter(2, who)
                 .getSingleResult();
         QuotaView.Window day = QuotaView.Window.of(date(r[1]), time(r[2]), num(r[3]), lng(r[10]));
         QuotaView.Window week = QuotaView.Window.of(date(r[4]), time(r[5]), num(r[6]), lng(r[11]));

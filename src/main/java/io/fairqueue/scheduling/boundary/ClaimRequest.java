@@ -14,15 +14,26 @@ import java.util.List;
  */
 public record ClaimRequest(
         @NotBlank(message = "is required") String workerId,
-        @Size(max = 100, message = "must name at most 100 queues") List<String> queues,
-        @Min(value = 1, message = "must be between 1 and 100") @Max(value = 100, message = "must be between 1 and 100") Integer limit,
+
+        @Size(max = 100, message = "must name at most 100 queues")
+        List<String> queues,
+
+        @Min(value = 1, message = "must be between 1 and 100") @Max(value = 100, message = "must be between 1 and 100")
+        Integer limit,
+
         String userId,
-        @Min(value = 0, message = "must be between 0 and 60") @Max(value = 60, message = "must be between 0 and 60") Integer waitSeconds)
+
+        @Min(value = 0, message = "must be between 0 and 60") @Max(value = 60, message = "must be between 0 and 60")
+        Integer waitSeconds)
         implements JsonRequest {
 
     public static ClaimRequest from(JsonFields f) {
         f.allow("workerId", "queues", "limit", "userId", "waitSeconds");
-        return new ClaimRequest(f.string("workerId"), f.strings("queues"), f.integer("limit"), f.string("userId"),
+        return new ClaimRequest(
+                f.string("workerId"),
+                f.strings("queues"),
+                f.integer("limit"),
+                f.string("userId"),
                 f.integer("waitSeconds"));
     }
 }

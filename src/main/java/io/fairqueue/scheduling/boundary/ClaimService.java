@@ -45,8 +45,7 @@ public class ClaimService {
     FairQueueMetrics metrics;
 
     /** What a claim request resolves to once checked: checked once per long poll, not per attempt. */
-    public record Target(Worker worker, List<String> queues, String userId, int limit, String triggeredBy) {
-    }
+    public record Target(Worker worker, List<String> queues, String userId, int limit, String triggeredBy) {}
 
     public List<JobView> claim(Caller caller, ClaimRequest r) {
         return claim(resolve(caller, r));
@@ -59,7 +58,8 @@ public class ClaimService {
     public Target resolve(Caller caller, ClaimRequest r) {
         Worker worker = em.find(Worker.class, r.workerId());
         if (worker == null) {
-            throw badRequest("workerId", "unknown worker '" + r.workerId() + "'; register it with POST /api/v1/workers");
+            throw badRequest(
+                    "workerId", "unknown worker '" + r.workerId() + "'; register it with POST /api/v1/workers");
         }
         if (!caller.isAdmin() && !worker.ownerId().equals(caller.id())) {
             throw ProblemException.forbidden("worker '" + r.workerId() + "' belongs to another account");
@@ -94,6 +94,8 @@ public class ClaimService {
         OffsetDateTime now = Time.now(clock);
         List<Job> jobs = claims.claim(worker.id(), queues, userId, limit, now, offPeak.isOpen(now), triggeredBy);
         metrics.claimed(jobs.size());
-        return jobs.stream().map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken())).toList();
+        return jobs.stream()
+                .map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken()))
+                .toList();
     }
 }

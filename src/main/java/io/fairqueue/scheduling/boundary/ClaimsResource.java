@@ -61,7 +61,7 @@ public class ClaimsResource {
     }
 
     static Response ok(List<JobView> jobs) {
-        return Response.ok(new GenericEntity<List<JobView>>(jobs) { }).build();
+        return Response.ok(new GenericEntity<List<JobView>>(jobs) {}).build();
     }
 
     /** One waiting claim: answers with the first non-empty claim, or {@code []} when its time is up. */

@@ -37,8 +37,8 @@ public class LockRelease {
             return false;
         }
         Queue queue = em.find(Queue.class, job.queue());
-        audit.record(job.fail("lock released by admin " + adminId, true, queue.retryBaseDelaySeconds(),
-                Time.now(clock), adminId));
+        audit.record(job.fail(
+                "lock released by admin " + adminId, true, queue.retryBaseDelaySeconds(), Time.now(clock), adminId));
         return true;
     }
 }

@@ -20,19 +20,21 @@ import java.util.List;
 public class SchedulingAdmin {
 
     /** A user's running job seen as its "lock" (seed 002). */
-    public record Lock(String userId, long jobId, String queue, String workerId, OffsetDateTime acquiredAt,
-            OffsetDateTime expiresAt, OffsetDateTime leaseExpiresAt) {
-    }
+    public record Lock(
+            String userId,
+            long jobId,
+            String queue,
+            String workerId,
+            OffsetDateTime acquiredAt,
+            OffsetDateTime expiresAt,
+            OffsetDateTime leaseExpiresAt) {}
 
-    public record Released(String userId, List<Long> jobIds) {
-    }
+    public record Released(String userId, List<Long> jobIds) {}
 
     /** One derived counter that differs from a recount. */
-    public record Drift(String kind, String key, Long stored, Long actual) {
-    }
+    public record Drift(String kind, String key, Long stored, Long actual) {}
 
-    public record Recount(boolean repaired, List<Drift> drift) {
-    }
+    public record Recount(boolean repaired, List<Drift> drift) {}
 
     static final List<JobStatus> HOLDING = List.of(JobStatus.DISPATCHED, JobStatus.RUNNING);
 
@@ -52,7 +54,8 @@ public class SchedulingAdmin {
     public SettingsView update(SettingsRequest r) {
         limits.lockJobs();
         Settings s = em.find(Settings.class, Settings.ID, LockModeType.PESSIMISTIC_WRITE);
-        s.serializePerUser(r.serializationEnabled() == null ? s.perUserSerialization() : r.serializationEnabled(),
+        s.serializePerUser(
+                r.serializationEnabled() == null ? s.perUserSerialization() : r.serializationEnabled(),
                 r.lockTimeoutSeconds() == null ? s.lockTimeoutSeconds() : r.lockTimeoutSeconds());
         if (r.globalSlotsGiven()) {
             s.limitGlobalSlots(r.globalSlots());
@@ -70,9 +73,12 @@ public class SchedulingAdmin {
     /** The locks of one user and/or one queue (null = all); job_running_idx. */
     public List<Lock> locks(String userId, String queue) {
         int timeout = em.find(Settings.class, Settings.ID).lockTimeoutSeconds();
-        var query = em.createQuery("SELECT j FROM Job j WHERE j.status IN :holding"
-                        + (userId == null ? "" : " AND j.userId = :user") + (queue == null ? "" : " AND j.queue = :queue")
-                        + " ORDER BY j.userId, j.claimedAt, j.id", Job.class)
+        var query = em.createQuery(
+                        "SELECT j FROM Job j WHERE j.status IN :holding"
+                                + (userId == null ? "" : " AND j.userId = :user")
+                                + (queue == null ? "" : " AND j.queue = :queue")
+                                + " ORDER BY j.userId, j.claimedAt, j.id",
+                        Job.class)
                 .setParameter("holding", HOLDING);
         if (userId != null) {
             query.setParameter("user", userId);
@@ -81,8 +87,14 @@ public class SchedulingAdmin {
             query.setParameter("queue", queue);
         }
         return query.getResultList().stream()
-                .map(j -> new Lock(j.userId(), j.id(), j.queue(), j.workerId(), j.claimedAt(),
-                        j.claimedAt().plusSeconds(timeout), j.leaseExpiresAt()))
+                .map(j -> new Lock(
+                        j.userId(),
+                        j.id(),
+                        j.queue(),
+                        j.workerId(),
+                        j.claimedAt(),
+                        j.claimedAt().plusSeconds(timeout),
+                        j.leaseExpiresAt()))
                 .toList();
     }
 
@@ -94,8 +106,10 @@ public class SchedulingAdmin {
         if (em.find(User.class, userId) == null) {
             throw ProblemException.notFound("user", userId);
         }
-        var query = em.createQuery("SELECT j.id FROM Job j WHERE j.userId = :u AND j.status IN :holding"
-                        + (jobId == null ? "" : " AND j.id = :id") + " ORDER BY j.id", Long.class)
+        var query = em.createQuery(
+                        "SELECT j.id FROM Job j WHERE j.userId = :u AND j.status IN :holding"
+                                + (jobId == null ? "" : " AND j.id = :id") + " ORDER BY j.id",
+                        Long.class)
                 .setParameter("u", userId)
                 .setParameter("holding", HOLDING);
         if (jobId != null) {
@@ -117,10 +131,13 @@ public class SchedulingAdmin {
     public Recount recount(boolean repair) {
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("SELECT kind, key, stored, actual FROM fq_recount(?1)")
-                .setParameter(1, repair).getResultList();
-        return new Recount(repair, rows.stream()
-                .map(r -> new Drift((String) r[0], (String) r[1], toLong(r[2]), toLong(r[3])))
-                .toList());
+                .setParameter(1, repair)
+                .getResultList();
+        return new Recount(
+                repair,
+                rows.stream()
+                        .map(r -> new Drift((String) r[0], (String) r[1], toLong(r[2]), toLong(r[3])))
+                        .toList());
     }
 
     private static Long toLong(Object o) {

@@ -15,10 +15,14 @@ import jakarta.validation.constraints.Min;
  */
 public record SettingsRequest(
         Boolean serializationEnabled,
-        @Min(value = 10, message = "must be between 10 and 2592000") @Max(value = 2592000, message = "must be between 10 and 2592000")
+
+        @Min(value = 10, message = "must be between 10 and 2592000")
+        @Max(value = 2592000, message = "must be between 10 and 2592000")
         Integer lockTimeoutSeconds,
+
         @Min(value = 1, message = "must be at least 1") Integer globalSlots,
-        boolean globalSlotsGiven) implements JsonRequest {
+        boolean globalSlotsGiven)
+        implements JsonRequest {
 
     public static SettingsRequest from(JsonFields f) {
         f.allow("perUserSerialization", "globalSlots");

@@ -10,11 +10,12 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 /**
- * The claim: one call of {@code fq_claim} (migration V2) and the worker's heartbeat, one round trip. It walks the lanes in
- * fairness order through {@code lane_claim_idx} (priority desc, the user's running count, age),
- * locks each candidate job with {@code SKIP LOCKED}, checks the user's, the queue's and the global
- * limit under their counters' row locks, the quotas and the off-peak window, and dispatches: a
- * fresh lease token, the lease expiry, the attempt, and the PENDING -> DISPATCHED audit row.
+ * The claim: one call of {@code fq_claim} ({@code db/functions/R__claim.sql}, which explains the
+ * order and the locks) and the worker's heartbeat, one round trip. It walks the lanes in fairness
+ * order through {@code lane_claim_idx} (priority desc, the user's running count, age), locks the
+ * chosen jobs with {@code SKIP LOCKED}, checks the user's, the queue's and the global limit under
+ * their counters' row locks, the quotas and the off-peak window, and dispatches: a fresh lease
+ * token, the lease expiry, the attempt, and the PENDING -> DISPATCHED audit row.
  */
 @Dependent
 public class ClaimQuery {
@@ -49,8 +50,14 @@ public class ClaimQuery {
      * @param triggeredBy  the claiming account, recorded in the audit rows (null = system)
      */
     @SuppressWarnings("unchecked")
-    public List<Job> claim(String workerId, List<String> queues, String userId, int limit, OffsetDateTime now,
-            boolean offPeakOpen, String triggeredBy) {
+    public List<Job> claim(
+            String workerId,
+            List<String> queues,
+            String userId,
+            int limit,
+            OffsetDateTime now,
+            boolean offPeakOpen,
+            String triggeredBy) {
         return em.createNativeQuery(CLAIM, Job.class)
                 .setParameter(1, workerId)
                 .setParameter(2, queues == null || queues.isEmpty() ? null : SqlArrays.of(queues))

@@ -65,12 +65,10 @@ public final class ClaimWaiters {
         Outcome attempt();
     }
 
-    private record Key(Set<String> queues, String userId) {
-    }
+    private record Key(Set<String> queues, String userId) {}
 
     /** A waiter's group and its place in the group's line (by age). */
-    private record Place(Key key, long seq) {
-    }
+    private record Place(Key key, long seq) {}
 
     /** A group's waiters: the idle ones by age, whether one tries now, whether a wake-up came meanwhile. */
     private static final class Group {
@@ -85,6 +83,7 @@ public final class ClaimWaiters {
     private final Map<Waiter, Place> places = new IdentityHashMap<>();
     /** Waiters whose time ran out while they tried: they try once more at once instead of waiting. */
     private final Set<Waiter> expiredWhileTrying = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+
     private long seq;
 
     /** @param executor runs the tries that wake-ups start (at most one per group at a time) */
@@ -119,7 +118,9 @@ public final class ClaimWaiters {
         List<Runnable> tries = new ArrayList<>();
         synchronized (this) {
             groups.forEach((key, group) -> {
-                if (queues != null && !key.queues().isEmpty() && key.queues().stream().noneMatch(queues::contains)) {
+                if (queues != null
+                        && !key.queues().isEmpty()
+                        && key.queues().stream().noneMatch(queues::contains)) {
                     return;
                 }
                 if (group.trying) {

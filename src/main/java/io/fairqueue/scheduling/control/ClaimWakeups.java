@@ -58,10 +58,10 @@ public class ClaimWakeups {
 
     public static final String CHANNEL = "fq_claimable";
 
-    /** Notified when a scheduling policy changes (migration V6): the off-peak windows are read again. */
+    /** Notified when a scheduling policy changes (R__notifications.sql): the off-peak windows are read again. */
     public static final String POLICIES = "fq_policies";
 
-    /** Notified when a token or a user's role changes (migration V7): the cached callers go. */
+    /** Notified when a token or a user's role changes (R__notifications.sql): the cached callers go. */
     public static final String CALLERS = "fq_callers";
 
     /** The backup poll: waiters try again at least this often. */
@@ -99,8 +99,8 @@ public class ClaimWakeups {
 
     @PostConstruct
     void start() {
-        claimPool = new ThreadPoolExecutor(CLAIM_THREADS, CLAIM_THREADS, 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), threads);
+        claimPool = new ThreadPoolExecutor(
+                CLAIM_THREADS, CLAIM_THREADS, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads);
         waiters = new ClaimWaiters(claimPool);
         running = true;
         listener = threads.newThread(this::listen);
@@ -188,8 +188,10 @@ public class ClaimWakeups {
                 }
             } catch (SQLException | RuntimeException e) {
                 if (running) {
-                    LOG.log(Level.WARNING, "claim wake-ups lost their connection; polling every " + POLL_MILLIS
-                            + " ms until it is back: " + e);
+                    LOG.log(
+                            Level.WARNING,
+                            "claim wake-ups lost their connection; polling every " + POLL_MILLIS
+                                    + " ms until it is back: " + e);
                 }
                 CallerCache.listening(false); // nobody would tell us of a revoked token now
                 close(connection);

@@ -17,15 +17,20 @@ public class Limits {
     @PersistenceContext
     EntityManager em;
 
-    /** {@code LOCK TABLE job IN EXCLUSIVE MODE}, after stopping a vacuum of job in flight (fq_lock_jobs, migration V8). */
+    /**
+     * {@code LOCK TABLE job IN EXCLUSIVE MODE}, after stopping a vacuum of job in flight
+     * (fq_lock_jobs, R__locks_and_bulk_moves.sql).
+     */
     public void lockJobs() {
         em.createNativeQuery("SELECT 1 FROM fq_lock_jobs()").getSingleResult();
     }
 
     public void recountQueue(String queue) {
         em.flush();
-        // the released slots (queue_release, migration V5) are part of the count being replaced
-        em.createNativeQuery("DELETE FROM queue_release WHERE queue = ?1").setParameter(1, queue).executeUpdate();
+        // the released slots (queue_release, see R__claim.sql) are part of the count being replaced
+        em.createNativeQuery("DELETE FROM queue_release WHERE queue = ?1")
+                .setParameter(1, queue)
+                .executeUpdate();
         em.createNativeQuery("""
                 UPDATE queue q SET running = CASE WHEN q.max_concurrent IS NULL THEN 0 ELSE
                        (SELECT count(*) FROM job j WHERE j.queue = q.name AND j.status IN ('DISPATCHED', 'RUNNING')) END
@@ -43,8 +48,7 @@ public class Limits {
                 UPDATE lane l SET blocked = s.per_user_serialization AND u.running >= u.max_concurrent
                   FROM fq_user u, settings s
                  WHERE s.id = 1 AND u.id = l.user_id
-                   AND l.blocked IS DISTINCT FROM (s.per_user_serialization AND u.running >= u.max_concurrent)""")
-                .executeUpdate();
+                   AND l.blocked IS DISTINCT FROM (s.per_user_serialization AND u.running >= u.max_concurrent)""").executeUpdate();
     }
 
     /** A user's limit or plan changed: its lanes' blocked flag and quota block follow. */

@@ -34,8 +34,7 @@ public class Settings {
     @Version
     private long version;
 
-    protected Settings() {
-    }
+    protected Settings() {}
 
     public boolean perUserSerialization() {
         return perUserSerialization;

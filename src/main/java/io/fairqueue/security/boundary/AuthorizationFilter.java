@@ -1,10 +1,10 @@
 package io.fairqueue.security.boundary;
 
-import io.fairqueue.platform.problem.DatabaseUnavailable;
+import io.fairqueue.platform.problem.Outages;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.security.control.Caller;
-import jakarta.annotation.Priority;
 import io.fairqueue.users.entity.Role;
+import jakarta.annotation.Priority;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -35,23 +35,29 @@ public class AuthorizationFilter implements ContainerRequestFilter {
     public void filter(ContainerRequestContext request) {
         Caller caller = (Caller) servletRequest.getAttribute(Caller.REQUEST_ATTRIBUTE);
         if (caller == null && servletRequest.getAttribute(BearerTokenMechanism.DATABASE_UNAVAILABLE) != null) {
-            request.abortWith(DatabaseUnavailable.response());
+            request.abortWith(Outages.unavailable().getResponse());
             return;
         }
         if (caller == null) {
             Response r = ProblemException.unauthorized().getResponse();
             request.abortWith(Response.fromResponse(r)
-                    .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"fairqueue\"").build());
+                    .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"fairqueue\"")
+                    .build());
             return;
         }
-        RequiresRole allowed = resource.getResourceMethod() == null ? null
+        RequiresRole allowed = resource.getResourceMethod() == null
+                ? null
                 : resource.getResourceMethod().getAnnotation(RequiresRole.class);
         if (allowed == null && resource.getResourceClass() != null) {
             allowed = resource.getResourceClass().getAnnotation(RequiresRole.class);
         }
         if (allowed != null && Arrays.stream(allowed.value()).noneMatch(r -> r == caller.role())) {
             request.abortWith(ProblemException.forbidden("this operation needs role "
-                    + Arrays.stream(allowed.value()).map(Role::name).collect(java.util.stream.Collectors.joining(" or ")) + "; you are " + caller.role()).getResponse());
+                            + Arrays.stream(allowed.value())
+                                    .map(Role::name)
+                                    .collect(java.util.stream.Collectors.joining(" or "))
+                            + "; you are " + caller.role())
+                    .getResponse());
         }
     }
 }

@@ -1,23 +1,29 @@
 package io.fairqueue.security.control;
 
-import io.fairqueue.users.entity.Role;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Who a token belongs to, kept in memory so that a request does not need a database round trip
- * before its own work (every API call authenticates). Keyed by the token's hash, never the token.
+ * Who a token belongs to and until when it is valid, kept in memory so that a request does not
+ * need a database round trip before its own work (every API call authenticates). Keyed by the
+ * token's hash, never the token.
  *
- * <p>Dropped as a whole the moment a token or a user's role changes anywhere: the tables'
- * triggers notify {@code fq_callers} (migration V7), which {@code ClaimWakeups} listens to on
- * every node, and the node that made the change drops it itself right after its commit. While
- * that listening connection is known to be down the cache is not used at all, and an entry is
- * never used for longer than {@link #MAX_AGE_NANOS} whatever happens (a connection that broke
- * without an error, which the node cannot see). A request that arrives in the milliseconds between a
- * change's commit and its notification on another node is treated as if it had arrived a moment
- * earlier. Unknown tokens are never cached (they are looked up every time).
+ * <p>Dropped as a whole the moment a token (issued, revoked, expiry) or a user's role changes
+ * anywhere: the tables' triggers (db/schema.sql) notify {@code fq_callers} (fq_callers_changed,
+ * R__notifications.sql), which {@code ClaimWakeups} listens to on every node, and the node that
+ * made the change drops it itself right after its commit ({@link #forgetAfterCommit}). While that
+ * listening connection is known to be down the cache is not used at all, and an entry is never used
+ * for longer than {@link #MAX_AGE_NANOS} whatever happens (a connection that broke without an
+ * error, which the node cannot see). A request that arrives in the milliseconds between a change's
+ * commit and its notification on another node is treated as if it had arrived a moment earlier. An
+ * entry past its token's expiry is never used, however fresh. Unknown and expired tokens are never
+ * cached (they are looked up every time).
  */
 public final class CallerCache {
 
@@ -26,9 +32,8 @@ public final class CallerCache {
     /** Beyond this many tokens the cache starts again from empty (a bound, not an eviction policy). */
     static final int MAX_ENTRIES = 10_000;
 
-    /** A token's caller, when it was read, and in which generation. */
-    private record Entry(String userId, Role role, long atNanos, long generation) {
-    }
+    /** A token's owner, when it was read, and in which generation. */
+    private record Entry(KnownToken token, long atNanos, long generation) {}
 
     private static final ConcurrentHashMap<String, Entry> ENTRIES = new ConcurrentHashMap<>();
 
@@ -37,28 +42,30 @@ public final class CallerCache {
 
     private static volatile boolean listening;
 
-    private CallerCache() {
-    }
+    private CallerCache() {}
 
     /** The generation a lookup starts in; pass it to {@link #put}. */
     public static long generation() {
         return GENERATION.get();
     }
 
-    /** The cached caller of this token hash, if there is a current one. */
-    public static Optional<Caller> get(String tokenHash) {
+    /** The cached token of this hash, if there is a current one that has not expired at {@code now}. */
+    public static Optional<KnownToken> get(String tokenHash, Instant now) {
         if (!listening) {
             return Optional.empty();
         }
         Entry e = ENTRIES.get(tokenHash);
-        if (e == null || e.generation() != GENERATION.get() || System.nanoTime() - e.atNanos() >= MAX_AGE_NANOS) {
+        if (e == null
+                || e.generation() != GENERATION.get()
+                || System.nanoTime() - e.atNanos() >= MAX_AGE_NANOS
+                || e.token().expiredAt(now)) {
             return Optional.empty();
         }
-        return Optional.of(new Caller(e.userId(), e.role()));
+        return Optional.of(e.token());
     }
 
     /** Keeps a lookup's answer, unless a change happened since the lookup began ({@code generation}). */
-    public static void put(String tokenHash, Caller caller, long generation, long startedNanos) {
+    public static void put(String tokenHash, KnownToken token, long generation, long startedNanos) {
         if (!listening || generation != GENERATION.get()) {
             return;
         }
@@ -66,13 +73,42 @@ public final class CallerCache {
             ENTRIES.clear();
         }
         // an invalidation landing after the check leaves an entry of an old generation: never used
-        ENTRIES.put(tokenHash, new Entry(caller.id(), caller.role(), startedNanos, generation));
+        ENTRIES.put(tokenHash, new Entry(token, startedNanos, generation));
+    }
+
+    /** The token's use was just recorded: its entry (if still there) keeps its age and learns the time. */
+    public static void used(String tokenHash, KnownToken token) {
+        ENTRIES.computeIfPresent(
+                tokenHash,
+                (hash, e) ->
+                        e.token().tokenId() == token.tokenId() ? new Entry(token, e.atNanos(), e.generation()) : e);
     }
 
     /** A token or a role changed somewhere: every entry goes. */
     public static void invalidate() {
         GENERATION.incrementAndGet();
         ENTRIES.clear();
+    }
+
+    /**
+     * This node's entries go right after the current transaction commits (other nodes hear of it
+     * through the tables' notification, which comes a moment later): the next request here is
+     * judged by what the transaction changed.
+     */
+    public static void forgetAfterCommit(TransactionSynchronizationRegistry transaction) {
+        transaction.registerInterposedSynchronization(new Synchronization() {
+            @Override
+            public void beforeCompletion() {
+                // nothing to do before
+            }
+
+            @Override
+            public void afterCompletion(int status) {
+                if (status == Status.STATUS_COMMITTED) {
+                    invalidate();
+                }
+            }
+        });
     }
 
     /**

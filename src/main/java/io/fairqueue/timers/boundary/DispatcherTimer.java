@@ -2,6 +2,9 @@ package io.fairqueue.timers.boundary;
 
 import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.timers.control.PushDispatch;
+import io.fairqueue.workers.control.CallbackAllowlist;
+import io.fairqueue.workers.control.CallbackClient;
+import io.fairqueue.workers.control.CallbackTargets;
 import io.fairqueue.workers.entity.Worker;
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
@@ -16,9 +19,6 @@ import jakarta.ejb.TransactionAttributeType;
 import jakarta.inject.Inject;
 import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
-import io.fairqueue.workers.control.CallbackAllowlist;
-import io.fairqueue.workers.control.CallbackClient;
-import io.fairqueue.workers.control.CallbackTargets;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -53,8 +53,8 @@ public class DispatcherTimer extends ManagedTimer {
 
     private final Jsonb jsonb = JsonbBuilder.create();
     private final Map<String, String> refusals = new ConcurrentHashMap<>();
-    private final CallbackClient client = new CallbackClient(Duration.ofSeconds(TIMEOUT_SECONDS),
-            (SSLSocketFactory) SSLSocketFactory.getDefault());
+    private final CallbackClient client =
+            new CallbackClient(Duration.ofSeconds(TIMEOUT_SECONDS), (SSLSocketFactory) SSLSocketFactory.getDefault());
 
     @Inject
     PushDispatch dispatch;

@@ -1,13 +1,14 @@
 package io.fairqueue.timers.boundary;
 
+import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
-import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.ejb.Timer;
-import jakarta.inject.Inject;
 import jakarta.ejb.TimerService;
+import jakarta.inject.Inject;
 import java.lang.management.ManagementFactory;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,6 +49,10 @@ public abstract class ManagedTimer implements TimerMXBean {
     @Inject
     FairQueueMetrics metrics;
 
+    /** Stamps {@code LastRunStart}; the liveness check compares it with the same clock. */
+    @Inject
+    Clock clock;
+
     private final String name;
     private final Duration period;
 
@@ -75,7 +80,10 @@ public abstract class ManagedTimer implements TimerMXBean {
     @PostConstruct
     protected void register() {
         try {
-            timerService.getTimers().stream().map(Timer::getNextTimeout).min(Date::compareTo).ifPresent(nextTimeout::set);
+            timerService.getTimers().stream()
+                    .map(Timer::getNextTimeout)
+                    .min(Date::compareTo)
+                    .ifPresent(nextTimeout::set);
         } catch (RuntimeException e) {
             LOG.log(Level.FINE, "next timeout of " + name() + " unknown until its first run", e);
         }
@@ -125,8 +133,8 @@ public abstract class ManagedTimer implements TimerMXBean {
     /** One run; the caller holds {@link #running}, which is released here. */
     private void run() {
         long start = System.nanoTime();
-        lastStart.set(new Date());
         try {
+            lastStart.set(Date.from(clock.instant()));
             String summary = work();
             lastError.set(null);
             if (LOG.isLoggable(Level.FINE)) {

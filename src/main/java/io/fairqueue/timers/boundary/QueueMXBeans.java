@@ -1,5 +1,6 @@
 package io.fairqueue.timers.boundary;
 
+import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.ejb.ConcurrencyManagement;
@@ -9,7 +10,6 @@ import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
-import io.fairqueue.platform.control.FairQueueMetrics;
 import jakarta.inject.Inject;
 import java.lang.management.ManagementFactory;
 import java.util.HashSet;
@@ -86,25 +86,28 @@ public class QueueMXBeans {
                 if (server.isRegistered(name)) {
                     server.unregisterMBean(name);
                 }
-                server.registerMBean(new QueueMXBean() {
-                    @Override
-                    public long getPending() {
-                        return counts.count(queue, "PENDING");
-                    }
+                server.registerMBean(
+                        new QueueMXBean() {
+                            @Override
+                            public long getPending() {
+                                return counts.count(queue, "PENDING");
+                            }
 
-                    @Override
-                    public long getRunning() {
-                        return counts.count(queue, "DISPATCHED") + counts.count(queue, "RUNNING");
-                    }
+                            @Override
+                            public long getRunning() {
+                                return counts.count(queue, "DISPATCHED") + counts.count(queue, "RUNNING");
+                            }
 
-                    @Override
-                    public long getDeadLetter() {
-                        return counts.count(queue, "FAILED");
-                    }
-                }, name);
+                            @Override
+                            public long getDeadLetter() {
+                                return counts.count(queue, "FAILED");
+                            }
+                        },
+                        name);
                 registered.add(name);
                 metrics.queueGauge("pending", queue, () -> counts.count(queue, "PENDING"));
-                metrics.queueGauge("running", queue, () -> counts.count(queue, "DISPATCHED") + counts.count(queue, "RUNNING"));
+                metrics.queueGauge(
+                        "running", queue, () -> counts.count(queue, "DISPATCHED") + counts.count(queue, "RUNNING"));
                 metrics.queueGauge("dead_letter", queue, () -> counts.count(queue, "FAILED"));
             } catch (JMException e) {
                 LOG.log(Level.WARNING, "cannot register the MXBean of queue " + queue, e);

@@ -14,7 +14,10 @@ import jakarta.ejb.TransactionAttributeType;
 import jakarta.inject.Inject;
 import java.time.Duration;
 
-/** Every 10 s: folds pending-count deltas, lifts reset quota blocks, and registers MXBeans of new queues. */
+/**
+ * Every 10 s: lifts quota blocks whose window reset and registers MXBeans of new queues. (The count
+ * deltas are folded by the Promoter, every second.)
+ */
 @Singleton
 @Startup
 @DependsOn("SchemaMigration")

@@ -70,32 +70,46 @@ public class Housekeeping {
         int lockTimeout = em.find(Settings.class, Settings.ID).lockTimeoutSeconds();
         @SuppressWarnings("unchecked")
         List<Number> ids = em.createNativeQuery(EXPIRED)
-                .setParameter(1, now).setParameter(2, now.minusSeconds(lockTimeout)).setParameter(3, BATCH)
+                .setParameter(1, now)
+                .setParameter(2, now.minusSeconds(lockTimeout))
+                .setParameter(3, BATCH)
                 .getResultList();
         return ids.stream().map(Number::longValue).toList();
     }
 
     /**
      * Ends one lost run, in a transaction of its own: several at once would take users', queues'
-     * and the pool's locks out of order.
+     * and the pool's locks out of order. A job with retries left is retried at once: it is PENDING
+     * again when this transaction commits (two audit rows), so a dead worker's job is claimable
+     * within one reaper period of its lease's end, without waiting for the promoter's next tick.
      */
     public boolean reap(long jobId) {
         OffsetDateTime now = Time.now(clock);
         int lockTimeout = em.find(Settings.class, Settings.ID).lockTimeoutSeconds();
-        if (em.createNativeQuery(LOCK_IF_EXPIRED).setParameter(1, jobId).setParameter(2, now)
-                .setParameter(3, now.minusSeconds(lockTimeout)).getResultList().isEmpty()) {
+        if (em.createNativeQuery(LOCK_IF_EXPIRED)
+                .setParameter(1, jobId)
+                .setParameter(2, now)
+                .setParameter(3, now.minusSeconds(lockTimeout))
+                .getResultList()
+                .isEmpty()) {
             return false;
         }
         Job job = em.find(Job.class, jobId);
         boolean leaseLost = job.leaseExpiresAt() != null && job.leaseExpiresAt().isBefore(now);
-        audit.record(job.loseWorker(leaseLost ? "lease expired" : "ran past the lock timeout of " + lockTimeout + " s", now));
+        audit.record(job.loseWorker(
+                leaseLost ? "lease expired" : "ran past the lock timeout of " + lockTimeout + " s", now));
+        if (job.retryIsDue(now)) {
+            audit.record(job.retryDue(now));
+        }
         return true;
     }
 
     /** Lifts quota blocks whose window has reset; answers how many lanes it unblocked. */
     public int refreshUsage() {
-        return em.createNativeQuery("UPDATE lane SET quota_blocked_until = NULL WHERE quota_blocked_until <= CAST(?1 AS timestamptz)")
-                .setParameter(1, Time.now(clock)).executeUpdate();
+        return em.createNativeQuery(
+                        "UPDATE lane SET quota_blocked_until = NULL WHERE quota_blocked_until <= CAST(?1 AS timestamptz)")
+                .setParameter(1, Time.now(clock))
+                .executeUpdate();
     }
 
     /**
@@ -104,14 +118,19 @@ public class Housekeeping {
      * deltas at most; answers how many deltas it folded.
      */
     public int compactCounts() {
-        return ((Number) em.createNativeQuery("SELECT fq_compact_pending() + fq_compact_counts()").getSingleResult()).intValue();
+        return ((Number) em.createNativeQuery("SELECT fq_compact_pending() + fq_compact_counts()")
+                        .getSingleResult())
+                .intValue();
     }
 
     /** Moves terminal jobs finished before the retention, with their transitions, to the archive. */
     public int archive(int retentionDays) {
         OffsetDateTime now = Time.now(clock);
         return ((Number) em.createNativeQuery("SELECT fq_archive(CAST(?1 AS timestamptz), CAST(?2 AS timestamptz), ?3)")
-                .setParameter(1, now.minusDays(retentionDays)).setParameter(2, now).setParameter(3, BATCH)
-                .getSingleResult()).intValue();
+                        .setParameter(1, now.minusDays(retentionDays))
+                        .setParameter(2, now)
+                        .setParameter(3, BATCH)
+                        .getSingleResult())
+                .intValue();
     }
 }

@@ -47,12 +47,16 @@ public class PushDispatch {
      */
     public List<JobView> claimFor(Worker worker, int max) {
         if (em.createNativeQuery("SELECT id FROM worker WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED")
-                .setParameter(1, worker.id()).getResultList().isEmpty()) {
+                .setParameter(1, worker.id())
+                .getResultList()
+                .isEmpty()) {
             return List.of();
         }
         long running = ((Number) em.createNativeQuery(
-                        "SELECT count(*) FROM job WHERE worker_id = ?1 AND status IN ('DISPATCHED', 'RUNNING')")
-                .setParameter(1, worker.id()).getSingleResult()).longValue();
+                                "SELECT count(*) FROM job WHERE worker_id = ?1 AND status IN ('DISPATCHED', 'RUNNING')")
+                        .setParameter(1, worker.id())
+                        .getSingleResult())
+                .longValue();
         int free = (int) Math.min(max, worker.capacity() - running);
         return free <= 0 ? List.of() : claims.claim(worker, worker.queues(), null, free, null);
     }

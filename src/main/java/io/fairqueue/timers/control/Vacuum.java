@@ -32,8 +32,20 @@ import javax.sql.DataSource;
 public class Vacuum {
 
     /** FairQueue's tables that change with every job move. */
-    static final List<String> HOT = List.of("job", "job_transition", "lane", "fq_user", "queue", "queue_release",
-            "settings", "worker", "pending_delta", "pending_count", "user_pending_count", "job_count_delta", "job_count",
+    static final List<String> HOT = List.of(
+            "job",
+            "job_transition",
+            "lane",
+            "fq_user",
+            "queue",
+            "queue_release",
+            "settings",
+            "worker",
+            "pending_delta",
+            "pending_count",
+            "user_pending_count",
+            "job_count_delta",
+            "job_count",
             "usage");
 
     static final int BASE = 200;
@@ -42,7 +54,7 @@ public class Vacuum {
     /** One vacuumer across all nodes; a session lock, as VACUUM runs outside any transaction. */
     static final long LOCK = 7312220040L;
 
-    /** Held shared while the job table is vacuumed; fq_lock_jobs (migration V8) takes it exclusively. */
+    /** Held shared while the job table is vacuumed; fq_lock_jobs (R__locks_and_bulk_moves.sql) takes it exclusively. */
     static final long JOB_LOCK = 7312220041L;
 
     static final String QUERY_CANCELED = "57014";
@@ -95,7 +107,7 @@ public class Vacuum {
     /**
      * Vacuums or analyzes one table; null when it was skipped. The job table only while holding
      * {@link #JOB_LOCK} shared: a limit change takes it exclusively and cancels this statement
-     * (fq_lock_jobs, migration V8), as autovacuum would yield.
+     * (fq_lock_jobs, R__locks_and_bulk_moves.sql), as autovacuum would yield.
      */
     private static String work(Connection c, String table, boolean vacuum) throws SQLException {
         boolean job = table.equals("job");
@@ -123,7 +135,8 @@ public class Vacuum {
     }
 
     private static boolean tryLock(Connection c, String call) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT " + call)) {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT " + call)) {
             rs.next();
             return rs.getBoolean(1);
         }

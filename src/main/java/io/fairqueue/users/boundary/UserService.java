@@ -3,9 +3,9 @@ package io.fairqueue.users.boundary;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.scheduling.control.Limits;
+import io.fairqueue.security.control.AdminGuard;
 import io.fairqueue.security.control.CallerCache;
-import io.fairqueue.security.control.Tokens;
-import io.fairqueue.users.entity.ApiToken;
+import io.fairqueue.users.entity.Role;
 import io.fairqueue.users.entity.User;
 import jakarta.annotation.Resource;
 import jakarta.ejb.Stateless;
@@ -14,13 +14,11 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
 import jakarta.persistence.PersistenceException;
-import jakarta.transaction.Status;
-import jakarta.transaction.Synchronization;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 import java.time.Clock;
 import java.util.List;
 
-/** User administration: accounts, roles, limits and tokens. */
+/** User administration: accounts, roles and limits (tokens: {@link TokenService}). */
 @Stateless
 public class UserService {
 
@@ -33,6 +31,12 @@ public class UserService {
     @Inject
     Limits limits;
 
+    @Inject
+    TokenService tokens;
+
+    @Inject
+    AdminGuard admins;
+
     @Resource
     TransactionSynchronizationRegistry transaction;
 
@@ -40,15 +44,21 @@ public class UserService {
         if (em.find(User.class, r.id()) != null) {
             throw ProblemException.conflict("user-exists", "user '" + r.id() + "' already exists");
         }
-        User user = new User(r.id(), r.displayName(), r.role(), r.maxConcurrent() == null ? 1 : r.maxConcurrent(),
-                r.monthlyHoursLimit(), Time.now(clock));
+        User user = new User(
+                r.id(),
+                r.displayName(),
+                r.role(),
+                r.maxConcurrent() == null ? 1 : r.maxConcurrent(),
+                r.monthlyHoursLimit(),
+                Time.now(clock));
         em.persist(user);
         try {
             em.flush();
         } catch (PersistenceException e) {
             throw ProblemException.conflict("user-exists", "user '" + r.id() + "' already exists");
         }
-        return new UserView.WithToken(UserView.of(user, 0), issueToken(user.id()));
+        TokenView.Issued token = tokens.issue(user.id(), TokenRequests.Issue.NONE);
+        return new UserView.WithToken(UserView.of(user, 0), token.token(), token.id());
     }
 
     public List<UserView> list() {
@@ -61,7 +71,8 @@ public class UserService {
             pending.put((String) row[0], ((Number) row[1]).longValue());
         }
         return em.createQuery("SELECT u FROM User u ORDER BY u.id", User.class).getResultList().stream()
-                .map(u -> UserView.of(u, pending.getOrDefault(u.id(), 0L))).toList();
+                .map(u -> UserView.of(u, pending.getOrDefault(u.id(), 0L)))
+                .toList();
     }
 
     public UserView get(String id) {
@@ -69,6 +80,10 @@ public class UserService {
     }
 
     public UserView patch(String id, UserRequests.Patch r) {
+        if (r.role() != null && r.role() != Role.ADMIN) {
+            // it may demote an ADMIN. First: no holder of the job table's or a user's lock waits for this one
+            admins.lock();
+        }
         boolean limitsChanged = r.maxConcurrent() != null || r.monthlyHoursLimitGiven();
         if (limitsChanged) {
             limits.lockJobs(); // before the user's row: the lock order starts at job
@@ -78,8 +93,11 @@ public class UserService {
             user.rename(r.displayName());
         }
         if (r.role() != null && r.role() != user.role()) {
+            if (user.role() == Role.ADMIN) {
+                admins.mayDemote(id);
+            }
             user.changeRole(r.role());
-            forgetCallersAfterCommit();
+            CallerCache.forgetAfterCommit(transaction);
         }
         if (r.maxConcurrent() != null) {
             user.limitConcurrency(r.maxConcurrent());
@@ -95,40 +113,10 @@ public class UserService {
 
     /** The user's PENDING jobs (fq_user_pending: counts and deltas, exact, no scan). */
     public long pending(String userId) {
-        return ((Number) em.createNativeQuery("SELECT fq_user_pending(?1)").setParameter(1, userId).getSingleResult())
+        return ((Number) em.createNativeQuery("SELECT fq_user_pending(?1)")
+                        .setParameter(1, userId)
+                        .getSingleResult())
                 .longValue();
-    }
-
-    public UserView.NewToken newToken(String id) {
-        find(id, LockModeType.NONE);
-        return new UserView.NewToken(id, issueToken(id));
-    }
-
-    private String issueToken(String userId) {
-        String token = Tokens.generate();
-        em.persist(new ApiToken(Tokens.hash(token), userId, Time.now(clock)));
-        return token;
-    }
-
-    /**
-     * The cached token owners of this node go right after the commit (other nodes hear of it
-     * through the table's notification, which comes a moment later): the user's next request,
-     * here, is judged by the new role.
-     */
-    private void forgetCallersAfterCommit() {
-        transaction.registerInterposedSynchronization(new Synchronization() {
-            @Override
-            public void beforeCompletion() {
-                // nothing to do before
-            }
-
-            @Override
-            public void afterCompletion(int status) {
-                if (status == Status.STATUS_COMMITTED) {
-                    CallerCache.invalidate();
-                }
-            }
-        });
     }
 
     private User find(String id, LockModeType lock) {

@@ -36,8 +36,10 @@ public class UsersResource {
     @POST
     public Response create(UserRequests.Create request) {
         UserView.WithToken created = users.create(body(request));
-        return Response.created(UriBuilder.fromPath("/api/v1/admin/users/{id}").build(created.user().id()))
-                .entity(created).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/admin/users/{id}")
+                        .build(created.user().id()))
+                .entity(created)
+                .build();
     }
 
     @GET
@@ -61,11 +63,5 @@ public class UsersResource {
     @Path("{id}/quota")
     public QuotaView setQuota(@PathParam("id") String id, QuotaRequest request) {
         return quotas.setUserQuota(id, body(request));
-    }
-
-    @POST
-    @Path("{id}/tokens")
-    public Response newToken(@PathParam("id") String id) {
-        return Response.status(Response.Status.CREATED).entity(users.newToken(id)).build();
     }
 }

@@ -41,10 +41,14 @@ public class User {
     @Version
     private long version;
 
-    protected User() {
-    }
+    protected User() {}
 
-    public User(String id, String displayName, Role role, int maxConcurrent, BigDecimal monthlyHoursLimit,
+    public User(
+            String id,
+            String displayName,
+            Role role,
+            int maxConcurrent,
+            BigDecimal monthlyHoursLimit,
             OffsetDateTime createdAt) {
         this.id = id;
         this.displayName = displayName;

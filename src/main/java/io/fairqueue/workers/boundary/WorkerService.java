@@ -42,7 +42,8 @@ public class WorkerService {
                 throw badRequest("callbackUrl", e.getMessage());
             }
         }
-        List<String> queues = r.queues() == null ? null : r.queues().stream().distinct().toList();
+        List<String> queues =
+                r.queues() == null ? null : r.queues().stream().distinct().toList();
         if (queues != null) {
             for (String q : queues) {
                 if (em.find(Queue.class, q) == null) {
@@ -50,8 +51,14 @@ public class WorkerService {
                 }
             }
         }
-        Worker w = new Worker(UUID.randomUUID().toString(), r.name(), caller.id(),
-                r.capacity() == null ? 1 : r.capacity(), r.callbackUrl(), queues, Time.now(clock));
+        Worker w = new Worker(
+                UUID.randomUUID().toString(),
+                r.name(),
+                caller.id(),
+                r.capacity() == null ? 1 : r.capacity(),
+                r.callbackUrl(),
+                queues,
+                Time.now(clock));
         em.persist(w);
         return WorkerView.of(w, Time.now(clock));
     }
@@ -63,13 +70,16 @@ public class WorkerService {
     }
 
     public List<WorkerView> list(Caller caller) {
-        String jpql = caller.isAdmin() ? "SELECT w FROM Worker w ORDER BY w.registeredAt"
+        String jpql = caller.isAdmin()
+                ? "SELECT w FROM Worker w ORDER BY w.registeredAt"
                 : "SELECT w FROM Worker w WHERE w.ownerId = :owner ORDER BY w.registeredAt";
         var q = em.createQuery(jpql, Worker.class);
         if (!caller.isAdmin()) {
             q.setParameter("owner", caller.id());
         }
-        return q.getResultList().stream().map(w -> WorkerView.of(w, Time.now(clock))).toList();
+        return q.getResultList().stream()
+                .map(w -> WorkerView.of(w, Time.now(clock)))
+                .toList();
     }
 
     public WorkerView get(Caller caller, String id) {

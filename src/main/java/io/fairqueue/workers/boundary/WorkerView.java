@@ -5,13 +5,29 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 /** A worker; {@code online} while it was heard from (heartbeat, claim) in the last two minutes. */
-public record WorkerView(String id, String name, String ownerId, int capacity, String callbackUrl, List<String> queues,
-        OffsetDateTime registeredAt, OffsetDateTime lastHeartbeatAt, boolean online) {
+public record WorkerView(
+        String id,
+        String name,
+        String ownerId,
+        int capacity,
+        String callbackUrl,
+        List<String> queues,
+        OffsetDateTime registeredAt,
+        OffsetDateTime lastHeartbeatAt,
+        boolean online) {
 
     public static final java.time.Duration OFFLINE_AFTER = java.time.Duration.ofMinutes(2);
 
     public static WorkerView of(Worker w, OffsetDateTime now) {
-        return new WorkerView(w.id(), w.name(), w.ownerId(), w.capacity(), w.callbackUrl(), w.queues(),
-                w.registeredAt(), w.lastHeartbeatAt(), !w.lastHeartbeatAt().isBefore(now.minus(OFFLINE_AFTER)));
+        return new WorkerView(
+                w.id(),
+                w.name(),
+                w.ownerId(),
+                w.capacity(),
+                w.callbackUrl(),
+                w.queues(),
+                w.registeredAt(),
+                w.lastHeartbeatAt(),
+                !w.lastHeartbeatAt().isBefore(now.minus(OFFLINE_AFTER)));
     }
 }

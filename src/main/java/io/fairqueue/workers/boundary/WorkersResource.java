@@ -2,8 +2,8 @@ package io.fairqueue.workers.boundary;
 
 import static io.fairqueue.platform.json.Params.body;
 
-import io.fairqueue.security.control.Caller;
 import io.fairqueue.security.boundary.RequiresRole;
+import io.fairqueue.security.control.Caller;
 import io.fairqueue.users.entity.Role;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
@@ -32,7 +32,9 @@ public class WorkersResource {
     @POST
     public Response register(WorkerRequests.Register request) {
         WorkerView w = workers.register(caller, body(request));
-        return Response.created(UriBuilder.fromPath("/api/v1/workers/{id}").build(w.id())).entity(w).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/workers/{id}").build(w.id()))
+                .entity(w)
+                .build();
     }
 
     @GET

@@ -50,7 +50,12 @@ public final class CallbackAllowlist {
      * A checked callback: connect to one of {@code addresses} (each one allowed), and speak to
      * {@code host} (the Host header, TLS server name and certificate check).
      */
-    public record Target(String scheme, String host, int port, boolean defaultPort, String pathAndQuery,
+    public record Target(
+            String scheme,
+            String host,
+            int port,
+            boolean defaultPort,
+            String pathAndQuery,
             List<InetAddress> addresses) {
 
         public boolean tls() {
@@ -86,7 +91,9 @@ public final class CallbackAllowlist {
                 if (entry.isEmpty()) {
                     continue;
                 }
-                if (entry.contains("/") || entry.contains(":") || IPV4.matcher(entry).matches()) {
+                if (entry.contains("/")
+                        || entry.contains(":")
+                        || IPV4.matcher(entry).matches()) {
                     networks.add(Network.parse(entry));
                 } else if (isHostName(trimDot(entry))) {
                     names.add(trimDot(entry));
@@ -129,8 +136,9 @@ public final class CallbackAllowlist {
                         + ", which is never a callback address");
             }
             if (!named && networks.stream().noneMatch(n -> n.contains(a))) {
-                throw new Refused("host '" + host + "'" + (isLiteral(host, a) ? "" : " resolves to " + a.getHostAddress()
-                        + ", which") + " is not in fairqueue.push.allowed-hosts");
+                throw new Refused("host '" + host + "'"
+                        + (isLiteral(host, a) ? "" : " resolves to " + a.getHostAddress() + ", which")
+                        + " is not in fairqueue.push.allowed-hosts");
             }
         }
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
@@ -165,7 +173,9 @@ public final class CallbackAllowlist {
     }
 
     private static boolean isLiteral(String host, InetAddress a) {
-        return host.equals(a.getHostAddress()) || host.indexOf(':') >= 0 || IPV4.matcher(host).matches();
+        return host.equals(a.getHostAddress())
+                || host.indexOf(':') >= 0
+                || IPV4.matcher(host).matches();
     }
 
     private static boolean isHostName(String s) {
@@ -220,7 +230,9 @@ public final class CallbackAllowlist {
 
         private static InetAddress literal(String literal, String entry) {
             // only the characters of a literal: InetAddress would look anything else up by name
-            if (literal.indexOf(':') >= 0 ? !literal.matches("[0-9a-f:.]+") : !IPV4.matcher(literal).matches()) {
+            if (literal.indexOf(':') >= 0
+                    ? !literal.matches("[0-9a-f:.]+")
+                    : !IPV4.matcher(literal).matches()) {
                 throw new IllegalArgumentException("'" + entry + "' is not an IP address or CIDR range"
                         + " (IPv4 in dotted-decimal form without leading zeros)");
             }

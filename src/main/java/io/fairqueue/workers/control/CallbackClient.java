@@ -59,8 +59,9 @@ public final class CallbackClient {
                 }
             }
         }
-        return last == null ? "no address" : last.getClass().getSimpleName()
-                + (last.getMessage() == null ? "" : ": " + last.getMessage());
+        return last == null
+                ? "no address"
+                : last.getClass().getSimpleName() + (last.getMessage() == null ? "" : ": " + last.getMessage());
     }
 
     private Socket handshake(Socket plain, CallbackAllowlist.Target target, long deadline) throws IOException {
@@ -98,7 +99,8 @@ public final class CallbackClient {
                 return status;
             }
             // an interim answer (100 Continue, 103 Early Hints): skip its headers, read the next
-            for (String header = readLine(in, deadline, socket, budget); !header.isEmpty();
+            for (String header = readLine(in, deadline, socket, budget);
+                    !header.isEmpty();
                     header = readLine(in, deadline, socket, budget)) {
                 budget -= header.length() + 2;
             }
@@ -108,7 +110,9 @@ public final class CallbackClient {
 
     static int parseStatus(String line) throws IOException {
         // HTTP/1.1 302 Found
-        if (!line.startsWith("HTTP/1.") || line.length() < 12 || line.charAt(8) != ' '
+        if (!line.startsWith("HTTP/1.")
+                || line.length() < 12
+                || line.charAt(8) != ' '
                 || !line.substring(9, 12).chars().allMatch(Character::isDigit)
                 || (line.length() > 12 && line.charAt(12) != ' ')) {
             throw new IOException("not an HTTP/1.x answer: '" + abbreviate(line) + "'");

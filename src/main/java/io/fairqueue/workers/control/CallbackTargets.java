@@ -35,8 +35,10 @@ public class CallbackTargets {
             LOG.severe(KEY + " is invalid, so push dispatch is off: " + e.getMessage());
             allowlist = CallbackAllowlist.parse("");
         }
-        LOG.info(allowlist.isEmpty() ? "Push dispatch is off (" + KEY + " is empty)"
-                : "Push callbacks allowed to: " + setting.orElse(""));
+        LOG.info(
+                allowlist.isEmpty()
+                        ? "Push dispatch is off (" + KEY + " is empty)"
+                        : "Push callbacks allowed to: " + setting.orElse(""));
     }
 
     /** Checks a callback URL now, resolving its host now. */

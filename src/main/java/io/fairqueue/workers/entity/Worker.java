@@ -39,10 +39,15 @@ public class Worker {
     @Column(name = "last_heartbeat_at", nullable = false)
     private OffsetDateTime lastHeartbeatAt;
 
-    protected Worker() {
-    }
+    protected Worker() {}
 
-    public Worker(String id, String name, String ownerId, int capacity, String callbackUrl, List<String> queues,
+    public Worker(
+            String id,
+            String name,
+            String ownerId,
+            int capacity,
+            String callbackUrl,
+            List<String> queues,
             OffsetDateTime now) {
         this.id = id;
         this.name = name;

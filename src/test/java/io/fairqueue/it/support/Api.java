@@ -19,7 +19,9 @@ import java.util.Map;
 public final class Api {
 
     private static final HttpClient HTTP = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     public static final String ADMIN_TOKEN = System.getProperty("fairqueue.it.adminToken");
 
     private final URI root;
@@ -64,10 +66,21 @@ public final class Api {
     }
 
     public Res send(String method, String path, String json, Map<String, String> headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(root.resolve(path.startsWith("/") ? path.substring(1) : "api/v1/" + path))
+        return sendBytes(
+                method, path, json == null ? null : json.getBytes(java.nio.charset.StandardCharsets.UTF_8), headers);
+    }
+
+    /** Sends {@code body} byte for byte (a String body is encoded as UTF-8, which cannot carry invalid UTF-8). */
+    public Res sendBytes(String method, String path, byte[] body, Map<String, String> headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(
+                        root.resolve(path.startsWith("/") ? path.substring(1) : "api/v1/" + path))
                 .timeout(Duration.ofSeconds(30))
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
-        if (json != null) {
+                .method(
+                        method,
+                        body == null
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (body != null) {
             b.header("Content-Type", "application/json");
         }
         if (token != null) {
@@ -76,7 +89,11 @@ public final class Api {
         headers.forEach(b::header);
         try {
             HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            return new Res(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""), r);
+            return new Res(
+                    r.statusCode(),
+                    r.body(),
+                    r.headers().firstValue("Content-Type").orElse(""),
+                    r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

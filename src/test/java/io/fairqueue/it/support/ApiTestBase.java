@@ -31,8 +31,10 @@ public abstract class ApiTestBase {
 
     /** Moves the server's test clock forward; answers the server's new now. */
     protected java.time.OffsetDateTime advance(long seconds) {
-        return java.time.OffsetDateTime.parse(admin.post("test/clock/advance?seconds=" + seconds, null).expect(200)
-                .json().getString("now"));
+        return java.time.OffsetDateTime.parse(admin.post("test/clock/advance?seconds=" + seconds, null)
+                .expect(200)
+                .json()
+                .getString("now"));
     }
 
     @BeforeEach

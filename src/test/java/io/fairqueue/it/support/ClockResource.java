@@ -22,6 +22,8 @@ public class ClockResource {
     @Path("advance")
     public Map<String, String> advance(@QueryParam("seconds") long seconds) {
         MovableClock.OFFSET_MILLIS.addAndGet(seconds * 1000);
-        return Map.of("now", Instant.now().plusMillis(MovableClock.OFFSET_MILLIS.get()).toString());
+        return Map.of(
+                "now",
+                Instant.now().plusMillis(MovableClock.OFFSET_MILLIS.get()).toString());
     }
 }

@@ -23,28 +23,35 @@ public final class Fixtures {
 
     public Account user(String role, int maxConcurrent) {
         String id = unique(role.toLowerCase());
-        JsonObject r = admin.post("admin/users", "{\"id\":\"" + id + "\",\"displayName\":\"" + id + "\",\"role\":\""
-                + role + "\",\"maxConcurrent\":" + maxConcurrent + "}").expect(201).json();
+        JsonObject r = admin.post(
+                        "admin/users",
+                        "{\"id\":\"" + id + "\",\"displayName\":\"" + id + "\",\"role\":\"" + role
+                                + "\",\"maxConcurrent\":" + maxConcurrent + "}")
+                .expect(201)
+                .json();
         return new Account(id, r.getString("token"), admin.as(r.getString("token")));
     }
 
     /** A queue with the given extra settings (a JSON fragment such as {@code "maxRetries":2}). */
     public String queue(String settings) {
         String name = unique("q");
-        admin.post("queues", "{\"name\":\"" + name + "\"" + (settings.isEmpty() ? "" : "," + settings) + "}").expect(201);
+        admin.post("queues", "{\"name\":\"" + name + "\"" + (settings.isEmpty() ? "" : "," + settings) + "}")
+                .expect(201);
         return name;
     }
 
     /** A WORKER account with one registered worker. */
     public WorkerAccount worker() {
         Account acc = user("WORKER");
-        String id = acc.api().post("workers", "{\"name\":\"" + acc.id() + "-w\",\"capacity\":4}").expect(201).json()
+        String id = acc.api()
+                .post("workers", "{\"name\":\"" + acc.id() + "-w\",\"capacity\":4}")
+                .expect(201)
+                .json()
                 .getString("id");
         return new WorkerAccount(acc, id);
     }
 
-    public record Account(String id, String token, Api api) {
-    }
+    public record Account(String id, String token, Api api) {}
 
     public record WorkerAccount(Account account, String workerId) {
 
@@ -58,14 +65,22 @@ public final class Fixtures {
          * tick, which wakes the claim.
          */
         public jakarta.json.JsonArray claimWithin(String queue, int limit) {
-            return api().post("claims", "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":"
-                    + limit + ",\"waitSeconds\":5}").expect(200).array();
+            return api().post(
+                            "claims",
+                            "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":" + limit
+                                    + ",\"waitSeconds\":5}")
+                    .expect(200)
+                    .array();
         }
 
         /** Claims up to {@code limit} jobs of one queue. */
         public jakarta.json.JsonArray claim(String queue, int limit) {
-            return api().post("claims", "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":"
-                    + limit + "}").expect(200).array();
+            return api().post(
+                            "claims",
+                            "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":" + limit
+                                    + "}")
+                    .expect(200)
+                    .array();
         }
     }
 }

@@ -15,8 +15,7 @@ public final class JmxPort {
 
     public static final String PROPERTY = "fairqueue.jmxPort";
 
-    private JmxPort() {
-    }
+    private JmxPort() {}
 
     public static synchronized int ensure() {
         String set = System.getProperty(PROPERTY);

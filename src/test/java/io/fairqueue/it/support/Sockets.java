@@ -26,7 +26,12 @@ public final class Sockets {
     private static final Pattern SOCKET = Pattern.compile("socket:\\[(\\d+)]");
 
     /** One TCP socket: local and remote address and port, state (hex, as the kernel writes it). */
-    public record Tcp(InetAddress localAddress, int localPort, InetAddress remoteAddress, int remotePort, String state,
+    public record Tcp(
+            InetAddress localAddress,
+            int localPort,
+            InetAddress remoteAddress,
+            int remotePort,
+            String state,
             long inode) {
 
         public boolean listening() {
@@ -35,13 +40,14 @@ public final class Sockets {
 
         @Override
         public String toString() {
-            return localAddress.getHostAddress() + ":" + localPort + (listening() ? " LISTEN"
-                    : " -> " + remoteAddress.getHostAddress() + ":" + remotePort + " state " + state);
+            return localAddress.getHostAddress() + ":" + localPort
+                    + (listening()
+                            ? " LISTEN"
+                            : " -> " + remoteAddress.getHostAddress() + ":" + remotePort + " state " + state);
         }
     }
 
-    private Sockets() {
-    }
+    private Sockets() {}
 
     /** The TCP sockets the process holds open. */
     public static List<Tcp> of(long pid) {
@@ -55,7 +61,9 @@ public final class Sockets {
 
     /** How many established connections the process has to the given remote port. */
     public static int connectionsTo(long pid, int remotePort) {
-        return (int) of(pid).stream().filter(s -> ESTABLISHED.equals(s.state()) && s.remotePort() == remotePort).count();
+        return (int) of(pid).stream()
+                .filter(s -> ESTABLISHED.equals(s.state()) && s.remotePort() == remotePort)
+                .count();
     }
 
     /** The process that listens on the given TCP port. */
@@ -66,7 +74,8 @@ public final class Sockets {
                 wanted.add(s.inode());
             }
         }
-        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(
+                Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
             for (Path proc : procs) {
                 Set<Long> held = inodes(proc.resolve("fd"));
                 if (held.stream().anyMatch(wanted::contains)) {
@@ -107,8 +116,13 @@ public final class Sockets {
                     String[] f = line.trim().split("\\s+");
                     String[] local = f[1].split(":");
                     String[] remote = f[2].split(":");
-                    out.add(new Tcp(address(local[0]), Integer.parseInt(local[1], 16), address(remote[0]),
-                            Integer.parseInt(remote[1], 16), f[3], Long.parseLong(f[9])));
+                    out.add(new Tcp(
+                            address(local[0]),
+                            Integer.parseInt(local[1], 16),
+                            address(remote[0]),
+                            Integer.parseInt(remote[1], 16),
+                            f[3],
+                            Long.parseLong(f[9])));
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.fairqueue.jobs.control.JobPositions.Facts;
 import io.fairqueue.jobs.entity.Job;
+import io.fairqueue.jobs.entity.WaitingReason;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The waiting reason's order (the claim's order of checks) and the estimate's slots. */
@@ -24,21 +26,43 @@ class JobPositionsTest {
         return new Facts(false, null, 0, 0, 1, false, true, null, 0);
     }
 
+    static WaitingReason first(Job job, Facts f, boolean offPeakOpen) {
+        return JobPositions.reasons(job, f, () -> offPeakOpen).get(0);
+    }
+
     @Test
     void the_first_rule_that_holds_the_job_back_is_its_reason_in_the_claims_order() {
         Job night = job(true);
-        assertEquals("QUEUE_PAUSED", JobPositions.reason(night, ALL, () -> false));
+        assertEquals(WaitingReason.QUEUE_PAUSED, first(night, ALL, false));
         Facts f = new Facts(false, 2, 2, 1, 1, true, true, 4, 4);
-        assertEquals("OFF_PEAK_WINDOW", JobPositions.reason(night, f, () -> false));
-        assertEquals("QUOTA_EXCEEDED", JobPositions.reason(night, f, () -> true));
-        assertEquals("QUOTA_EXCEEDED", JobPositions.reason(job(false), f, () -> false), "the window only holds off-peak jobs");
+        assertEquals(WaitingReason.OFF_PEAK_WINDOW, first(night, f, false));
+        assertEquals(WaitingReason.QUOTA_EXCEEDED, first(night, f, true));
+        assertEquals(WaitingReason.QUOTA_EXCEEDED, first(job(false), f, false), "the window only holds off-peak jobs");
         f = new Facts(false, 2, 2, 1, 1, false, true, 4, 4);
-        assertEquals("USER_LIMIT", JobPositions.reason(job(false), f, () -> true));
+        assertEquals(WaitingReason.USER_LIMIT, first(job(false), f, true));
         f = new Facts(false, 2, 2, 1, 1, false, false, 4, 4);
-        assertEquals("QUEUE_LIMIT", JobPositions.reason(job(false), f, () -> true), "no user limit without per-user serialization");
+        assertEquals(
+                WaitingReason.QUEUE_LIMIT, first(job(false), f, true), "no user limit without per-user serialization");
         f = new Facts(false, 2, 1, 0, 1, false, true, 4, 4);
-        assertEquals("GLOBAL_SLOTS", JobPositions.reason(job(false), f, () -> true));
-        assertEquals("AHEAD_IN_QUEUE", JobPositions.reason(job(false), free(), () -> true));
+        assertEquals(WaitingReason.GLOBAL_SLOTS, first(job(false), f, true));
+        assertEquals(WaitingReason.AHEAD_IN_QUEUE, first(job(false), free(), true));
+    }
+
+    @Test
+    void every_rule_that_holds_the_job_back_is_listed_in_the_claims_order() {
+        assertEquals(
+                List.of(
+                        WaitingReason.QUEUE_PAUSED,
+                        WaitingReason.OFF_PEAK_WINDOW,
+                        WaitingReason.QUOTA_EXCEEDED,
+                        WaitingReason.USER_LIMIT,
+                        WaitingReason.QUEUE_LIMIT,
+                        WaitingReason.GLOBAL_SLOTS),
+                JobPositions.reasons(job(true), ALL, () -> false));
+        assertEquals(
+                List.of(WaitingReason.USER_LIMIT, WaitingReason.GLOBAL_SLOTS),
+                JobPositions.reasons(job(false), new Facts(false, null, 0, 1, 1, false, true, 2, 2), () -> true));
+        assertEquals(List.of(WaitingReason.AHEAD_IN_QUEUE), JobPositions.reasons(job(false), free(), () -> true));
     }
 
     @Test

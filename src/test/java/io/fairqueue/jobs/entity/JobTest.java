@@ -1,8 +1,10 @@
 package io.fairqueue.jobs.entity;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.OffsetDateTime;
 import org.junit.jupiter.api.Test;
@@ -65,5 +67,79 @@ class JobTest {
         Job job = aJob(null);
         assertThrows(InvalidTransitionException.class, () -> job.retryAsNew(T0));
         assertNull(job.retryOf());
+    }
+
+    /** A job in {@code status}, set directly (claims happen in SQL, so no intent method reaches DISPATCHED). */
+    static Job inState(JobStatus status) {
+        Job job = aJob(null);
+        try {
+            java.lang.reflect.Field f = Job.class.getDeclaredField("status");
+            f.setAccessible(true);
+            f.set(job, status);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+        return job;
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(
+            value = JobStatus.class,
+            names = "PAUSED",
+            mode = org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
+    void resume_applies_to_a_paused_job_only(JobStatus status) {
+        Job job = inState(status);
+        InvalidTransitionException e = assertThrows(InvalidTransitionException.class, () -> job.resume(T0, "alice"));
+        assertEquals(status, e.from());
+        assertEquals(status, job.status());
+        org.junit.jupiter.api.Assertions.assertTrue(
+                e.getMessage().startsWith("resume applies only to a PAUSED job"), e.getMessage());
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(
+            value = JobStatus.class,
+            names = "DISPATCHED",
+            mode = org.junit.jupiter.params.provider.EnumSource.Mode.EXCLUDE)
+    void a_release_applies_to_a_dispatched_job_only(JobStatus status) {
+        Job job = inState(status);
+        assertThrows(InvalidTransitionException.class, () -> job.release(T0, null, "push failed"));
+        assertEquals(status, job.status());
+    }
+
+    @Test
+    void a_dispatched_job_is_released_to_pending() {
+        assertEquals(
+                JobStatus.PENDING,
+                inState(JobStatus.DISPATCHED).release(T0, null, "push failed").to());
+    }
+
+    @Test
+    void a_lost_workers_job_is_due_for_its_retry_at_once_and_goes_back_to_pending() {
+        Job job = inState(JobStatus.RUNNING);
+        assertEquals(JobStatus.RETRY_WAIT, job.loseWorker("lease expired", T0).to());
+        assertTrue(job.retryIsDue(T0));
+        Transition back = job.retryDue(T0);
+        assertEquals(JobStatus.RETRY_WAIT, back.from());
+        assertEquals(JobStatus.PENDING, back.to());
+        assertNull(back.triggeredBy(), "the system moved it");
+        assertEquals("retry backoff elapsed", back.reason());
+        assertNull(job.nextRetryAt());
+        assertFalse(job.retryIsDue(T0));
+    }
+
+    @Test
+    void a_failed_attempt_is_not_retried_before_its_backoff_has_elapsed() {
+        Job job = inState(JobStatus.RUNNING);
+        job.fail("boom", true, 10, T0, "worker");
+        assertFalse(job.retryIsDue(T0.plusSeconds(9)));
+        assertThrows(IllegalStateException.class, () -> job.retryDue(T0.plusSeconds(9)));
+        assertEquals(JobStatus.RETRY_WAIT, job.status());
+        assertTrue(job.retryIsDue(T0.plusSeconds(10)));
+        assertThrows(InvalidTransitionException.class, () -> aJob(null).retryDue(T0), "only from RETRY_WAIT");
+        assertThrows(
+                InvalidTransitionException.class,
+                () -> inState(JobStatus.DISPATCHED).retryDue(T0),
+                "not a release");
     }
 }

@@ -23,16 +23,27 @@ class JsonFieldsTest {
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', value = {
-        "{\"p\": \"urgent\"} | 10", "{\"p\": \"NORMAL\"} | 0", "{\"p\": \"Background\"} | -10",
-        "{\"p\": 5} | 5", "{\"p\": -100} | -100", "{\"p\": 100} | 100"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"p\": \"urgent\"} | 10", "{\"p\": \"NORMAL\"} | 0", "{\"p\": \"Background\"} | -10",
+                "{\"p\": 5} | 5", "{\"p\": -100} | -100", "{\"p\": 100} | 100"
+            })
     void priority_accepts_tier_names_and_integers_in_range(String json, int expected) {
         assertEquals(expected, fields(json).priority("p"));
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {"{\"p\": \"HIGH\"}", "{\"p\": 101}", "{\"p\": -101}", "{\"p\": 1.5}",
-        "{\"p\": true}", "{\"p\": 99999999999}"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"p\": \"HIGH\"}",
+                "{\"p\": 101}",
+                "{\"p\": -101}",
+                "{\"p\": 1.5}",
+                "{\"p\": true}",
+                "{\"p\": 99999999999}"
+            })
     void priority_rejects_anything_else_naming_the_field(String json) {
         ProblemException e = rejected(() -> fields(json).priority("p"));
         assertEquals(400, e.problem().status());
@@ -42,47 +53,77 @@ class JsonFieldsTest {
     @Test
     void a_body_that_is_not_an_object_is_rejected_as_body() {
         for (String json : new String[] {"[1]", "\"x\"", "3", "null"}) {
-            ProblemException e = rejected(() -> JsonFields.of(Json.createReader(new StringReader(json)).readValue()));
+            ProblemException e = rejected(() ->
+                    JsonFields.of(Json.createReader(new StringReader(json)).readValue()));
             assertEquals("body", e.problem().field());
         }
     }
 
     @Test
     void unknown_members_are_rejected_by_name() {
-        ProblemException e = rejected(() -> fields("{\"type\": \"a\", \"prioirty\": 1}").allow("type", "priority"));
+        ProblemException e =
+                rejected(() -> fields("{\"type\": \"a\", \"prioirty\": 1}").allow("type", "priority"));
         assertEquals("prioirty", e.problem().field());
     }
 
     @Test
     void wrong_types_name_the_member() {
-        assertEquals("type", rejected(() -> fields("{\"type\": 3}").string("type")).problem().field());
-        assertEquals("n", rejected(() -> fields("{\"n\": \"3\"}").integer("n")).problem().field());
-        assertEquals("b", rejected(() -> fields("{\"b\": \"yes\"}").bool("b")).problem().field());
-        assertEquals("q", rejected(() -> fields("{\"q\": [1]}").strings("q")).problem().field());
+        assertEquals(
+                "type",
+                rejected(() -> fields("{\"type\": 3}").string("type")).problem().field());
+        assertEquals(
+                "n",
+                rejected(() -> fields("{\"n\": \"3\"}").integer("n")).problem().field());
+        assertEquals(
+                "b",
+                rejected(() -> fields("{\"b\": \"yes\"}").bool("b")).problem().field());
+        assertEquals(
+                "q",
+                rejected(() -> fields("{\"q\": [1]}").strings("q")).problem().field());
     }
 
     @Test
     void timestamps_need_an_offset() {
-        assertEquals("2026-01-31T22:00Z", fields("{\"t\": \"2026-01-31T22:00:00Z\"}").timestamp("t").toString());
-        assertEquals("t", rejected(() -> fields("{\"t\": \"2026-01-31 22:00\"}").timestamp("t")).problem().field());
-        assertEquals("t", rejected(() -> fields("{\"t\": \"2026-01-31T22:00:00\"}").timestamp("t")).problem().field());
+        assertEquals(
+                "2026-01-31T22:00Z",
+                fields("{\"t\": \"2026-01-31T22:00:00Z\"}").timestamp("t").toString());
+        assertEquals(
+                "t",
+                rejected(() -> fields("{\"t\": \"2026-01-31 22:00\"}").timestamp("t"))
+                        .problem()
+                        .field());
+        assertEquals(
+                "t",
+                rejected(() -> fields("{\"t\": \"2026-01-31T22:00:00\"}").timestamp("t"))
+                        .problem()
+                        .field());
     }
 
     @Test
     void a_document_over_one_mebibyte_is_413_and_one_at_the_limit_passes() {
         String atLimit = "\"" + "a".repeat(JsonFields.MAX_DOCUMENT_BYTES - 2) + "\"";
-        assertEquals(JsonFields.MAX_DOCUMENT_BYTES, fields("{\"payload\": " + atLimit + "}").document("payload").length());
+        assertEquals(
+                JsonFields.MAX_DOCUMENT_BYTES,
+                fields("{\"payload\": " + atLimit + "}").document("payload").length());
         String over = "\"" + "a".repeat(JsonFields.MAX_DOCUMENT_BYTES - 1) + "\"";
-        ProblemException e = rejected(() -> fields("{\"payload\": " + over + "}").document("payload"));
+        ProblemException e =
+                rejected(() -> fields("{\"payload\": " + over + "}").document("payload"));
         assertEquals(413, e.problem().status());
         assertEquals("payload", e.problem().field());
     }
 
     @Test
     void nul_characters_are_refused_anywhere_in_strings_and_documents() {
-        assertEquals("type", rejected(() -> fields("{\"type\": \"a\\u0000b\"}").string("type")).problem().field());
-        assertEquals("payload", rejected(() -> fields("{\"payload\": {\"k\": [\"\\u0000\"]}}").document("payload"))
-                .problem().field());
+        assertEquals(
+                "type",
+                rejected(() -> fields("{\"type\": \"a\\u0000b\"}").string("type"))
+                        .problem()
+                        .field());
+        assertEquals(
+                "payload",
+                rejected(() -> fields("{\"payload\": {\"k\": [\"\\u0000\"]}}").document("payload"))
+                        .problem()
+                        .field());
     }
 
     @Test

@@ -53,10 +53,12 @@ class ClaimWaitersTest {
         final AtomicInteger myTries = new AtomicInteger();
         /** When set, the next try blocks here (reading) before it looks at the jobs. */
         volatile CountDownLatch reading;
+
         volatile CountDownLatch readingStarted;
         volatile boolean endNextTry;
         /** Set before {@link ClaimWaiters#expire}, as the long poll's timeout handler does. */
         volatile boolean timedOut;
+
         volatile Error failNextTry;
 
         Poll(Jobs jobs, int limit, String... queues) {
@@ -126,7 +128,9 @@ class ClaimWaitersTest {
         assertEquals(6 + 5, tries.get(), "five wake-ups, five tries: " + tries.get());
         assertEquals(6, waiters.waiting());
         // the longest waiting tries each time: when jobs come, it is served first
-        assertEquals(List.of(6, 1, 1, 1, 1, 1), polls.stream().map(p -> p.myTries.get()).toList());
+        assertEquals(
+                List.of(6, 1, 1, 1, 1, 1),
+                polls.stream().map(p -> p.myTries.get()).toList());
     }
 
     @Test
@@ -137,7 +141,8 @@ class ClaimWaitersTest {
         waiters.wake(Set.of("q"));
         waitFor(() -> waiters.waiting() == 2 && idle());
 
-        assertEquals(List.of(50, 50, 20, -1, -1), polls.stream().map(p -> p.claimed).toList());
+        assertEquals(
+                List.of(50, 50, 20, -1, -1), polls.stream().map(p -> p.claimed).toList());
         assertEquals(5 + 4, tries.get(), "three claims and the one that found nothing");
         assertEquals(0, jobs.left.get());
     }
@@ -195,7 +200,10 @@ class ClaimWaitersTest {
 
         assertTrue(polls.get(0).ended);
         assertEquals(5, polls.get(1).claimed);
-        assertEquals(4, polls.get(2).myTries.get() + polls.get(1).myTries.get(), "the next tried, and the one after found nothing");
+        assertEquals(
+                4,
+                polls.get(2).myTries.get() + polls.get(1).myTries.get(),
+                "the next tried, and the one after found nothing");
     }
 
     @Test

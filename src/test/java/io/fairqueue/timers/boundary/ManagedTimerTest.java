@@ -2,8 +2,8 @@ package io.fairqueue.timers.boundary;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
@@ -51,6 +51,7 @@ class ManagedTimerTest {
 
     static CountingTimer timer() {
         CountingTimer t = new CountingTimer();
+        t.clock = java.time.Clock.systemUTC();
         t.metrics = new io.fairqueue.platform.control.FairQueueMetrics() {
             @Override
             public void timerRan(String timer, Duration took) {
@@ -107,7 +108,8 @@ class ManagedTimerTest {
     }
 
     /** A scheduled tick of {@code t} whose run is under way until {@code release} counts down. */
-    static Thread tickInFlight(CountingTimer t, java.util.concurrent.CountDownLatch release) throws InterruptedException {
+    static Thread tickInFlight(CountingTimer t, java.util.concurrent.CountDownLatch release)
+            throws InterruptedException {
         t.started = new java.util.concurrent.CountDownLatch(1);
         t.release = release;
         Thread tick = new Thread(() -> t.tick(null));

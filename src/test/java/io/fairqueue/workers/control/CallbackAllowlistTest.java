@@ -30,22 +30,24 @@ class CallbackAllowlistTest {
             }
             return out;
         }
-        if (!host.isEmpty() && (Character.isDigit(host.charAt(0)) || host.contains(":"))
+        if (!host.isEmpty()
+                && (Character.isDigit(host.charAt(0)) || host.contains(":"))
                 && host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')) {
             return InetAddress.getAllByName(host); // a numeric form: the JDK parses it, no lookup
         }
         throw new UnknownHostException(host);
     }
 
-    static final CallbackAllowlist LIST = CallbackAllowlist.parse(
-            " 127.0.0.1/32, ::1 ,Workers.Internal., 10.0.0.0/8,fd00::/8,, ");
+    static final CallbackAllowlist LIST =
+            CallbackAllowlist.parse(" 127.0.0.1/32, ::1 ,Workers.Internal., 10.0.0.0/8,fd00::/8,, ");
 
     static CallbackAllowlist.Target allowed(String url) throws CallbackAllowlist.Refused {
         return LIST.check(url, CallbackAllowlistTest::resolve);
     }
 
     static String refused(String url) {
-        return assertThrows(CallbackAllowlist.Refused.class, () -> allowed(url), url).getMessage();
+        return assertThrows(CallbackAllowlist.Refused.class, () -> allowed(url), url)
+                .getMessage();
     }
 
     @Test
@@ -66,9 +68,17 @@ class CallbackAllowlistTest {
     void cidr_boundaries_are_exact_for_v4_and_v6() {
         CallbackAllowlist l = CallbackAllowlist.parse("192.168.4.0/22,2001:db8:0:100::/56");
         Fixture ok = url -> l.check(url, CallbackAllowlistTest::resolve);
-        assertAllowed(ok, "http://192.168.4.0/", "http://192.168.7.255/", "http://[2001:db8:0:1ff:ffff::1]/",
+        assertAllowed(
+                ok,
+                "http://192.168.4.0/",
+                "http://192.168.7.255/",
+                "http://[2001:db8:0:1ff:ffff::1]/",
                 "http://[2001:db8:0:100::]/");
-        assertRefused(ok, "http://192.168.3.255/", "http://192.168.8.0/", "http://[2001:db8:0:200::1]/",
+        assertRefused(
+                ok,
+                "http://192.168.3.255/",
+                "http://192.168.8.0/",
+                "http://[2001:db8:0:200::1]/",
                 "http://[2001:db8:0:ff::1]/");
         CallbackAllowlist all = CallbackAllowlist.parse("0.0.0.0/0");
         Fixture any = url -> all.check(url, CallbackAllowlistTest::resolve);
@@ -78,9 +88,12 @@ class CallbackAllowlistTest {
 
     @Test
     void a_host_name_entry_matches_the_name_in_any_case_with_or_without_its_trailing_dot() throws Exception {
-        assertEquals("workers.internal", allowed("http://WORKERS.Internal:8080/x").host());
+        assertEquals(
+                "workers.internal", allowed("http://WORKERS.Internal:8080/x").host());
         assertEquals("workers.internal", allowed("https://workers.internal./x").host());
-        assertEquals("workers.internal:8080", allowed("http://workers.internal:8080/x").hostHeader());
+        assertEquals(
+                "workers.internal:8080",
+                allowed("http://workers.internal:8080/x").hostHeader());
         assertTrue(refused("http://api.workers.internal/").contains("does not resolve")); // no suffix match
         CallbackAllowlist l = CallbackAllowlist.parse("localhost");
         l.check("http://LocalHost/", CallbackAllowlistTest::resolve); // both its addresses are local
@@ -92,7 +105,10 @@ class CallbackAllowlistTest {
         assertTrue(refused("http://half.example/").contains("192.168.1.1"), "one bad address is enough");
         assertTrue(refused("http://nowhere.example/").contains("does not resolve"));
         CallbackAllowlist l = CallbackAllowlist.parse("fd00::/8");
-        assertEquals("six.example", assertDoesNotThrowTarget(() -> l.check("http://six.example/", CallbackAllowlistTest::resolve)).host());
+        assertEquals(
+                "six.example",
+                assertDoesNotThrowTarget(() -> l.check("http://six.example/", CallbackAllowlistTest::resolve))
+                        .host());
     }
 
     @Test
@@ -116,12 +132,15 @@ class CallbackAllowlistTest {
         assertTrue(refused("http://127.0.0.1:0/").contains("port"));
         assertTrue(refused("http://127.0.0.1:70000/").contains("port"));
         assertTrue(refused("http://127.0.0.1/#frag").contains("fragment"));
-        assertEquals("https", assertDoesNotThrowTarget(() -> allowed("HTTPS://127.0.0.1/")).scheme());
+        assertEquals(
+                "https",
+                assertDoesNotThrowTarget(() -> allowed("HTTPS://127.0.0.1/")).scheme());
     }
 
     @Test
     void numeric_host_forms_are_judged_by_the_address_the_jdk_makes_of_them() throws Exception {
-        assertEquals("127.0.0.1", allowed("http://2130706433/").addresses().get(0).getHostAddress()); // decimal
+        assertEquals(
+                "127.0.0.1", allowed("http://2130706433/").addresses().get(0).getHostAddress()); // decimal
         assertTrue(refused("http://127.1/").contains("valid host")); // java.net.URI takes no short forms
         allowed("http://[::ffff:127.0.0.1]/"); // IPv4-mapped IPv6 is the IPv4 address
         allowed("http://[::ffff:a00:1]/"); // 10.0.0.1
@@ -136,8 +155,14 @@ class CallbackAllowlistTest {
     void the_unspecified_and_multicast_addresses_are_never_allowed() {
         CallbackAllowlist all = CallbackAllowlist.parse("0.0.0.0/0,::/0,wildcard.example");
         Fixture any = url -> all.check(url, CallbackAllowlistTest::resolve);
-        assertRefused(any, "http://0.0.0.0:8080/", "http://0/", "http://[::]/", "http://224.0.0.1/",
-                "http://[ff02::1]/", "http://wildcard.example/");
+        assertRefused(
+                any,
+                "http://0.0.0.0:8080/",
+                "http://0/",
+                "http://[::]/",
+                "http://224.0.0.1/",
+                "http://[ff02::1]/",
+                "http://wildcard.example/");
     }
 
     @Test
@@ -145,18 +170,34 @@ class CallbackAllowlistTest {
         for (String spec : new String[] {null, "", " , "}) {
             CallbackAllowlist l = CallbackAllowlist.parse(spec);
             assertTrue(l.isEmpty());
-            String why = assertThrows(CallbackAllowlist.Refused.class,
-                    () -> l.check("http://127.0.0.1/", CallbackAllowlistTest::resolve)).getMessage();
+            String why = assertThrows(
+                            CallbackAllowlist.Refused.class,
+                            () -> l.check("http://127.0.0.1/", CallbackAllowlistTest::resolve))
+                    .getMessage();
             assertTrue(why.contains("disabled"), why);
         }
     }
 
     @Test
     void invalid_entries_are_rejected_with_their_text() {
-        for (String bad : new String[] {"10.0.0.0/33", "10.0.0.1/8", "::1/129", "0177.0.0.1", "10.0.0.0/x",
-            "workers.internal:8080", "*.internal", "http://x", "2130706433", "300.1.1.1", "host name", "fd00::/8/9",
-            "::ffff:10.0.0.0/95", "1.2.3.04"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CallbackAllowlist.parse("::1," + bad), bad);
+        for (String bad : new String[] {
+            "10.0.0.0/33",
+            "10.0.0.1/8",
+            "::1/129",
+            "0177.0.0.1",
+            "10.0.0.0/x",
+            "workers.internal:8080",
+            "*.internal",
+            "http://x",
+            "2130706433",
+            "300.1.1.1",
+            "host name",
+            "fd00::/8/9",
+            "::ffff:10.0.0.0/95",
+            "1.2.3.04"
+        }) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> CallbackAllowlist.parse("::1," + bad), bad);
             assertTrue(e.getMessage().contains(bad.substring(0, Math.min(bad.length(), 6))), e.getMessage());
         }
         // IPv4-mapped IPv6 ranges are their IPv4 range

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /** The push client against tiny socket servers on loopback: what it sends, reads and gives up on. */
 class CallbackClientTest {
 
-    final CallbackClient client = new CallbackClient(Duration.ofSeconds(1), (SSLSocketFactory) SSLSocketFactory.getDefault());
+    final CallbackClient client =
+            new CallbackClient(Duration.ofSeconds(1), (SSLSocketFactory) SSLSocketFactory.getDefault());
     final List<Server> servers = new CopyOnWriteArrayList<>();
 
     interface Handler {
@@ -82,8 +83,11 @@ class CallbackClientTest {
             head.write(b);
         }
         String text = head.toString(StandardCharsets.ISO_8859_1);
-        int length = text.lines().filter(l -> l.toLowerCase().startsWith("content-length:"))
-                .mapToInt(l -> Integer.parseInt(l.substring(15).trim())).findFirst().orElse(0);
+        int length = text.lines()
+                .filter(l -> l.toLowerCase().startsWith("content-length:"))
+                .mapToInt(l -> Integer.parseInt(l.substring(15).trim()))
+                .findFirst()
+                .orElse(0);
         return text + new String(in.readNBytes(length), StandardCharsets.UTF_8);
     }
 
@@ -111,8 +115,10 @@ class CallbackClientTest {
     @Test
     void a_redirect_is_a_failed_push_and_is_not_followed() throws Exception {
         Server elsewhere = new Server((in, out) -> answer(out, "HTTP/1.1 204 No Content\r\n\r\n"));
-        Server redirecting = new Server((in, out) -> answer(out, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:"
-                + elsewhere.port() + "/stolen\r\nContent-Length: 0\r\n\r\n"));
+        Server redirecting = new Server((in, out) -> answer(
+                out,
+                "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:" + elsewhere.port()
+                        + "/stolen\r\nContent-Length: 0\r\n\r\n"));
         assertEquals("HTTP 302", client.post(target("127.0.0.1", redirecting.port(), "/"), "{}".getBytes()));
         Thread.sleep(200);
         assertEquals(0, elsewhere.connections.get(), "the Location was not visited");
@@ -156,8 +162,10 @@ class CallbackClientTest {
 
     @Test
     void interim_answers_are_skipped() throws Exception {
-        Server s = new Server((in, out) -> answer(out,
-                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\n\r\n"));
+        Server s = new Server(
+                (in, out) -> answer(
+                        out,
+                        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\n\r\n"));
         assertNull(client.post(target("127.0.0.1", s.port(), "/"), "{}".getBytes()));
     }
 

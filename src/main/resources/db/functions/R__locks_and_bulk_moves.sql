@@ -1,0 +1,125 @@
+-- Table and row locks that several paths share, and the moves of many jobs at once (promotion,
+-- clearing a queue). Tested by SchedulingIT (a limit change cancelling a vacuum of job in
+-- flight), TwoNodeRaceIT (the promoter on two nodes moving each job once) and JobLifecycleIT
+-- (queue clear, retry backoff, scheduled starts).
+--
+--   fq_lock_jobs       LOCK TABLE job IN EXCLUSIVE MODE, after cancelling a vacuum of job
+--   fq_lock_user_ids   locks users in id order
+--   fq_lock_users      locks the users of some jobs in id order
+--   fq_promote         due RETRY_WAIT and SCHEDULED jobs become PENDING
+--   fq_cancel_waiting  a queue's waiting jobs become CANCELLED
+--
+-- THE ONE RULE FOR MOVES OF SEVERAL USERS: their rows first, in id order. A transaction that
+-- moves jobs of several users locks those users before their lanes and usage: a batch submit and
+-- the moves below with these functions, a batch start or complete through the job trigger, which
+-- locks the users of its statement first (R__job_changes.sql). So such moves never deadlock with
+-- each other, and the claim (R__claim.sql) never waits for a user row: it skips a locked user for
+-- that call. The moves below take their jobs with SKIP LOCKED, so every node may run them at once.
+
+-- A limit change (or a recount) takes LOCK TABLE job IN EXCLUSIVE MODE. A VACUUM of job by
+-- FairQueue's vacuum timer holds a lock that conflicts with it for the whole (paced) run, which on
+-- a large table is minutes, and while the limit change waits for it every claim and status change
+-- queues behind the waiting request. Autovacuum yields to such a waiter; a VACUUM command does
+-- not. So the timer vacuums job only while holding this advisory lock in shared mode, and
+-- fq_lock_jobs() cancels the holder's statement (the timer then skips the table) until it gets
+-- the lock exclusively, then takes the table lock. A new vacuum cannot start on job until the
+-- transaction ends (it tries the shared lock and skips the table).
+CREATE OR REPLACE FUNCTION fq_lock_jobs() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    LOOP
+        PERFORM pg_cancel_backend(l.pid)
+           FROM pg_locks l
+          WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ShareLock'
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid = (7312220041 >> 32)::oid AND l.objid = (7312220041 & 4294967295)::oid
+            AND l.objsubid = 1 AND l.pid <> pg_backend_pid();
+        EXIT WHEN pg_try_advisory_xact_lock(7312220041);
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    LOCK TABLE job IN EXCLUSIVE MODE;
+END $$;
+
+-- Locks the given users in id order (a batch submit has user ids before any job exists).
+CREATE OR REPLACE FUNCTION fq_lock_user_ids(p_users text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM fq_user WHERE id = ANY (p_users) ORDER BY id FOR NO KEY UPDATE;
+END $$;
+
+-- Locks the users of the given jobs in id order.
+CREATE OR REPLACE FUNCTION fq_lock_users(p_jobs bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fq_lock_user_ids(ARRAY(SELECT DISTINCT user_id FROM job WHERE id = ANY (p_jobs)));
+END $$;
+
+-- Promotion: due RETRY_WAIT and SCHEDULED jobs become PENDING, with their audit rows. Every node
+-- may run it at once: the jobs are taken with SKIP LOCKED, their users locked in id order.
+CREATE OR REPLACE FUNCTION fq_promote(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+    sids bigint[];
+    moved integer := 0;
+    n integer;
+BEGIN
+    -- Both kinds are picked first (SKIP LOCKED), then all their users locked once, in id order.
+    SELECT array_agg(id) INTO ids FROM (
+        SELECT id FROM job WHERE status = 'RETRY_WAIT' AND next_retry_at <= p_now
+         ORDER BY next_retry_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due;
+    SELECT array_agg(id) INTO sids FROM (
+        SELECT id FROM job WHERE status = 'SCHEDULED' AND scheduled_start_at <= p_now
+         ORDER BY scheduled_start_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due;
+    IF ids IS NOT NULL OR sids IS NOT NULL THEN
+        PERFORM fq_lock_users(coalesce(ids, '{}') || coalesce(sids, '{}'));
+    END IF;
+    -- RETRY_WAIT whose backoff elapsed (job_retry_due_idx)
+    IF ids IS NOT NULL THEN
+        WITH moved_rows AS (
+            UPDATE job SET status = 'PENDING', next_retry_at = NULL, version = version + 1
+             WHERE id = ANY (ids) AND status = 'RETRY_WAIT' RETURNING id)
+        INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+        SELECT id, 'RETRY_WAIT', 'PENDING', p_now, NULL, 'retry backoff elapsed' FROM moved_rows;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        moved := moved + n;
+    END IF;
+    -- SCHEDULED whose start time came (job_scheduled_due_idx)
+    IF sids IS NOT NULL THEN
+        WITH moved_rows AS (
+            UPDATE job SET status = 'PENDING', version = version + 1
+             WHERE id = ANY (sids) AND status = 'SCHEDULED' RETURNING id)
+        INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+        SELECT id, 'SCHEDULED', 'PENDING', p_now, NULL, 'start time reached' FROM moved_rows;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        moved := moved + n;
+    END IF;
+    PERFORM fq_compact_pending();
+    RETURN moved;
+END $$;
+
+-- "Clear a queue": its waiting jobs (PENDING, SCHEDULED, RETRY_WAIT, PAUSED), of one user or all,
+-- become CANCELLED with their audit rows. Nothing is deleted. Users are locked first, in id order;
+-- a job that another transaction holds right now (being claimed, paused) is left alone.
+CREATE OR REPLACE FUNCTION fq_cancel_waiting(p_queue text, p_user text, p_now timestamptz, p_by text) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    -- Ordered against fq_recount and limit changes (EXCLUSIVE on job) before any row lock.
+    LOCK TABLE job IN ROW EXCLUSIVE MODE;
+    PERFORM 1 FROM fq_user
+      WHERE id IN (SELECT DISTINCT user_id FROM job
+                    WHERE queue = p_queue AND status IN ('PENDING', 'SCHEDULED', 'RETRY_WAIT', 'PAUSED')
+                      AND (p_user IS NULL OR user_id = p_user))
+      ORDER BY id FOR NO KEY UPDATE;
+    WITH picked AS (
+        SELECT id, status FROM job
+         WHERE queue = p_queue AND status IN ('PENDING', 'SCHEDULED', 'RETRY_WAIT', 'PAUSED')
+           AND (p_user IS NULL OR user_id = p_user)
+         ORDER BY id FOR UPDATE SKIP LOCKED),
+    moved AS (
+        UPDATE job j SET status = 'CANCELLED', finished_at = p_now, next_retry_at = NULL, version = j.version + 1
+          FROM picked p WHERE j.id = p.id
+        RETURNING j.id, p.status AS from_status)
+    INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+    SELECT id, from_status, 'CANCELLED', p_now, p_by, 'queue cleared' FROM moved;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
