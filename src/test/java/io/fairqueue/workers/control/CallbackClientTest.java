@@ -177,12 +177,17 @@ class CallbackClientTest {
         Server huge = new Server((in, out) -> {
             StringBuilder head = new StringBuilder("HTTP/1.1 100 Continue\r\n");
             for (int i = 0; i < 2000; i++) {
-                head.append("X-Filler-").append(i).append(": ").append("y".repeat(100)).append("\r\n");
+                head.append("X-Filler-")
+                        .append(i)
+                        .append(": ")
+                        .append("y".repeat(100))
+                        .append("\r\n");
             }
             answer(out, head.toString());
         });
         // a generous deadline: this is about the size limit, on however busy a machine
-        CallbackClient patient = new CallbackClient(Duration.ofSeconds(10), (SSLSocketFactory) SSLSocketFactory.getDefault());
+        CallbackClient patient =
+                new CallbackClient(Duration.ofSeconds(10), (SSLSocketFactory) SSLSocketFactory.getDefault());
         failure = patient.post(target("127.0.0.1", huge.port(), "/"), "{}".getBytes());
         assertTrue(failure.contains("65536"), failure);
     }
