@@ -1,5 +1,6 @@
 package io.fairqueue.workers.control;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -20,13 +21,16 @@ import javax.net.ssl.SSLSocketFactory;
  * URL's host itself, and would need a JVM-wide switch to send another Host header. So this is a
  * deliberately small client: TLS with the URL's host as server name and certificate identity, the
  * status line read (1xx answers skipped), then the connection closed. Redirects are never followed
- * (a 3xx is a failed push); at most {@link #MAX_RESPONSE_BYTES} of the answer are read and its body
- * never; the whole exchange, connect included, ends by one deadline.
+ * (a 3xx is a failed push); at most {@link #MAX_RESPONSE_BYTES} of the answer's head are taken (read
+ * from the socket through one {@value #BUFFER_BYTES}-byte buffer, so never more than the two
+ * together) and its body never; the whole exchange, connect included, ends by one deadline.
  */
 public final class CallbackClient {
 
     /** Status lines and interim (1xx) headers: read at most this much of an answer. */
     public static final int MAX_RESPONSE_BYTES = 64 * 1024;
+
+    static final int BUFFER_BYTES = 4096;
 
     private final Duration timeout;
     private final SSLSocketFactory tls;
@@ -47,7 +51,7 @@ public final class CallbackClient {
                 Socket s = target.tls() ? handshake(socket, target, deadline) : socket;
                 s.setSoTimeout(remainingMillis(deadline));
                 write(s.getOutputStream(), target, json);
-                int status = readStatus(s.getInputStream(), deadline, s);
+                int status = readStatus(new BufferedInputStream(s.getInputStream(), BUFFER_BYTES), deadline, s);
                 return status / 100 == 2 ? null : "HTTP " + status;
             } catch (SocketTimeoutException e) {
                 return "timed out after " + timeout.toSeconds() + " s";

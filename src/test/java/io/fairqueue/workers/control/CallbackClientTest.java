@@ -133,9 +133,8 @@ class CallbackClientTest {
                 out.write(chunk);
             }
         });
-        long start = System.nanoTime();
+        // reading the body would run into the 1 s deadline ("timed out"): a success proves it unread
         assertNull(client.post(target("127.0.0.1", flood.port(), "/"), "{}".getBytes()));
-        assertTrue(System.nanoTime() - start < Duration.ofMillis(900).toNanos(), "answered by its status line");
     }
 
     @Test
@@ -151,7 +150,7 @@ class CallbackClientTest {
         String failure = client.post(target("127.0.0.1", trickle.port(), "/"), "{}".getBytes());
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(failure != null && failure.contains("timed out"), failure);
-        assertTrue(millis >= 900 && millis < 1800, millis + " ms");
+        assertTrue(millis >= 900 && millis < 5000, millis + " ms (the trickle alone lasts 6.4 s)");
     }
 
     @Test
@@ -184,8 +183,9 @@ class CallbackClientTest {
                         .append("y".repeat(100))
                         .append("\r\n");
             }
-            answer(out, head.toString()); // one write: the limit is under test, not the machine's speed
+            answer(out, head.toString());
         });
+        // a generous deadline: this is about the size limit, on however busy a machine
         CallbackClient patient =
                 new CallbackClient(Duration.ofSeconds(10), (SSLSocketFactory) SSLSocketFactory.getDefault());
         failure = patient.post(target("127.0.0.1", huge.port(), "/"), "{}".getBytes());
