@@ -17,11 +17,12 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Every node keeps who each token belongs to in memory (every API call authenticates) and drops
--- it when a token or a user's role changes: any such change, by the API or by hand, notifies
--- channel fq_callers at commit, to every node. New tokens and new users need no notification (an
--- unknown token is always looked up); the user's counters change on every claim and must not
--- notify, so fq_user's trigger watches its role and its deletion only.
+-- Every node keeps who each token belongs to, and until when it is valid, in memory (every API
+-- call authenticates) and drops it when a token or a user's role changes: any such change, by the
+-- API or by hand, notifies channel fq_callers at commit, to every node. New tokens and new users
+-- need no notification (an unknown token is always looked up). The user's counters change on
+-- every claim and a token's last_used_at on its use, and neither may notify: fq_user's trigger
+-- watches its id, role and deletion only, api_token's what decides a token's owner and validity.
 CREATE OR REPLACE FUNCTION fq_callers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('fq_callers', '');
