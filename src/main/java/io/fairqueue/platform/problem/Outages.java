@@ -8,6 +8,7 @@ import java.sql.SQLTransientConnectionException;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
+import javax.transaction.xa.XAException;
 
 /**
  * Tells an outage of PostgreSQL (or of the connection pool in front of it) from a defect. An
@@ -25,7 +26,15 @@ import java.util.Set;
  *   <li>the pool's "cannot allocate a connection" failure, which carries no SQLSTATE at all (its
  *       {@code PoolingException} or {@code ResourceException} cause, or the JDBC connection
  *       exception classes);</li>
- *   <li>a refused or broken socket under a JDBC call.</li>
+ *   <li>a refused or broken socket under a JDBC call;</li>
+ *   <li>a commit the database connection could not carry out: Payara's connector turns any
+ *       failure of the local commit into an {@link XAException} {@code XAER_RMERR} that keeps the
+ *       cause in its message only (for example "This Managed Connection is not valid as the
+ *       physical connection is not usable"), under the transaction manager's
+ *       {@code SystemException}. FairQueue has no deferred constraints and runs at READ COMMITTED,
+ *       so PostgreSQL refuses no commit for its own reasons: a failed commit is a lost
+ *       connection. Its outcome is in doubt only if the connection broke after the commit was
+ *       sent; a submit with an Idempotency-Key is safe to repeat either way.</li>
  * </ul>
  */
 public final class Outages {
@@ -63,6 +72,10 @@ public final class Outages {
             if (scan(sql.getNextException(), seen, true)) {
                 return true;
             }
+        }
+        if (t instanceof XAException xa && (xa.errorCode == XAException.XAER_RMERR
+                || xa.errorCode == XAException.XAER_RMFAIL || xa.errorCode == XAException.XA_RBCOMMFAIL)) {
+            return true;
         }
         if (isPoolFailure(t.getClass())) {
             return true;
