@@ -73,8 +73,10 @@ public final class Outages {
                 return true;
             }
         }
-        if (t instanceof XAException xa && (xa.errorCode == XAException.XAER_RMERR
-                || xa.errorCode == XAException.XAER_RMFAIL || xa.errorCode == XAException.XA_RBCOMMFAIL)) {
+        if (t instanceof XAException xa
+                && (xa.errorCode == XAException.XAER_RMERR
+                        || xa.errorCode == XAException.XAER_RMFAIL
+                        || xa.errorCode == XAException.XA_RBCOMMFAIL)) {
             return true;
         }
         if (isPoolFailure(t.getClass())) {

@@ -34,14 +34,15 @@ class OutagesTest {
     @Test
     void a_commit_the_connection_could_not_carry_out_is_an_outage_but_a_protocol_error_is_not() {
         // Payara's ConnectorXAResource: the ResourceException survives only in the message
-        javax.transaction.xa.XAException lost = new javax.transaction.xa.XAException("jakarta.resource.ResourceException:"
-                + " This Managed Connection is not valid as the physical connection is not usable");
+        javax.transaction.xa.XAException lost =
+                new javax.transaction.xa.XAException("jakarta.resource.ResourceException:"
+                        + " This Managed Connection is not valid as the physical connection is not usable");
         lost.errorCode = javax.transaction.xa.XAException.XAER_RMERR;
         jakarta.transaction.SystemException commit = new jakarta.transaction.SystemException();
         commit.initCause(lost);
         assertTrue(Outages.isUnavailable(new EJBException(commit)));
-        javax.transaction.xa.XAException protocol = new javax.transaction.xa.XAException(
-                javax.transaction.xa.XAException.XAER_PROTO);
+        javax.transaction.xa.XAException protocol =
+                new javax.transaction.xa.XAException(javax.transaction.xa.XAException.XAER_PROTO);
         jakarta.transaction.SystemException misuse = new jakarta.transaction.SystemException();
         misuse.initCause(protocol);
         assertFalse(Outages.isUnavailable(new EJBException(misuse)));
