@@ -489,8 +489,12 @@ class FaultIT {
         assertTrue(downDuring > 0, "/health/ready was DOWN during the outage");
         assertTrue(firstUpAfter > 0 && health.get(health.size() - 1)[1] == 200, "/health/ready is UP after the outage");
         assertTrue(readyAfter < 10, "ready again " + readyAfter + " s after the outage");
+        // With the 1 s poll alone the median would be about 500 ms; woken by the submit it is what it
+        // was before the outage (on a loaded machine both are slower: compare with before, not a constant)
+        double medianBefore = wakeupsBefore.get(wakeupsBefore.size() / 2);
         assertTrue(
-                median < 250 && wakeupsAfter.get(wakeupsAfter.size() - 1) < 1000,
+                median < Math.min(450, Math.max(250, 1.5 * medianBefore))
+                        && wakeupsAfter.get(wakeupsAfter.size() - 1) < 1000,
                 "a waiting claim is woken by"
                         + " the submit again, not by the 1 s poll: submit-to-claim " + wakeupsAfter
                         + " ms (before the outage "
