@@ -462,7 +462,7 @@ class FaultIT {
         figures(
                 "postgresql outage",
                 "outageSeconds=%.1f backendsTerminated=%d acknowledgedJobs=%d lost=%d duplicates=%d"
-                        + " failedAfterCommit=%d callsByStatus=%s readyDownSamples=%d readyAgainAfterSeconds=%.2f"
+                        + " failedAfterCommit=%d callsByStatus=%s slowestCallMsByStatus=%s readyDownSamples=%d readyAgainAfterSeconds=%.2f"
                         + " submitToClaimMs before=%s after=%s",
                 (outageEnd - outageStart) / 1e9,
                 terminated,
@@ -471,6 +471,7 @@ class FaultIT {
                 jobsByKey(w.queue()).size() - acknowledged.size(),
                 failedAfterCommit.size(),
                 calls.byStatus(),
+                calls.slowestMillis(),
                 downDuring,
                 readyAfter,
                 rounded(wakeupsBefore),
@@ -489,6 +490,10 @@ class FaultIT {
         assertTrue(downDuring > 0, "/health/ready was DOWN during the outage");
         assertTrue(firstUpAfter > 0 && health.get(health.size() - 1)[1] == 200, "/health/ready is UP after the outage");
         assertTrue(readyAfter < 10, "ready again " + readyAfter + " s after the outage");
+        assertTrue(
+                listeners() >= 1,
+                "node A LISTENs again: the outage ended every session, so a fairqueue-wakeups"
+                        + " session now is a new one");
         // With the 1 s poll alone the median would be about 500 ms; woken by the submit it is what it
         // was before the outage (on a loaded machine both are slower: compare with before, not a constant)
         double medianBefore = wakeupsBefore.get(wakeupsBefore.size() / 2);
@@ -763,6 +768,19 @@ class FaultIT {
             ps.setString(1, queue);
             ps.setArray(2, c.createArrayOf("bigint", jobs.toArray()));
             ps.setArray(3, c.createArrayOf("text", notBy.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** Sessions of this database that listen for claim wake-ups ({@code ClaimWakeups}), one per live node. */
+    static int listeners() throws Exception {
+        try (Connection c = AuditTrail.db();
+                PreparedStatement ps = c.prepareStatement("""
+                SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND application_name = 'fairqueue-wakeups'""")) {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);

@@ -25,12 +25,12 @@ public final class Calls {
         long start = System.nanoTime();
         Api.Res r = call.get();
         long millis = (System.nanoTime() - start) / 1_000_000;
-        slowest.computeIfAbsent(String.valueOf(r.status()), k -> new java.util.concurrent.atomic.AtomicLong())
+        slowest.computeIfAbsent(what + " " + r.status(), k -> new java.util.concurrent.atomic.AtomicLong())
                 .accumulateAndGet(millis, Math::max);
         return record(what, r);
     }
 
-    /** The slowest answer of each status, in ms. */
+    /** The slowest answer of each kind of call and status, in ms. */
     public Map<String, Long> slowestMillis() {
         Map<String, Long> out = new TreeMap<>();
         slowest.forEach((k, v) -> out.put(k, v.get()));
