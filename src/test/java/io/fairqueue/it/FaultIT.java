@@ -321,6 +321,7 @@ class FaultIT {
             Thread.sleep(2000);
             heartbeats.awaitRound(); // the holder sleeps now: none of its heartbeats is half done in C
             Map.Entry<Long, String> first = holderLeases.entrySet().iterator().next();
+            heartbeats.completing(first.getKey());
             Future<Api.Res> inFlight =
                     freezeInsideATransaction(nodeC, load, holderApi, first.getKey(), first.getValue());
             frozenAt = OffsetDateTime.now();
@@ -391,9 +392,10 @@ class FaultIT {
         assertTrue(
                 frozenComplete.status() >= 400,
                 "the complete frozen inside its transaction did not go through: " + frozenComplete.status());
-        assertEquals(List.of(409, 409, 409), lateCompletes, "the frozen worker's late completes are fenced");
-        assertFalse(lateHeartbeats.isEmpty(), "heartbeats were answered after the thaw");
-        assertTrue(lateHeartbeats.stream().allMatch(s -> s == 409), "late heartbeats are fenced: " + lateHeartbeats);
+        // fenced: 409 from the lease check; a call that met a connection PostgreSQL ended during the freeze
+        // answers 503 before it reaches the check (nothing applied; sent again, it gets the 409)
+        assertTrue(fenced(lateCompletes), "the frozen worker's late completes are fenced: " + lateCompletes);
+        assertTrue(fenced(lateHeartbeats), "late heartbeats are fenced: " + lateHeartbeats);
         assertNothingLostOrDoubled(w);
         assertTrue(
                 Calls.isServiceUnavailable(frozenComplete),
@@ -510,6 +512,11 @@ class FaultIT {
                 "every failed call is a 503 problem with Retry-After; statuses " + calls.byStatus());
     }
 
+    /** Late writes of a frozen worker: some answered, none went through, at least one refused by the lease check. */
+    static boolean fenced(List<Integer> statuses) {
+        return statuses.contains(409) && statuses.stream().allMatch(s -> s == 409 || s == 503);
+    }
+
     static List<Long> rounded(List<Double> millis) {
         return millis.stream().map(Math::round).toList();
     }
@@ -584,6 +591,7 @@ class FaultIT {
         private final List<Integer> late;
         private final AtomicBoolean thawed = new AtomicBoolean();
         private final java.util.concurrent.Semaphore rounds = new java.util.concurrent.Semaphore(0);
+        private final Set<Long> completing = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         Heartbeats(Api api, Map<Long, String> leases, AtomicBoolean stop, List<Integer> late) {
             this.api = api;
@@ -598,6 +606,11 @@ class FaultIT {
             assertTrue(rounds.tryAcquire(10, TimeUnit.SECONDS), "the heartbeats go on");
         }
 
+        /** The worker completes this job now: no more heartbeats for it (none can meet its complete in PostgreSQL). */
+        void completing(long job) {
+            completing.add(job);
+        }
+
         /** Answers from now on are late: they come from the node after its freeze. */
         void thawed() {
             thawed.set(true);
@@ -608,6 +621,9 @@ class FaultIT {
             while (!stop.get()) {
                 boolean after = thawed.get();
                 for (Map.Entry<Long, String> job : leases.entrySet()) {
+                    if (completing.contains(job.getKey())) {
+                        continue;
+                    }
                     int status = api.post("jobs/" + job.getKey() + "/heartbeat", lease(job.getValue()))
                             .status();
                     if (thawed.get()) {
@@ -664,12 +680,19 @@ class FaultIT {
             Future<Api.Res> complete = load.start(() -> worker.post("jobs/" + job + "/complete", lease(token)));
             try {
                 assertTrue(
-                        await(Duration.ofSeconds(10), () -> blockedBy(pid) > 0),
-                        "the node's complete waits for the row");
+                        await(
+                                Duration.ofSeconds(10),
+                                () -> blockedBy(pid).stream()
+                                        .anyMatch(q -> q.contains("FROM job") && q.contains("FOR UPDATE"))),
+                        "the node's complete waits for the row: " + blockedBy(pid));
                 node.freeze();
             } finally {
                 c.rollback();
             }
+            assertTrue(
+                    await(Duration.ofSeconds(5), () -> locked(job)),
+                    "the frozen node's transaction holds the job's row; the complete answered "
+                            + (complete.isDone() ? complete.get().status() : "nothing yet"));
             return complete;
         }
     }
@@ -788,15 +811,34 @@ class FaultIT {
         }
     }
 
-    /** Sessions that wait for a lock this session holds. */
-    static int blockedBy(int pid) throws Exception {
+    /** What the sessions that wait for a lock this session holds are running. */
+    static List<String> blockedBy(int pid) throws Exception {
+        List<String> out = new ArrayList<>();
         try (Connection c = AuditTrail.db();
-                PreparedStatement ps = c.prepareStatement(
-                        "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))")) {
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT application_name || ': ' || query FROM pg_stat_activity"
+                                + " WHERE ? = ANY (pg_blocking_pids(pid))")) {
             ps.setInt(1, pid);
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** True when another transaction holds this job's row. */
+    static boolean locked(long job) throws Exception {
+        try (Connection c = AuditTrail.db()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM job WHERE id = ? FOR UPDATE SKIP LOCKED")) {
+                ps.setLong(1, job);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return !rs.next();
+                }
+            } finally {
+                c.rollback();
             }
         }
     }
