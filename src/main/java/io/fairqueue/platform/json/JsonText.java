@@ -4,7 +4,6 @@ import jakarta.json.Json;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonReaderFactory;
 import jakarta.json.JsonValue;
-import java.io.InputStream;
 import java.io.StringReader;
 import java.util.Map;
 
@@ -22,13 +21,6 @@ public final class JsonText {
     /** The value of a JSON text; {@code jakarta.json.JsonException} (a parsing one) when it is not one. */
     public static JsonValue parse(String text) {
         try (JsonReader r = READERS.createReader(new StringReader(text))) {
-            return r.readValue();
-        }
-    }
-
-    /** The value of a JSON text in UTF-8 (or the encoding its first bytes show). */
-    public static JsonValue parse(InputStream in) {
-        try (JsonReader r = READERS.createReader(in)) {
             return r.readValue();
         }
     }
