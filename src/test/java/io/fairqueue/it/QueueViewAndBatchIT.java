@@ -76,21 +76,25 @@ class QueueViewAndBatchIT extends ApiTestBase {
         assertEquals(
                 List.of("urgent", "n2", "n1", "bob", "bg"),
                 jobs.stream().map(j -> j.asJsonObject().getString("type")).toList());
-        long previous = 0;
         for (JsonValue v : jobs) {
             JsonObject j = v.asJsonObject();
-            JsonObject single =
-                    admin.get("jobs/" + j.getJsonNumber("id")).expect(200).json();
-            assertEquals(
-                    single.getJsonNumber("position").longValue(),
-                    j.getJsonNumber("position").longValue(),
-                    "the list and GET /jobs/{id} agree on the position of " + j.getString("type"));
             assertFalse(j.containsKey("userPosition"), "a list shows userPosition only when it lists one user's jobs");
-            assertTrue(j.getJsonNumber("position").longValue() > previous);
-            previous = j.getJsonNumber("position").longValue();
             assertEquals("AHEAD_IN_QUEUE", j.getString("waitingReason"));
             assertTrue(j.containsKey("estimatedStartAt"));
         }
+        // positions are global: a leftover job of another test class (the database is shared) that moves
+        // between the list and GET /jobs/{id} shifts them by one, so a read a move fell between is taken again
+        String disagreement = "";
+        for (int attempt = 0; attempt < 5; attempt++) {
+            disagreement = positionDisagreement(
+                    attempt == 0
+                            ? jobs
+                            : admin.get("queue?queue=" + q).expect(200).json().getJsonArray("jobs"));
+            if (disagreement.isEmpty()) {
+                break;
+            }
+        }
+        assertEquals("", disagreement, "the list and GET /jobs/{id} agree on positions, which rise down the list");
 
         // unfiltered, the list is the head of the global order: positions 1, 2, 3, ... The database is
         // shared with other test classes whose leftover jobs may still move (a lease ending, a retry
@@ -104,6 +108,24 @@ class QueueViewAndBatchIT extends ApiTestBase {
             }
         }
         assertEquals("", mismatch, "the unfiltered list is positions 1, 2, 3, ... as GET /jobs/{id} says");
+    }
+
+    /** Empty when every row's position is the one GET /jobs/{id} gives and rises down the list; else what differs. */
+    String positionDisagreement(JsonArray list) {
+        long previous = 0;
+        for (JsonValue v : list) {
+            JsonObject j = v.asJsonObject();
+            long listed = j.getJsonNumber("position").longValue();
+            JsonObject one =
+                    admin.get("jobs/" + j.getJsonNumber("id")).expect(200).json();
+            long single =
+                    one.containsKey("position") ? one.getJsonNumber("position").longValue() : -1;
+            if (listed != single || listed <= previous) {
+                return j.getString("type") + ": listed " + listed + " after " + previous + ", GET /jobs/{id} " + single;
+            }
+            previous = listed;
+        }
+        return "";
     }
 
     /** Empty when row i of the head has position i + 1, in the list and in GET /jobs/{id}; else what differs. */
