@@ -23,7 +23,7 @@ import java.util.logging.Logger;
  *
  * <p>Every claim asks, so the enabled windows are kept in memory: read once, dropped the moment
  * any node changes a policy (the table's trigger notifies {@code fq_policies}, which
- * {@code ClaimWakeups} listens to on every node), and read again at least every
+ * the node's LISTEN connection hears ({@code PolicyChanges})), and read again at least every
  * {@link #MAX_AGE_NANOS} whatever happens (a lost notification connection). A claim that runs
  * in the milliseconds between a policy's commit and its notification sees the windows of just
  * before, as if it had started a moment earlier.

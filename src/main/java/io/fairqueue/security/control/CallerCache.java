@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Dropped as a whole the moment a token (issued, revoked, expiry) or a user's role changes
  * anywhere: the tables' triggers (db/schema.sql) notify {@code fq_callers} (fq_callers_changed,
- * R__notifications.sql), which {@code ClaimWakeups} listens to on every node, and the node that
+ * R__notifications.sql), which every node hears ({@link CallerChanges}), and the node that
  * made the change drops it itself right after its commit ({@link #forgetAfterCommit}). While that
  * listening connection is known to be down the cache is not used at all, and an entry is never used
  * for longer than {@link #MAX_AGE_NANOS} whatever happens (a connection that broke without an

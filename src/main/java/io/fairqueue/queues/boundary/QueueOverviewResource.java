@@ -1,4 +1,4 @@
-package io.fairqueue.jobs.boundary;
+package io.fairqueue.queues.boundary;
 
 import io.fairqueue.platform.json.Params;
 import io.fairqueue.security.control.Caller;

@@ -1,5 +1,6 @@
-package io.fairqueue.jobs.boundary;
+package io.fairqueue.queues.boundary;
 
+import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.scheduling.boundary.SchedulingAdmin;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,8 @@
-package io.fairqueue.jobs.boundary;
+package io.fairqueue.queues.boundary;
 
 import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
+import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.jobs.control.JobPositions;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
