@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.function.IntFunction;
 
 /** A FairQueue client over HTTP/1.1 on loopback: one bearer token, JSON in and out. */
 final class Http {
@@ -100,5 +101,36 @@ final class Http {
 
     static JsonValue value(String body) {
         return Json.createReader(new StringReader(body)).readValue();
+    }
+
+    /** A {@code POST /jobs/batch} body: jobs {@code from}..{@code to - 1} of one queue, each for {@code user.apply(i)}. */
+    static String batch(String queue, String type, int from, int to, IntFunction<String> user) {
+        StringBuilder b = new StringBuilder("{\"jobs\":[");
+        for (int i = from; i < to; i++) {
+            b.append(i == from ? "" : ",")
+                    .append("{\"queue\":\"")
+                    .append(queue)
+                    .append("\",\"type\":\"")
+                    .append(type)
+                    .append("\",\"userId\":\"")
+                    .append(user.apply(i))
+                    .append("\"}");
+        }
+        return b.append("]}").toString();
+    }
+
+    /** A {@code POST /jobs/start} or {@code /jobs/complete} body: the id and lease token of each claimed job. */
+    static String leases(JsonArray claimed) {
+        StringBuilder b = new StringBuilder("{\"jobs\":[");
+        for (int i = 0; i < claimed.size(); i++) {
+            JsonObject j = claimed.getJsonObject(i);
+            b.append(i == 0 ? "" : ",")
+                    .append("{\"id\":")
+                    .append(j.getJsonNumber("id"))
+                    .append(",\"leaseToken\":\"")
+                    .append(j.getString("leaseToken"))
+                    .append("\"}");
+        }
+        return b.append("]}").toString();
     }
 }

@@ -3,6 +3,7 @@ package io.fairqueue.bench;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Latency samples in milliseconds; nearest-rank percentiles. */
 final class Stats {
@@ -11,6 +12,14 @@ final class Stats {
 
     synchronized void add(long nanos) {
         millis.add(nanos / 1e6);
+    }
+
+    /** Runs {@code call}, adds its time, answers its result. */
+    <T> T time(Supplier<T> call) {
+        long t0 = System.nanoTime();
+        T result = call.get();
+        add(System.nanoTime() - t0);
+        return result;
     }
 
     synchronized void clear() {
