@@ -835,6 +835,55 @@ $$;
 
 
 --
+-- Name: fq_events(bigint, bigint[], integer, text[], text[], timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_events(p_after bigint, p_gaps bigint[], p_limit integer, p_users text[], p_tokens text[], p_now timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    WITH changes AS (
+        SELECT t.id, t.job_id, t.from_status, t.to_status, t.at, j.user_id, j.queue, j.priority, j.status, j.created_at
+          FROM job_transition t JOIN job j ON j.id = t.job_id
+         WHERE p_after IS NOT NULL AND (t.id > p_after OR t.id = ANY (p_gaps))
+         ORDER BY t.id
+         LIMIT p_limit),
+    user_counts AS (
+        SELECT user_id, status, fq_tier(priority) AS tier, count(*) AS n FROM job
+         WHERE user_id = ANY (p_users) GROUP BY 1, 2, 3)
+    SELECT json_build_object(
+        'changes', coalesce((
+            SELECT json_agg(json_build_object(
+                       'transitionId', c.id, 'id', c.job_id, 'from', c.from_status, 'status', c.to_status,
+                       'at', c.at, 'userId', c.user_id, 'queue', c.queue, 'priority', c.priority,
+                       'position', CASE WHEN c.status = 'PENDING' AND c.to_status = 'PENDING'
+                                        THEN fq_position(c.priority, c.created_at, c.job_id, NULL) END)
+                   ORDER BY c.id)
+              FROM changes c), '[]'::json),
+        'maxId', CASE WHEN p_after IS NULL THEN (SELECT coalesce(max(id), 0) FROM job_transition) END,
+        'counts', coalesce((SELECT json_agg(json_build_object('status', status, 'tier', tier, 'n', n))
+                              FROM fq_counts(NULL)), '[]'::json),
+        'slots', json_build_object(
+            'max', (SELECT global_slots FROM settings WHERE id = 1),
+            'byUser', coalesce((
+                SELECT json_agg(json_build_object('userId', id, 'running', running, 'maxConcurrent', max_concurrent)
+                                ORDER BY running DESC, id)
+                  FROM (SELECT id, running, max_concurrent FROM fq_user WHERE running > 0
+                         ORDER BY running DESC, id LIMIT 500) h), '[]'::json)),
+        'users', coalesce((
+            SELECT json_agg(json_build_object(
+                       'userId', u.id, 'running', u.running, 'maxConcurrent', u.max_concurrent,
+                       'counts', coalesce((
+                           SELECT json_agg(json_build_object('status', uc.status, 'tier', uc.tier, 'n', uc.n))
+                             FROM user_counts uc WHERE uc.user_id = u.id), '[]'::json)))
+              FROM fq_user u WHERE u.id = ANY (p_users)), '[]'::json),
+        'tokens', coalesce((
+            SELECT json_agg(json_build_object('hash', t.token_hash, 'role', u.role))
+              FROM api_token t JOIN fq_user u ON u.id = t.user_id
+             WHERE t.token_hash = ANY (p_tokens) AND (t.expires_at IS NULL OR t.expires_at > p_now)), '[]'::json))
+$$;
+
+
+--
 -- Name: fq_fold_releases(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1396,7 +1445,7 @@ CREATE TABLE public.fq_user (
     running integer DEFAULT 0 NOT NULL,
     CONSTRAINT fq_user_max_concurrent_check CHECK ((max_concurrent >= 1)),
     CONSTRAINT fq_user_monthly_hours_limit_check CHECK ((monthly_hours_limit >= (0)::numeric)),
-    CONSTRAINT fq_user_role_check CHECK ((role = ANY (ARRAY['USER'::text, 'ADMIN'::text, 'WORKER'::text]))),
+    CONSTRAINT fq_user_role_check CHECK ((role = ANY (ARRAY['USER'::text, 'ADMIN'::text, 'WORKER'::text, 'VIEWER'::text]))),
     CONSTRAINT fq_user_running_check CHECK ((running >= 0))
 );
 

@@ -1,6 +1,6 @@
 -- Notifications that make every node drop what it keeps in memory. The triggers that call these
 -- functions (scheduling_policy_changed; api_token_changed and fq_user_role_changed) are in the V
--- files (see db/schema.sql). Every node LISTENs on one connection (ClaimWakeups). Tested by
+-- files (see db/schema.sql). Every node LISTENs on one connection (Notifications). Tested by
 -- SchedulingIT (a policy changed by hand reaching the node within 0.3 s) and SecurityIT (a role
 -- change judging the very next request, a token deleted by hand refused within a second).
 -- The job trigger's wake-ups of waiting claims (fq_claimable) are in R__job_changes.sql.

@@ -57,6 +57,90 @@ class SecurityIT extends ApiTestBase {
     }
 
     @Test
+    void a_viewer_reads_what_an_admin_reads_and_changes_nothing() {
+        Account alice = fx.user("USER");
+        Account viewer = fx.user("VIEWER");
+        WorkerAccount worker = fx.worker();
+        String q = fx.queue("\"maxRetries\":2");
+        long job = alice.api()
+                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"render\"}")
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .longValue();
+        Api v = viewer.api();
+
+        // reads: every user's jobs, the queue view, users, tokens' names, workers, settings, locks, quotas
+        assertEquals(
+                1,
+                v.get("queue?queue=" + q)
+                        .expect(200)
+                        .json()
+                        .getJsonArray("jobs")
+                        .size());
+        assertEquals(alice.id(), v.get("jobs/" + job).expect(200).json().getString("userId"));
+        assertEquals(
+                1, v.get("jobs/" + job + "/transitions").expect(200).array().size());
+        v.get("admin/users").expect(200);
+        assertFalse(v.get("admin/users/" + alice.id() + "/tokens")
+                .expect(200)
+                .array()
+                .isEmpty());
+        assertTrue(v.get("workers").expect(200).array().stream()
+                .anyMatch(w -> w.asJsonObject().getString("id").equals(worker.workerId())));
+        v.get("admin/settings").expect(200);
+        v.get("admin/locks").expect(200);
+        v.get("quota/status?userId=" + alice.id()).expect(200);
+        v.get("queues/" + q + "/stats").expect(200);
+
+        // writes: every one refused, whatever the resource admits, the viewer's own job and tokens included
+        JsonObject settings = admin.get("admin/settings").expect(200).json();
+        List<Api.Res> refused = List.of(
+                v.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"mine\"}"),
+                v.post("jobs/" + job + "/pause", null),
+                v.post("jobs/" + job + "/cancel", null),
+                v.post("admin/users", "{\"id\":\"x-" + viewer.id() + "\",\"displayName\":\"x\",\"role\":\"ADMIN\"}"),
+                v.patch("admin/users/" + viewer.id(), "{\"role\":\"ADMIN\"}"),
+                v.post("admin/users/" + viewer.id() + "/tokens", null),
+                v.patch("queues/" + q, "{\"maxRetries\":5}"),
+                v.post("queues/" + q + "/pause", null),
+                v.put("admin/settings", "{\"globalSlots\":1}"),
+                v.post("admin/recount", null),
+                v.post("claims", "{\"workerId\":\"" + worker.workerId() + "\"}"),
+                v.post("workers", "{\"name\":\"w\",\"capacity\":1}"));
+        for (Api.Res r : refused) {
+            assertProblem(r, 403);
+            assertTrue(r.json().getString("detail").contains("VIEWER"), r.body());
+        }
+        long viewerToken = v.get("admin/users/" + viewer.id() + "/tokens")
+                .expect(200)
+                .array()
+                .getJsonObject(0)
+                .getJsonNumber("id")
+                .longValue();
+        assertProblem(v.delete("admin/users/" + viewer.id() + "/tokens/" + viewerToken), 403);
+
+        JsonObject after = admin.get("jobs/" + job).expect(200).json();
+        assertEquals("PENDING", after.getString("status"));
+        assertEquals(
+                1, admin.get("jobs/" + job + "/transitions").expect(200).array().size());
+        assertEquals(2, admin.get("queues/" + q).expect(200).json().getInt("maxRetries"));
+        assertFalse(admin.get("queues/" + q).expect(200).json().getBoolean("paused"));
+        assertEquals(
+                "VIEWER",
+                admin.get("admin/users/" + viewer.id()).expect(200).json().getString("role"));
+        admin.get("admin/users/x-" + viewer.id()).expect(404);
+        assertEquals(settings, admin.get("admin/settings").expect(200).json());
+        assertEquals(
+                1,
+                admin.get("jobs?queue=" + q)
+                        .expect(200)
+                        .json()
+                        .getJsonArray("items")
+                        .size());
+    }
+
+    @Test
     void users_may_not_claim_or_report_or_register_workers() {
         Account user = fx.user("USER");
         WorkerAccount w = fx.worker();

@@ -56,6 +56,11 @@ public class ErrorPageServlet extends HttpServlet {
                     null,
                     null);
         }
+        write(response, problem);
+    }
+
+    /** Answers a problem document from a servlet (the JAX-RS resources throw ProblemException instead). */
+    public static void write(HttpServletResponse response, Problem problem) throws IOException {
         response.resetBuffer();
         response.setStatus(problem.status());
         if (problem.status() == 503) {

@@ -19,7 +19,9 @@ import java.util.Arrays;
 /**
  * Every API call needs a valid bearer token (401 otherwise; 503 when the token could not be
  * checked for want of a database connection); a resource method or class
- * annotated {@link RequiresRole} admits only those roles (403 otherwise).
+ * annotated {@link RequiresRole} admits only those roles (403 otherwise). A VIEWER reads what an
+ * ADMIN reads: a GET or HEAD that admits ADMIN admits it too, and any other method is refused to it
+ * (403), whatever the resource admits, so it changes nothing anywhere.
  */
 @Provider
 @Priority(Priorities.AUTHORIZATION)
@@ -50,6 +52,18 @@ public class AuthorizationFilter implements ContainerRequestFilter {
                 : resource.getResourceMethod().getAnnotation(RequiresRole.class);
         if (allowed == null && resource.getResourceClass() != null) {
             allowed = resource.getResourceClass().getAnnotation(RequiresRole.class);
+        }
+        if (caller.role() == Role.VIEWER) {
+            boolean read = "GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod());
+            if (!read) {
+                request.abortWith(ProblemException.forbidden(
+                                "a VIEWER reads and changes nothing: " + request.getMethod() + " needs another role")
+                        .getResponse());
+                return;
+            }
+            if (allowed == null || Arrays.asList(allowed.value()).contains(Role.ADMIN)) {
+                return;
+            }
         }
         if (allowed != null && Arrays.stream(allowed.value()).noneMatch(r -> r == caller.role())) {
             request.abortWith(ProblemException.forbidden("this operation needs role "

@@ -11,7 +11,12 @@ public record Caller(String id, Role role) {
         return role == Role.ADMIN;
     }
 
-    /** USERs see their own jobs only; WORKERs (which run them) and ADMINs see every job. */
+    /** ADMINs and VIEWERs read everything: every user's jobs, quotas, tokens' names and workers. */
+    public boolean readsEverything() {
+        return role == Role.ADMIN || role == Role.VIEWER;
+    }
+
+    /** USERs see their own jobs only; WORKERs (which run them), ADMINs and VIEWERs see every job. */
     public boolean maySeeJobsOf(String userId) {
         return role != Role.USER || id.equals(userId);
     }

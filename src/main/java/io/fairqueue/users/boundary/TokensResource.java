@@ -54,7 +54,7 @@ public class TokensResource {
     }
 
     private String ownerOrAdmin(String userId) {
-        if (!caller.isAdmin() && !caller.id().equals(userId)) {
+        if (!caller.readsEverything() && !caller.id().equals(userId)) {
             throw ProblemException.forbidden("only an ADMIN or the user itself may see or revoke a user's tokens");
         }
         return userId;

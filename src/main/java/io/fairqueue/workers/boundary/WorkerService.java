@@ -70,11 +70,11 @@ public class WorkerService {
     }
 
     public List<WorkerView> list(Caller caller) {
-        String jpql = caller.isAdmin()
+        String jpql = caller.readsEverything()
                 ? "SELECT w FROM Worker w ORDER BY w.registeredAt"
                 : "SELECT w FROM Worker w WHERE w.ownerId = :owner ORDER BY w.registeredAt";
         var q = em.createQuery(jpql, Worker.class);
-        if (!caller.isAdmin()) {
+        if (!caller.readsEverything()) {
             q.setParameter("owner", caller.id());
         }
         return q.getResultList().stream()
@@ -89,7 +89,7 @@ public class WorkerService {
     /** The caller's worker (an ADMIN's: any), or 404. */
     public Worker owned(Caller caller, String id) {
         Worker w = em.find(Worker.class, id);
-        if (w == null || !(caller.isAdmin() || w.ownerId().equals(caller.id()))) {
+        if (w == null || !(caller.readsEverything() || w.ownerId().equals(caller.id()))) {
             throw ProblemException.notFound("worker", id);
         }
         return w;

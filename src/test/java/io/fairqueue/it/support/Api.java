@@ -37,6 +37,15 @@ public final class Api {
         return new Api(URI.create("http://127.0.0.1:" + deployment.getPort() + "/"), ADMIN_TOKEN);
     }
 
+    /** The absolute URI of an API path ({@code jobs/1}). */
+    public URI uri(String path) {
+        return root.resolve("api/v1/" + path);
+    }
+
+    public String token() {
+        return token;
+    }
+
     public Api as(String otherToken) {
         return new Api(root, otherToken);
     }
