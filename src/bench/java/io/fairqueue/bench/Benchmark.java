@@ -20,7 +20,8 @@ import java.util.Set;
  * <p>This class sets up (fresh databases, 10,000 users, one WORKER account with {@value #THREADS}
  * workers), runs the selected parts in a fixed order and reports. Each part is one class:
  * {@link EndToEnd} ({@code e2e}, with {@link Peers} for {@code peers}), {@link SubmitToClaim}
- * ({@code latency}), {@link Fairness} ({@code fairness}) and {@link Depths} ({@code depths}); the
+ * ({@code latency}), {@link Fairness} ({@code fairness}), {@link Depths} ({@code depths}) and {@link Events}
+ * ({@code events}); the
  * rows and results they add are printed and written by {@link Report}.
  */
 public final class Benchmark {
@@ -88,12 +89,13 @@ public final class Benchmark {
     /**
      * @param args the mode ({@code full} or {@code quick}) and optionally the parts to run, comma
      *             separated: {@code e2e}, {@code peers} (db-scheduler and JobRunr beside the
-     *             end-to-end run), {@code latency}, {@code fairness}, {@code depths}; default all;
+     *             end-to-end run), {@code latency}, {@code fairness}, {@code depths}, {@code events};
+     *             default all;
      *             then optionally the number of end-to-end warm-up runs
      */
     public static void main(String[] args) throws Exception {
         Mode mode = args.length > 0 && args[0].equals("quick") ? QUICK : FULL;
-        Set<String> parts = Set.of("e2e", "peers", "latency", "fairness", "depths");
+        Set<String> parts = Set.of("e2e", "peers", "latency", "fairness", "depths", "events");
         if (args.length > 1 && !args[1].isBlank() && !args[1].equals("all")) {
             parts = Set.of(args[1].split(","));
         }
@@ -131,6 +133,9 @@ public final class Benchmark {
             }
             if (parts.contains("depths")) {
                 new Depths(mode, clients, report).run();
+            }
+            if (parts.contains("events")) {
+                new Events(mode, clients, server.base, report).run();
             }
         } finally {
             Peers.shutdown();

@@ -62,7 +62,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  *       PENDING now. A USER's carry its own jobs only; no event carries a payload.
  * </ul>
  *
- * Each event's {@code id:} is the highest audit row id it covers. A comment line keeps idle
+ * A tick comes every {@code fairqueue.events.tick-millis}, and sooner ({@link #SOON_MILLIS}
+ * after, at most one per {@link #MIN_SPACING_MILLIS}) when a job becomes PENDING or a slot is
+ * released: the same {@code fq_claimable} notification that wakes waiting claims
+ * ({@link EventsWakeup}). Each event's {@code id:} is the highest audit row id it covers. A comment line keeps idle
  * streams open every {@code fairqueue.events.keepalive-seconds}. A stream ends when its token is
  * revoked or expires, its owner's role changes, the node stops, or its client stops reading.
  *
@@ -86,6 +89,12 @@ public class QueueEvents {
     static final long GAP_GIVE_UP_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     static final int MAX_GAPS = 10_000;
+
+    /** A notified change is read this much later, so that changes arriving together share a tick. */
+    static final long SOON_MILLIS = 20;
+
+    /** Ticks asked for by notifications come at most this often. */
+    static final long MIN_SPACING_MILLIS = 100;
 
     /** The client's reconnect delay, sent first on every stream. */
     static final int RETRY_MILLIS = 2000;
@@ -117,6 +126,9 @@ public class QueueEvents {
     private final Map<Long, EventStream> streams = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private ScheduledFuture<?> ticking;
+    private final java.util.concurrent.atomic.AtomicBoolean soon = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Object tickLock = new Object();
+    private volatile long lastTickNanos;
 
     // the tick thread's own state
     private Long high;
@@ -164,8 +176,34 @@ public class QueueEvents {
         streams.remove(s.id());
     }
 
-    /** One tick: one read, then every stream gets what is its own. */
+    /**
+     * A change was notified: tick soon instead of at the next regular tick, unless no stream is
+     * open or a notified tick is already on its way.
+     */
+    public void soon() {
+        if (streams.isEmpty() || !soon.compareAndSet(false, true)) {
+            return;
+        }
+        long sinceLast = (System.nanoTime() - lastTickNanos) / 1_000_000;
+        long delay = Math.max(SOON_MILLIS, MIN_SPACING_MILLIS - sinceLast);
+        scheduler.schedule(
+                () -> {
+                    soon.set(false);
+                    tick();
+                },
+                delay,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** One tick: one read, then every stream gets what is its own. Ticks never overlap. */
     void tick() {
+        synchronized (tickLock) {
+            lastTickNanos = System.nanoTime();
+            tickNow();
+        }
+    }
+
+    private void tickNow() {
         try {
             if (streams.isEmpty()) {
                 high = null;
