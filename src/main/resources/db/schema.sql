@@ -346,10 +346,10 @@ WITH (fillfactor='85');
 
 
 --
--- Name: fq_claim(text, text[], text, integer, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: public; Owner: -
+-- Name: fq_claim(text, text[], text, integer, timestamp with time zone, text, boolean, boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.fq_claim(p_worker text, p_queues text[], p_user text, p_limit integer, p_now timestamp with time zone, p_by text, p_off_peak_open boolean) RETURNS SETOF public.job
+CREATE FUNCTION public.fq_claim(p_worker text, p_queues text[], p_user text, p_limit integer, p_now timestamp with time zone, p_by text, p_off_peak_open boolean, p_start boolean DEFAULT false) RETURNS SETOF public.job
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -398,7 +398,7 @@ BEGIN
     END IF;
     -- one job: the job-by-job claim takes it with fewer statements
     IF p_user IS NOT NULL OR qn IS NULL OR p_limit = 1 THEN
-        RETURN QUERY SELECT * FROM fq_claim_each(p_worker, p_queues, p_user, p_limit, p_now, p_by, p_off_peak_open);
+        RETURN QUERY SELECT * FROM fq_claim_each(p_worker, p_queues, p_user, p_limit, p_now, p_by, p_off_peak_open, p_start);
         RETURN;
     END IF;
     -- Conflicts with the EXCLUSIVE lock taken while a limit is changed (and its counter recounted).
@@ -589,17 +589,19 @@ BEGIN
         RETURN QUERY
         WITH upd AS (
             UPDATE job
-               SET status = 'DISPATCHED', worker_id = p_worker, lease_token = gen_random_uuid()::text,
+               SET status = CASE WHEN p_start THEN 'RUNNING' ELSE 'DISPATCHED' END, worker_id = p_worker,
+                   lease_token = gen_random_uuid()::text,
                    lease_expires_at = p_now + make_interval(secs => q.lease_seconds),
-                   claimed_at = p_now, started_at = NULL, attempts = attempts + 1, next_retry_at = NULL,
-                   version = version + 1
+                   claimed_at = p_now, started_at = CASE WHEN p_start THEN p_now END, attempts = attempts + 1,
+                   next_retry_at = NULL, version = version + 1
              WHERE id = ANY (take)
             RETURNING *),
         audit AS (
             INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
-            SELECT upd.id, 'PENDING', 'DISPATCHED', p_now, p_by, 'claimed by worker ' || p_worker
+            SELECT upd.id, m.from_status, m.to_status, p_now, p_by, m.reason || p_worker
               FROM upd JOIN unnest(take) WITH ORDINALITY p(id, ord) ON p.id = upd.id
-             ORDER BY p.ord)
+              CROSS JOIN fq_claim_moves(p_start) m
+             ORDER BY p.ord, m.k)
         SELECT upd.* FROM upd JOIN unnest(take) WITH ORDINALITY p(id, ord) ON p.id = upd.id ORDER BY p.ord;
         GET DIAGNOSTICS got = ROW_COUNT;
         n := n + got;
@@ -611,10 +613,10 @@ END $$;
 
 
 --
--- Name: fq_claim_each(text, text[], text, integer, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: public; Owner: -
+-- Name: fq_claim_each(text, text[], text, integer, timestamp with time zone, text, boolean, boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.fq_claim_each(p_worker text, p_queues text[], p_user text, p_limit integer, p_now timestamp with time zone, p_by text, p_off_peak_open boolean) RETURNS SETOF public.job
+CREATE FUNCTION public.fq_claim_each(p_worker text, p_queues text[], p_user text, p_limit integer, p_now timestamp with time zone, p_by text, p_off_peak_open boolean, p_start boolean DEFAULT false) RETURNS SETOF public.job
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -744,18 +746,33 @@ BEGIN
         END IF;
 
         UPDATE job
-           SET status = 'DISPATCHED', worker_id = p_worker, lease_token = gen_random_uuid()::text,
+           SET status = CASE WHEN p_start THEN 'RUNNING' ELSE 'DISPATCHED' END, worker_id = p_worker,
+               lease_token = gen_random_uuid()::text,
                lease_expires_at = p_now + make_interval(secs => (SELECT lease_seconds FROM queue WHERE name = j.queue)),
-               claimed_at = p_now, started_at = NULL, attempts = attempts + 1, next_retry_at = NULL,
-               version = version + 1
+               claimed_at = p_now, started_at = CASE WHEN p_start THEN p_now END, attempts = attempts + 1,
+               next_retry_at = NULL, version = version + 1
          WHERE id = j.id
         RETURNING * INTO j;
         INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
-        VALUES (j.id, 'PENDING', 'DISPATCHED', p_now, p_by, 'claimed by worker ' || p_worker);
+        SELECT j.id, m.from_status, m.to_status, p_now, p_by, m.reason || p_worker
+          FROM fq_claim_moves(p_start) m ORDER BY m.k;
         RETURN NEXT j;
         n := n + 1;
     END LOOP;
 END $$;
+
+
+--
+-- Name: fq_claim_moves(boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_claim_moves(p_start boolean) RETURNS TABLE(k integer, from_status text, to_status text, reason text)
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT 1, 'PENDING', 'DISPATCHED', 'claimed by worker '
+    UNION ALL
+    SELECT 2, 'DISPATCHED', 'RUNNING', 'started with its claim by worker ' WHERE p_start
+$$;
 
 
 --

@@ -68,10 +68,23 @@
 -- the job-by-job claim (fq_claim_each). ClaimSetIT checks that both take the same jobs in the
 -- same order.
 
+-- The audit moves of one claimed job, in order: PENDING -> DISPATCHED, and with p_start
+-- DISPATCHED -> RUNNING too (its reason is completed with the worker's id).
+CREATE OR REPLACE FUNCTION fq_claim_moves(p_start boolean)
+RETURNS TABLE (k integer, from_status text, to_status text, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT 1, 'PENDING', 'DISPATCHED', 'claimed by worker '
+    UNION ALL
+    SELECT 2, 'DISPATCHED', 'RUNNING', 'started with its claim by worker ' WHERE p_start
+$$;
+
 -- The claim. Answers the dispatched jobs in claim order; the job UPDATE's statement trigger keeps
--- counters and lanes (R__job_changes.sql); the audit rows are written here.
+-- counters and lanes (R__job_changes.sql); the audit rows are written here. With p_start the jobs
+-- go straight to RUNNING (the one-call worker protocol, POST /claims with start): the same UPDATE
+-- moves PENDING -> DISPATCHED -> RUNNING and writes both audit rows, in that order per job; a
+-- slot is taken once, as for a claim (DISPATCHED and RUNNING both hold one).
+DROP FUNCTION IF EXISTS fq_claim(text, text[], text, integer, timestamptz, text, boolean);
 CREATE OR REPLACE FUNCTION fq_claim(p_worker text, p_queues text[], p_user text, p_limit integer, p_now timestamptz,
-                         p_by text, p_off_peak_open boolean)
+                         p_by text, p_off_peak_open boolean, p_start boolean DEFAULT false)
 RETURNS SETOF job LANGUAGE plpgsql AS $$
 DECLARE
     qn          text := CASE WHEN cardinality(p_queues) = 1 THEN p_queues[1] END;
@@ -119,7 +132,7 @@ BEGIN
     END IF;
     -- one job: the job-by-job claim takes it with fewer statements
     IF p_user IS NOT NULL OR qn IS NULL OR p_limit = 1 THEN
-        RETURN QUERY SELECT * FROM fq_claim_each(p_worker, p_queues, p_user, p_limit, p_now, p_by, p_off_peak_open);
+        RETURN QUERY SELECT * FROM fq_claim_each(p_worker, p_queues, p_user, p_limit, p_now, p_by, p_off_peak_open, p_start);
         RETURN;
     END IF;
     -- Conflicts with the EXCLUSIVE lock taken while a limit is changed (and its counter recounted).
@@ -310,17 +323,19 @@ BEGIN
         RETURN QUERY
         WITH upd AS (
             UPDATE job
-               SET status = 'DISPATCHED', worker_id = p_worker, lease_token = gen_random_uuid()::text,
+               SET status = CASE WHEN p_start THEN 'RUNNING' ELSE 'DISPATCHED' END, worker_id = p_worker,
+                   lease_token = gen_random_uuid()::text,
                    lease_expires_at = p_now + make_interval(secs => q.lease_seconds),
-                   claimed_at = p_now, started_at = NULL, attempts = attempts + 1, next_retry_at = NULL,
-                   version = version + 1
+                   claimed_at = p_now, started_at = CASE WHEN p_start THEN p_now END, attempts = attempts + 1,
+                   next_retry_at = NULL, version = version + 1
              WHERE id = ANY (take)
             RETURNING *),
         audit AS (
             INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
-            SELECT upd.id, 'PENDING', 'DISPATCHED', p_now, p_by, 'claimed by worker ' || p_worker
+            SELECT upd.id, m.from_status, m.to_status, p_now, p_by, m.reason || p_worker
               FROM upd JOIN unnest(take) WITH ORDINALITY p(id, ord) ON p.id = upd.id
-             ORDER BY p.ord)
+              CROSS JOIN fq_claim_moves(p_start) m
+             ORDER BY p.ord, m.k)
         SELECT upd.* FROM upd JOIN unnest(take) WITH ORDINALITY p(id, ord) ON p.id = upd.id ORDER BY p.ord;
         GET DIAGNOSTICS got = ROW_COUNT;
         n := n + got;
@@ -333,8 +348,9 @@ END $$;
 -- The job-by-job claim. Each candidate is locked and every limit checked under its counter's row
 -- lock, in the global lock order; a candidate that fails a check is skipped, never waited for.
 -- The job UPDATE's statement trigger keeps counters and lanes; the audit row is written here.
+DROP FUNCTION IF EXISTS fq_claim_each(text, text[], text, integer, timestamptz, text, boolean);
 CREATE OR REPLACE FUNCTION fq_claim_each(p_worker text, p_queues text[], p_user text, p_limit integer, p_now timestamptz,
-                         p_by text, p_off_peak_open boolean)
+                         p_by text, p_off_peak_open boolean, p_start boolean DEFAULT false)
 RETURNS SETOF job LANGUAGE plpgsql AS $$
 DECLARE
     s           settings;
@@ -463,14 +479,16 @@ BEGIN
         END IF;
 
         UPDATE job
-           SET status = 'DISPATCHED', worker_id = p_worker, lease_token = gen_random_uuid()::text,
+           SET status = CASE WHEN p_start THEN 'RUNNING' ELSE 'DISPATCHED' END, worker_id = p_worker,
+               lease_token = gen_random_uuid()::text,
                lease_expires_at = p_now + make_interval(secs => (SELECT lease_seconds FROM queue WHERE name = j.queue)),
-               claimed_at = p_now, started_at = NULL, attempts = attempts + 1, next_retry_at = NULL,
-               version = version + 1
+               claimed_at = p_now, started_at = CASE WHEN p_start THEN p_now END, attempts = attempts + 1,
+               next_retry_at = NULL, version = version + 1
          WHERE id = j.id
         RETURNING * INTO j;
         INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
-        VALUES (j.id, 'PENDING', 'DISPATCHED', p_now, p_by, 'claimed by worker ' || p_worker);
+        SELECT j.id, m.from_status, m.to_status, p_now, p_by, m.reason || p_worker
+          FROM fq_claim_moves(p_start) m ORDER BY m.k;
         RETURN NEXT j;
         n := n + 1;
     END LOOP;

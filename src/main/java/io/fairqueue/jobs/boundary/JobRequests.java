@@ -145,13 +145,7 @@ public final class JobRequests {
             return new CompleteBatch(
                     items == null
                             ? null
-                            : items.stream()
-                                    .map(i -> {
-                                        i.allow("id", "leaseToken", "result");
-                                        return new CompleteItem(
-                                                i.longValue("id"), i.string("leaseToken"), i.document("result"));
-                                    })
-                                    .toList());
+                            : items.stream().map(JobRequests::completeItem).toList());
         }
     }
 
@@ -159,6 +153,42 @@ public final class JobRequests {
             @NotNull(message = "is required") Long id,
             @NotBlank(message = "is required") String leaseToken,
             String result) {}
+
+    /** One failed attempt reported in a claim ({@code POST /claims} with {@code fail}). */
+    public record FailItem(
+            @NotNull(message = "is required") Long id,
+            @NotBlank(message = "is required") String leaseToken,
+
+            @NotBlank(message = "is required") @Size(max = 65536, message = "must be at most 65536 characters")
+            String error,
+
+            Boolean retryable) {
+
+        static FailItem read(JsonFields i) {
+            i.allow("id", "leaseToken", "error", "retryable");
+            return new FailItem(i.longValue("id"), i.string("leaseToken"), i.string("error"), i.bool("retryable"));
+        }
+    }
+
+    /** Reads one item of a {@code complete} list (of {@code POST /jobs/complete} or a claim). */
+    static CompleteItem completeItem(JsonFields i) {
+        i.allow("id", "leaseToken", "result");
+        return new CompleteItem(i.longValue("id"), i.string("leaseToken"), i.document("result"));
+    }
+
+    /** The {@code complete} list of a claim, or null when absent. */
+    public static List<CompleteItem> completeItems(JsonFields f, String field) {
+        List<JsonFields> items = f.objects(field, MAX_BATCH);
+        return items == null
+                ? null
+                : items.stream().map(JobRequests::completeItem).toList();
+    }
+
+    /** The {@code fail} list of a claim, or null when absent. */
+    public static List<FailItem> failItems(JsonFields f, String field) {
+        List<JsonFields> items = f.objects(field, MAX_BATCH);
+        return items == null ? null : items.stream().map(FailItem::read).toList();
+    }
 
     /** Optional body of pause and cancel. */
     public record Reason(

@@ -105,45 +105,81 @@ public class LeaseService {
         OffsetDateTime now = Time.now(clock);
         return applyAll(
                 caller,
-                items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
-                job -> job.start(now, caller.id()));
+                items.stream()
+                        .map(i -> new Item(i.id(), i.leaseToken(), job -> job.start(now, caller.id())))
+                        .toList());
     }
 
     /** Completes many running jobs, like {@link #startAll}. */
     public List<ItemOutcome> completeAll(Caller caller, List<JobRequests.CompleteItem> items) {
-        OffsetDateTime now = Time.now(clock);
-        Map<Long, String> results = new HashMap<>();
-        items.forEach(i -> results.put(i.id(), i.result()));
-        return applyAll(
-                caller,
-                items.stream().map(i -> Map.entry(i.id(), i.leaseToken())).toList(),
-                job -> job.complete(results.get(job.id()), now, caller.id()));
+        return applyAll(caller, completing(caller, items, Time.now(clock)));
     }
+
+    /** A claim's outcomes, item by item: {@code completed} and {@code failed} in request order. */
+    public record Outcomes(List<ItemOutcome> completed, List<ItemOutcome> failed) {}
+
+    /**
+     * The previous batch's outcomes that a claim carries ({@code POST /claims} with
+     * {@code complete} and {@code fail}), applied in this transaction, before the claim's own:
+     * every item fenced on its own (a stale lease fails that item only), as the batch endpoints
+     * do; all of the jobs are locked at once, in id order.
+     */
+    public Outcomes applyOutcomes(
+            Caller caller, List<JobRequests.CompleteItem> complete, List<JobRequests.FailItem> fail) {
+        OffsetDateTime now = Time.now(clock);
+        List<JobRequests.CompleteItem> completing = complete == null ? List.of() : complete;
+        List<Item> items = new ArrayList<>(completing(caller, completing, now));
+        for (JobRequests.FailItem f : fail == null ? List.<JobRequests.FailItem>of() : fail) {
+            items.add(new Item(
+                    f.id(),
+                    f.leaseToken(),
+                    job -> job.fail(
+                            f.error(),
+                            !Boolean.FALSE.equals(f.retryable()),
+                            em.find(Queue.class, job.queue()).retryBaseDelaySeconds(),
+                            now,
+                            caller.id())));
+        }
+        List<ItemOutcome> all = applyAll(caller, items);
+        return new Outcomes(all.subList(0, completing.size()), all.subList(completing.size(), all.size()));
+    }
+
+    private static List<Item> completing(Caller caller, List<JobRequests.CompleteItem> items, OffsetDateTime now) {
+        return items.stream()
+                .map(i -> new Item(i.id(), i.leaseToken(), job -> job.complete(i.result(), now, caller.id())))
+                .toList();
+    }
+
+    /** One item of a batch: the job, the lease the caller holds, and the state machine's move. */
+    private record Item(long id, String leaseToken, Function<Job, Transition> move) {}
 
     /**
      * The one UPDATE's trigger (per statement, R__job_changes.sql) takes the rows it changes in the
      * global lock order itself: the users in id order, settings, the lanes and usage rows in key
-     * order. So no lock is taken here beyond the jobs'.
+     * order. So no lock is taken here beyond the jobs'. Started and completed jobs are written by
+     * one UPDATE (JobWrites); failed ones, which change more, by JPA; then every audit row at once.
      */
-    private List<ItemOutcome> applyAll(
-            Caller caller, List<Map.Entry<Long, String>> leases, Function<Job, Transition> move) {
-        List<Long> ids =
-                leases.stream().map(Map.Entry::getKey).distinct().sorted().toList();
+    private List<ItemOutcome> applyAll(Caller caller, List<Item> items) {
+        List<Long> ids = items.stream().map(Item::id).distinct().sorted().toList();
         Map<Long, Job> locked = new HashMap<>();
-        em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids ORDER BY j.id", Job.class)
-                .setParameter("ids", ids)
-                .setLockMode(LockModeType.PESSIMISTIC_WRITE)
-                .getResultList()
-                .forEach(j -> locked.put(j.id(), j));
+        if (!ids.isEmpty()) {
+            em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids ORDER BY j.id", Job.class)
+                    .setParameter("ids", ids)
+                    .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+                    .getResultList()
+                    .forEach(j -> locked.put(j.id(), j));
+        }
         List<Transition> moved = new ArrayList<>();
-        List<Job> movedJobs = new ArrayList<>();
-        List<ItemOutcome> out = new ArrayList<>(leases.size());
-        for (Map.Entry<Long, String> lease : leases) {
-            long id = lease.getKey();
+        List<Job> written = new ArrayList<>();
+        List<ItemOutcome> out = new ArrayList<>(items.size());
+        for (Item item : items) {
+            long id = item.id();
             try {
-                Job job = check(caller, locked.get(id), id, lease.getValue(), true);
-                moved.add(move.apply(job));
-                movedJobs.add(job);
+                Job job = check(caller, locked.get(id), id, item.leaseToken(), true);
+                moved.add(item.move().apply(job));
+                if (job.status() == JobStatus.RUNNING || job.status() == JobStatus.COMPLETED) {
+                    written.add(job);
+                }
                 out.add(new ItemOutcome(id, job.status(), null));
             } catch (ProblemException e) {
                 out.add(new ItemOutcome(
@@ -153,7 +189,7 @@ public class LeaseService {
                         id, e.from(), InvalidTransitionMapper.problem(e).problem()));
             }
         }
-        writes.writeStartedOrCompleted(movedJobs);
+        writes.writeStartedOrCompleted(written);
         audit.recordAll(moved);
         return out;
     }

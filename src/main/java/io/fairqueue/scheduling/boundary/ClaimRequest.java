@@ -1,7 +1,9 @@
 package io.fairqueue.scheduling.boundary;
 
+import io.fairqueue.jobs.boundary.JobRequests;
 import io.fairqueue.platform.json.JsonFields;
 import io.fairqueue.platform.json.JsonRequest;
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -11,6 +13,8 @@ import java.util.List;
 /**
  * {@code POST /claims}: {@code limit} 1..100 (default 1); {@code userId}: that user's next job only;
  * {@code waitSeconds} 0..60 (default 0): how long an empty claim may wait for a job (long poll).
+ * The one-call worker protocol: {@code start} claims straight into RUNNING; {@code complete} and
+ * {@code fail} carry the previous batch's outcomes (at most 1000 each), applied before the claim.
  */
 public record ClaimRequest(
         @NotBlank(message = "is required") String workerId,
@@ -24,16 +28,30 @@ public record ClaimRequest(
         String userId,
 
         @Min(value = 0, message = "must be between 0 and 60") @Max(value = 60, message = "must be between 0 and 60")
-        Integer waitSeconds)
+        Integer waitSeconds,
+
+        Boolean start,
+
+        List<JobRequests.@Valid CompleteItem> complete,
+
+        List<JobRequests.@Valid FailItem> fail)
         implements JsonRequest {
 
+    /** Whether the claim carries outcomes: its answer is then an object, not a list. */
+    public boolean carriesOutcomes() {
+        return complete != null || fail != null;
+    }
+
     public static ClaimRequest from(JsonFields f) {
-        f.allow("workerId", "queues", "limit", "userId", "waitSeconds");
+        f.allow("workerId", "queues", "limit", "userId", "waitSeconds", "start", "complete", "fail");
         return new ClaimRequest(
                 f.string("workerId"),
                 f.strings("queues"),
                 f.integer("limit"),
                 f.string("userId"),
-                f.integer("waitSeconds"));
+                f.integer("waitSeconds"),
+                f.bool("start"),
+                JobRequests.completeItems(f, "complete"),
+                JobRequests.failItems(f, "fail"));
     }
 }

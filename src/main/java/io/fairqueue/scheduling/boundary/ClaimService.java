@@ -45,7 +45,8 @@ public class ClaimService {
     FairQueueMetrics metrics;
 
     /** What a claim request resolves to once checked: checked once per long poll, not per attempt. */
-    public record Target(Worker worker, List<String> queues, String userId, int limit, String triggeredBy) {}
+    public record Target(
+            Worker worker, List<String> queues, String userId, int limit, String triggeredBy, boolean start) {}
 
     public List<JobView> claim(Caller caller, ClaimRequest r) {
         return claim(resolve(caller, r));
@@ -75,12 +76,18 @@ public class ClaimService {
         if (r.userId() != null && em.find(User.class, r.userId()) == null) {
             throw badRequest("userId", "unknown user '" + r.userId() + "'");
         }
-        return new Target(worker, queues, r.userId(), r.limit() == null ? 1 : r.limit(), caller.id());
+        return new Target(
+                worker,
+                queues,
+                r.userId(),
+                r.limit() == null ? 1 : r.limit(),
+                caller.id(),
+                Boolean.TRUE.equals(r.start()));
     }
 
     /** Claims for a checked request (each attempt of a long poll). */
     public List<JobView> claim(Target t) {
-        return claim(t.worker(), t.queues(), t.userId(), t.limit(), t.triggeredBy());
+        return claim(t.worker(), t.queues(), t.userId(), t.limit(), t.triggeredBy(), t.start());
     }
 
     /**
@@ -91,8 +98,14 @@ public class ClaimService {
      * @param triggeredBy the account recorded in the audit rows; null = the system
      */
     public List<JobView> claim(Worker worker, List<String> queues, String userId, int limit, String triggeredBy) {
+        return claim(worker, queues, userId, limit, triggeredBy, false);
+    }
+
+    /** As above; with {@code start} the jobs go straight to RUNNING (the one-call worker protocol). */
+    public List<JobView> claim(
+            Worker worker, List<String> queues, String userId, int limit, String triggeredBy, boolean start) {
         OffsetDateTime now = Time.now(clock);
-        List<Job> jobs = claims.claim(worker.id(), queues, userId, limit, now, offPeak.isOpen(now), triggeredBy);
+        List<Job> jobs = claims.claim(worker.id(), queues, userId, limit, now, offPeak.isOpen(now), triggeredBy, start);
         metrics.claimed(jobs.size());
         return jobs.stream()
                 .map(j -> JobView.of(j, JobView.Placement.NONE, j.leaseToken()))

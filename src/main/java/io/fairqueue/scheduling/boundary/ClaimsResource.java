@@ -3,6 +3,10 @@ package io.fairqueue.scheduling.boundary;
 import static io.fairqueue.platform.json.Params.body;
 
 import io.fairqueue.jobs.boundary.JobView;
+import io.fairqueue.jobs.boundary.LeaseService;
+import io.fairqueue.platform.problem.Outages;
+import io.fairqueue.platform.problem.Problem;
+import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.scheduling.control.ClaimWaiters;
 import io.fairqueue.scheduling.control.ClaimWaiters.Outcome;
 import io.fairqueue.scheduling.control.ClaimWakeups;
@@ -23,12 +27,22 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * {@code POST /claims}: the next eligible jobs with their lease tokens; {@code []} when none.
  * With {@code waitSeconds} (a long poll), an empty claim waits up to that long and answers as soon
  * as a claim succeeds: woken by LISTEN/NOTIFY when a job becomes PENDING or a slot frees, with a
  * one-second poll as backup ({@link ClaimWakeups}). The HTTP thread is not held while waiting.
+ *
+ * <p>The one-call worker protocol: with {@code start} the jobs come RUNNING; with {@code complete}
+ * and {@code fail} the claim first applies the previous batch's outcomes in their own transaction,
+ * each item fenced on its own, and then answers an object: {@code completed} and {@code failed}
+ * (one outcome per item, as {@code POST /jobs/complete} answers) and {@code jobs}. The request is
+ * checked (worker, queues, user) before any outcome is applied; once they are applied the answer
+ * is 200 whatever the claim meets afterwards: a claim that then fails answers {@code jobs: []} and
+ * {@code claimProblem}, never an error for outcomes that were committed.
  */
 @Path("claims")
 @RequestScoped
@@ -45,36 +59,94 @@ public class ClaimsResource {
     @Inject
     ClaimWakeups wakeups;
 
+    @Inject
+    LeaseService leases;
+
+    private static final Logger LOG = Logger.getLogger(ClaimsResource.class.getName());
+
     @POST
     public void claim(ClaimRequest request, @Suspended AsyncResponse response) {
+        LeaseService.Outcomes outcomes = null;
         try {
             ClaimRequest r = body(request);
+            ClaimService.Target target = claims.resolve(caller, r);
+            if (r.carriesOutcomes()) {
+                outcomes = leases.applyOutcomes(caller, r.complete(), r.fail());
+            }
             int wait = r.waitSeconds() == null ? 0 : r.waitSeconds();
             if (wait == 0) {
-                response.resume(ok(claims.claim(caller, r)));
+                response.resume(answer(outcomes, claims.claim(target)));
                 return;
             }
-            wakeups.await(new LongPoll(claims.resolve(caller, r), response, wait));
+            wakeups.await(new LongPoll(target, outcomes, response, wait));
         } catch (RuntimeException e) {
-            response.resume(e);
+            fail(response, outcomes, e);
         }
     }
 
-    static Response ok(List<JobView> jobs) {
-        return Response.ok(new GenericEntity<List<JobView>>(jobs) {}).build();
+    /** What a claim carrying outcomes answers, and the plain list otherwise. */
+    public record OutcomesAndJobs(
+            List<LeaseService.ItemOutcome> completed,
+            List<LeaseService.ItemOutcome> failed,
+            List<JobView> jobs,
+            Problem claimProblem) {}
+
+    static Response answer(LeaseService.Outcomes outcomes, List<JobView> jobs) {
+        if (outcomes == null) {
+            return Response.ok(new GenericEntity<List<JobView>>(jobs) {}).build();
+        }
+        return Response.ok(new OutcomesAndJobs(outcomes.completed(), outcomes.failed(), jobs, null))
+                .build();
+    }
+
+    /**
+     * Answers a failed claim: as an error when no outcome was applied, else beside the outcomes.
+     * (Not a conditional expression: its type would be Object, and {@code resume(Object)} would
+     * try to write the exception as an entity.)
+     */
+    static void fail(AsyncResponse response, LeaseService.Outcomes outcomes, RuntimeException e) {
+        if (outcomes == null) {
+            response.resume(e);
+        } else {
+            response.resume(claimFailed(outcomes, e));
+        }
+    }
+
+    /** The outcomes were committed: the claim's failure is reported beside them, never as an error. */
+    static Response claimFailed(LeaseService.Outcomes outcomes, RuntimeException e) {
+        Problem problem;
+        if (e instanceof ProblemException p) {
+            problem = p.problem();
+        } else if (Outages.isUnavailable(e)) {
+            problem = Outages.unavailable().problem();
+        } else {
+            LOG.log(Level.SEVERE, "a claim failed after its outcomes were applied", e);
+            problem = new Problem(
+                    Problem.TYPE_BASE + "internal-error",
+                    "Internal Server Error",
+                    500,
+                    "the claim failed after the outcomes were applied; the cause is in the server log",
+                    null,
+                    null,
+                    null);
+        }
+        return Response.ok(new OutcomesAndJobs(outcomes.completed(), outcomes.failed(), List.of(), problem))
+                .build();
     }
 
     /** One waiting claim: answers with the first non-empty claim, or {@code []} when its time is up. */
     private final class LongPoll implements ClaimWaiters.Waiter {
 
         private final ClaimService.Target target;
+        private final LeaseService.Outcomes outcomes;
         private final AsyncResponse response;
         private final long deadline;
         private final Set<String> queues;
         private final AtomicBoolean timedOut = new AtomicBoolean();
 
-        LongPoll(ClaimService.Target target, AsyncResponse response, int waitSeconds) {
+        LongPoll(ClaimService.Target target, LeaseService.Outcomes outcomes, AsyncResponse response, int waitSeconds) {
             this.target = target;
+            this.outcomes = outcomes;
             this.response = response;
             this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
             this.queues = target.queues() == null ? Set.of() : Set.copyOf(target.queues());
@@ -82,7 +154,7 @@ public class ClaimsResource {
             response.setTimeoutHandler(ar -> {
                 timedOut.set(true);
                 if (wakeups.expire(this)) {
-                    ar.resume(ok(List.of()));
+                    ar.resume(answer(outcomes, List.of()));
                 } else {
                     ar.setTimeout(5, TimeUnit.SECONDS); // an attempt runs now and will answer
                 }
@@ -106,22 +178,22 @@ public class ClaimsResource {
             }
             if (timedOut.get()) {
                 // the time is up: claiming now could hand jobs to a client that is gone
-                response.resume(ok(List.of()));
+                response.resume(answer(outcomes, List.of()));
                 return Outcome.ENDED;
             }
             try {
                 List<JobView> jobs = claims.claim(target);
                 if (!jobs.isEmpty()) {
-                    response.resume(ok(jobs));
+                    response.resume(answer(outcomes, jobs));
                     return Outcome.CLAIMED;
                 }
                 if (timedOut.get() || System.nanoTime() >= deadline) {
-                    response.resume(ok(jobs));
+                    response.resume(answer(outcomes, jobs));
                     return Outcome.ENDED;
                 }
                 return Outcome.NOTHING;
             } catch (RuntimeException e) {
-                response.resume(e);
+                fail(response, outcomes, e);
                 return Outcome.ENDED;
             }
         }

@@ -15,7 +15,8 @@ import java.util.List;
  * order through {@code lane_claim_idx} (priority desc, the user's running count, age), locks the
  * chosen jobs with {@code SKIP LOCKED}, checks the user's, the queue's and the global limit under
  * their counters' row locks, the quotas and the off-peak window, and dispatches: a fresh lease
- * token, the lease expiry, the attempt, and the PENDING -> DISPATCHED audit row.
+ * token, the lease expiry, the attempt, and the PENDING -> DISPATCHED audit row; with
+ * {@code start}, straight on to RUNNING with its DISPATCHED -> RUNNING audit row too.
  */
 @Dependent
 public class ClaimQuery {
@@ -29,11 +30,11 @@ public class ClaimQuery {
             WITH beat AS (
                 UPDATE worker SET last_heartbeat_at = CAST(?5 AS timestamptz)
                  WHERE id = ?1 AND last_heartbeat_at < CAST(?5 AS timestamptz) - interval '1 second')
-            SELECT * FROM fq_claim(?1, CAST(?2 AS text[]), ?3, ?4, CAST(?5 AS timestamptz), ?6, ?7)
+            SELECT * FROM fq_claim(?1, CAST(?2 AS text[]), ?3, ?4, CAST(?5 AS timestamptz), ?6, ?7, ?8)
             """;
 
     static {
-        if (!JobStatus.PENDING.canMoveTo(JobStatus.DISPATCHED)) {
+        if (!JobStatus.PENDING.canMoveTo(JobStatus.DISPATCHED) || !JobStatus.DISPATCHED.canMoveTo(JobStatus.RUNNING)) {
             throw new IllegalStateException("fq_claim no longer matches the state machine");
         }
     }
@@ -48,6 +49,7 @@ public class ClaimQuery {
      * @param userId       only this user's jobs; null = every user
      * @param offPeakOpen  whether off-peak-only jobs may run now
      * @param triggeredBy  the claiming account, recorded in the audit rows (null = system)
+     * @param start        claim straight into RUNNING (the one-call worker protocol)
      */
     @SuppressWarnings("unchecked")
     public List<Job> claim(
@@ -57,7 +59,8 @@ public class ClaimQuery {
             int limit,
             OffsetDateTime now,
             boolean offPeakOpen,
-            String triggeredBy) {
+            String triggeredBy,
+            boolean start) {
         return em.createNativeQuery(CLAIM, Job.class)
                 .setParameter(1, workerId)
                 .setParameter(2, queues == null || queues.isEmpty() ? null : SqlArrays.of(queues))
@@ -66,6 +69,7 @@ public class ClaimQuery {
                 .setParameter(5, now)
                 .setParameter(6, triggeredBy)
                 .setParameter(7, offPeakOpen)
+                .setParameter(8, start)
                 .getResultList();
     }
 }

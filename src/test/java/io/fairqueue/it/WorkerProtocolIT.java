@@ -1,0 +1,261 @@
+package io.fairqueue.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fairqueue.it.support.ApiTestBase;
+import io.fairqueue.it.support.Fixtures.Account;
+import io.fairqueue.it.support.Fixtures.WorkerAccount;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonValue;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The one-call worker protocol over HTTP: {@code POST /claims} with {@code start} claims straight
+ * into RUNNING, and with {@code complete} / {@code fail} carries the previous batch's outcomes,
+ * each fenced on its own, applied before the claim.
+ */
+class WorkerProtocolIT extends ApiTestBase {
+
+    static JsonObjectBuilder claim(WorkerAccount w, String queue, int limit) {
+        return Json.createObjectBuilder()
+                .add("workerId", w.workerId())
+                .add("queues", Json.createArrayBuilder().add(queue))
+                .add("limit", limit)
+                .add("start", true);
+    }
+
+    /** A start claim without outcomes: its answer is the list of RUNNING jobs. */
+    static JsonArray claimRunning(WorkerAccount w, String queue, int limit) {
+        return w.api()
+                .post("claims", claim(w, queue, limit).build().toString())
+                .expect(200)
+                .array();
+    }
+
+    /** A start claim that carries outcomes: its answer is {completed, failed, jobs}. */
+    static JsonObject claimCarrying(WorkerAccount w, String queue, JsonObjectBuilder body) {
+        return w.api().post("claims", body.build().toString()).expect(200).json();
+    }
+
+    /** A claim refused with 400: the field its problem names. */
+    static String refusedField(WorkerAccount w, JsonObjectBuilder body) {
+        return w.api()
+                .post("claims", body.build().toString())
+                .expect(400)
+                .json()
+                .getString("field");
+    }
+
+    static JsonObject done(JsonObject job, String lease) {
+        return Json.createObjectBuilder()
+                .add("id", job.getJsonNumber("id"))
+                .add("leaseToken", lease)
+                .add("result", Json.createObjectBuilder().add("frames", 240))
+                .build();
+    }
+
+    static JsonObject failed(JsonObject job, String error, boolean retryable) {
+        return Json.createObjectBuilder()
+                .add("id", job.getJsonNumber("id"))
+                .add("leaseToken", job.getString("leaseToken"))
+                .add("error", error)
+                .add("retryable", retryable)
+                .build();
+    }
+
+    List<String> moves(long id) {
+        return admin.get("jobs/" + id + "/transitions").expect(200).array().stream()
+                .map(t -> t.asJsonObject().getString("to"))
+                .toList();
+    }
+
+    String status(JsonObject job) {
+        return admin.get("jobs/" + job.getJsonNumber("id")).expect(200).json().getString("status");
+    }
+
+    void submit(Account who, String queue, int n) {
+        JsonArrayBuilder jobs = Json.createArrayBuilder();
+        for (int i = 0; i < n; i++) {
+            jobs.add(Json.createObjectBuilder().add("queue", queue).add("type", "render"));
+        }
+        who.api()
+                .post(
+                        "jobs/batch",
+                        Json.createObjectBuilder().add("jobs", jobs).build().toString())
+                .expect(201);
+    }
+
+    @Test
+    void a_claim_with_start_hands_out_running_jobs_with_both_audit_rows() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER", 3);
+        submit(alice, q, 3);
+        WorkerAccount w = fx.worker();
+        JsonArray claimed = claimRunning(w, q, 3);
+        assertEquals(3, claimed.size());
+        for (JsonValue v : claimed) {
+            JsonObject j = v.asJsonObject();
+            assertEquals("RUNNING", j.getString("status"));
+            assertEquals(j.getString("claimedAt"), j.getString("startedAt"), "started as it was claimed");
+            assertEquals("RUNNING", status(j));
+            assertEquals(
+                    List.of("PENDING", "DISPATCHED", "RUNNING"),
+                    moves(j.getJsonNumber("id").longValue()));
+        }
+        // the slots are taken once, as for a claim: alice runs 3 of 3, and a recount finds no drift
+        assertEquals(
+                3,
+                admin.get("queue?queue=" + q)
+                        .expect(200)
+                        .json()
+                        .getJsonObject("active")
+                        .getInt("slotsUsed"));
+        JsonObject recount = admin.post("admin/recount", null).expect(200).json();
+        assertEquals(0, recount.getJsonArray("drift").size(), recount.toString());
+    }
+
+    @Test
+    void the_next_claim_carries_the_outcomes_each_fenced_on_its_own_and_then_claims() {
+        String q = fx.queue("\"maxRetries\":1");
+        Account bob = fx.user("USER", 4);
+        submit(bob, q, 4);
+        WorkerAccount w = fx.worker();
+        JsonArray first = claimRunning(w, q, 3);
+        assertEquals(3, first.size());
+        JsonObject a = first.getJsonObject(0);
+        JsonObject b = first.getJsonObject(1);
+        JsonObject c = first.getJsonObject(2);
+
+        JsonObject answer = claimCarrying(
+                w,
+                q,
+                claim(w, q, 5)
+                        .add(
+                                "complete",
+                                Json.createArrayBuilder()
+                                        .add(done(a, a.getString("leaseToken")))
+                                        .add(done(b, "not-the-lease")))
+                        .add("fail", Json.createArrayBuilder().add(failed(c, "GPU fell off the bus", true))));
+
+        JsonArray completed = answer.getJsonArray("completed");
+        assertEquals(2, completed.size());
+        assertEquals("COMPLETED", completed.getJsonObject(0).getString("status"));
+        assertFalse(completed.getJsonObject(0).containsKey("problem"));
+        assertEquals("RUNNING", completed.getJsonObject(1).getString("status"), "the stale item changed nothing");
+        assertTrue(completed
+                .getJsonObject(1)
+                .getJsonObject("problem")
+                .getString("type")
+                .endsWith("/stale-lease"));
+        assertEquals(
+                "RETRY_WAIT", answer.getJsonArray("failed").getJsonObject(0).getString("status"));
+        assertFalse(answer.containsKey("claimProblem"));
+
+        // the claim ran after the outcomes: the fourth job, and it started with the claim
+        JsonArray next = answer.getJsonArray("jobs");
+        assertEquals(1, next.size(), answer.toString());
+        assertEquals("RUNNING", next.getJsonObject(0).getString("status"));
+
+        assertEquals("COMPLETED", status(a));
+        assertEquals(
+                240,
+                admin.get("jobs/" + a.getJsonNumber("id"))
+                        .expect(200)
+                        .json()
+                        .getJsonObject("result")
+                        .getInt("frames"));
+        assertEquals(
+                List.of("PENDING", "DISPATCHED", "RUNNING", "COMPLETED"),
+                moves(a.getJsonNumber("id").longValue()));
+        assertEquals("RUNNING", status(b));
+        assertEquals("RETRY_WAIT", status(c));
+        assertEquals(
+                "GPU fell off the bus",
+                admin.get("jobs/" + c.getJsonNumber("id")).expect(200).json().getString("lastError"));
+    }
+
+    @Test
+    void a_limit_one_user_runs_its_next_job_in_the_same_call_that_completes_the_last() {
+        String q = fx.queue("");
+        Account carol = fx.user("USER", 1);
+        submit(carol, q, 3);
+        WorkerAccount w = fx.worker();
+        JsonArray got = claimRunning(w, q, 5);
+        assertEquals(1, got.size(), "carol may run one job at a time");
+        for (int step = 0; step < 2; step++) {
+            JsonObject running = got.getJsonObject(0);
+            JsonObject answer = claimCarrying(
+                    w,
+                    q,
+                    claim(w, q, 5)
+                            .add(
+                                    "complete",
+                                    Json.createArrayBuilder().add(done(running, running.getString("leaseToken")))));
+            assertEquals(
+                    "COMPLETED",
+                    answer.getJsonArray("completed").getJsonObject(0).getString("status"));
+            got = answer.getJsonArray("jobs");
+            assertEquals(1, got.size(), "the slot the completion freed is claimed in the same call: " + answer);
+        }
+        JsonObject last = got.getJsonObject(0);
+        JsonObject answer = claimCarrying(
+                w,
+                q,
+                claim(w, q, 5)
+                        .add("complete", Json.createArrayBuilder().add(done(last, last.getString("leaseToken")))));
+        assertEquals(0, answer.getJsonArray("jobs").size(), "nothing left");
+        assertEquals(
+                0,
+                admin.get("queue?queue=" + q)
+                        .expect(200)
+                        .json()
+                        .getJsonObject("counts")
+                        .getInt("RUNNING"));
+    }
+
+    @Test
+    void a_bad_claim_applies_no_outcome_and_names_the_field() {
+        String q = fx.queue("");
+        Account dave = fx.user("USER", 2);
+        submit(dave, q, 1);
+        WorkerAccount w = fx.worker();
+        JsonObject job = claimRunning(w, q, 1).getJsonObject(0);
+        JsonArrayBuilder complete = Json.createArrayBuilder().add(done(job, job.getString("leaseToken")));
+
+        String unknownWorker =
+                refusedField(w, claim(w, q, 1).add("workerId", "no-such-worker").add("complete", complete));
+        assertEquals("workerId", unknownWorker);
+        String missingLease = refusedField(
+                w,
+                claim(w, q, 1)
+                        .add(
+                                "complete",
+                                Json.createArrayBuilder()
+                                        .add(done(job, job.getString("leaseToken")))
+                                        .add(Json.createObjectBuilder().add("id", 1))));
+        assertEquals("complete[1].leaseToken", missingLease);
+        String missingError = refusedField(
+                w,
+                claim(w, q, 1)
+                        .add(
+                                "fail",
+                                Json.createArrayBuilder()
+                                        .add(Json.createObjectBuilder()
+                                                .add("id", job.getJsonNumber("id"))
+                                                .add("leaseToken", job.getString("leaseToken")))));
+        assertEquals("fail[0].error", missingError);
+        assertEquals("RUNNING", status(job), "no outcome of a refused claim was applied");
+        assertEquals(
+                List.of("PENDING", "DISPATCHED", "RUNNING"),
+                moves(job.getJsonNumber("id").longValue()));
+        assertNotNull(job.getString("leaseToken"));
+    }
+}
