@@ -5,6 +5,7 @@
 --   fq_claim          what ClaimQuery calls: a set of jobs from one queue in one statement, or
 --                     else the job-by-job claim
 --   fq_claim_each     the job-by-job claim: one job, one user's jobs, several queues with jobs
+--   fq_claim_moves    the audit moves of one claimed job (with start: on to RUNNING too)
 --   fq_next_lane      the best lane to claim from, for fq_claim_each
 --   fq_queue_running  a limited queue's running count: queue.running plus its released slots
 --   fq_fold_releases  folds a queue's released slots into queue.running
