@@ -34,7 +34,7 @@ class ClaimRaceIT extends ApiTestBase {
 
     @Test
     void eight_racing_claimers_get_disjoint_jobs_and_every_job_is_claimed_exactly_once() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         List<Account> users = new ArrayList<>();
         for (int u = 0; u < 10; u++) {
             users.add(fx.user("USER", 1000));

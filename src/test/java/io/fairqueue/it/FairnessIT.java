@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,7 +46,7 @@ class FairnessIT extends ApiTestBase {
     }
 
     long lightUserWait(int backlog) throws Exception {
-        String q = fx.queue("\"maxConcurrent\":2");
+        String q = fx.queue(aQueue().withMaxConcurrent(2));
         Account heavy = fx.user("USER", 2);
         Account light = fx.user("USER", 2);
         submitMany(heavy, q, backlog);
@@ -97,7 +98,7 @@ class FairnessIT extends ApiTestBase {
 
     @Test
     void saturating_users_share_the_slots_evenly() throws Exception {
-        String q = fx.queue("\"maxConcurrent\":4");
+        String q = fx.queue(aQueue().withMaxConcurrent(4));
         List<Account> users = new ArrayList<>();
         for (int u = 0; u < 4; u++) {
             users.add(fx.user("USER", 4));

@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -178,7 +179,7 @@ class FaultIT {
     @Test
     void a_dead_workers_job_is_claimable_again_within_two_heartbeat_intervals_and_a_reaper_period() throws Exception {
         int lease = 6; // a worker heartbeats every leaseSeconds / 2 = 3 s (README), so two intervals are the lease
-        String q = fx.queue("\"leaseSeconds\":" + lease);
+        String q = fx.queue(aQueue().withLeaseSeconds(lease));
         Account alice = fx.user("USER", 3);
         Map<Long, String> leases = new LinkedHashMap<>();
         Map<Long, WorkerAccount> dead = new HashMap<>();
@@ -527,8 +528,9 @@ class FaultIT {
     record Workload(String queue, int queueLimit, Map<String, Integer> userLimits, int jobs) {}
 
     Workload workload(int users, int queueLimit, int jobs) {
-        String q = fx.queue(
-                "\"leaseSeconds\":" + LEASE_SECONDS + ",\"maxConcurrent\":" + queueLimit + ",\"maxRetries\":10");
+        String q = fx.queue(aQueue().withLeaseSeconds(LEASE_SECONDS)
+                .withMaxConcurrent(queueLimit)
+                .withMaxRetries(10));
         Map<String, Integer> limits = new LinkedHashMap<>();
         for (int i = 0; i < users; i++) {
             Account user = fx.user("USER", 1 + i % 3);
@@ -564,7 +566,7 @@ class FaultIT {
         assertEquals(Map.of(), audit.jobsNotCompletedExactlyOnce(), "jobs not completed exactly once");
         assertEquals(List.of(), audit.brokenChains(), "moves out of a state the job was not in");
         assertEquals(List.of(), audit.limitViolations(w.userLimits(), w.queueLimit()), "limits exceeded");
-        JsonObject recount = admin.post("admin/recount", null).expect(200).json();
+        JsonObject recount = admin.post("admin/recount").expect(200).json();
         assertEquals(0, recount.getJsonArray("drift").size(), "counters equal a recount: " + recount);
         return audit;
     }
@@ -718,7 +720,7 @@ class FaultIT {
      * and times it until the waiting claim answers with the job.
      */
     List<Double> submitToClaimMillis(int rounds) throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account user = fx.user("USER", 1);
         WorkerAccount worker = fx.worker();
         List<Double> out = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,7 +42,7 @@ class IntentSourcesIT extends ApiTestBase {
     WorkerAccount worker;
 
     Made make(String state) {
-        String q = fx.queue("\"maxRetries\":2,\"retryBaseDelaySeconds\":3600");
+        String q = fx.queue(aQueue().withMaxRetries(2).withRetryBaseDelaySeconds(3600));
         String extra = state.equals("SCHEDULED") ? ",\"scheduledStartAt\":\"2099-01-01T00:00:00Z\"" : "";
         String id = owner.api()
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"" + extra + "}")
@@ -53,10 +54,10 @@ class IntentSourcesIT extends ApiTestBase {
             case "SCHEDULED", "PENDING":
                 return new Made(id, null);
             case "PAUSED":
-                owner.api().post("jobs/" + id + "/pause", null).expect(200);
+                owner.api().post("jobs/" + id + "/pause").expect(200);
                 return new Made(id, null);
             case "CANCELLED":
-                owner.api().post("jobs/" + id + "/cancel", null).expect(200);
+                owner.api().post("jobs/" + id + "/cancel").expect(200);
                 return new Made(id, null);
             default:
                 break;

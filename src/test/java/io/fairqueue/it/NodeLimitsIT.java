@@ -75,7 +75,7 @@ class NodeLimitsIT extends ApiTestBase {
                                 .toList(),
                         "listening sockets of pid " + n.pid() + ": " + Sockets.listening(n.pid()));
             }
-            String q = fx.queue("");
+            String q = fx.queue();
             Account alice = fx.user("USER");
             int budget = nodes.stream().mapToInt(n -> n.pool + 1).sum();
             for (Node n : nodes) { // a fresh node's first requests load classes and compile: not under load
@@ -171,7 +171,7 @@ class NodeLimitsIT extends ApiTestBase {
             assertTrue(peakTotal.get() <= budget, "the database saw " + peakTotal.get() + " > " + budget);
 
             failFast(nodes.get(0), alice, q);
-            admin.post("queues/" + q + "/pause", null).expect(200);
+            admin.post("queues/" + q + "/pause").expect(200);
         }
     }
 

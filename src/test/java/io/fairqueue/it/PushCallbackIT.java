@@ -120,7 +120,7 @@ class PushCallbackIT extends ApiTestBase {
     @Test
     void an_allowed_loopback_callback_receives_the_job_with_its_lease_and_the_urls_host() throws Exception {
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         Account fleet = fx.user("WORKER");
         int port = receiver.getAddress().getPort();
         // a name, allowed because every address it resolves to is loopback
@@ -138,13 +138,13 @@ class PushCallbackIT extends ApiTestBase {
         assertTrue(received.get(0).getString("leaseToken").length() > 10);
         assertEquals("localhost:" + port, hosts.get(0), "the Host header is the URL's");
         assertEquals("DISPATCHED", status(alice, job));
-        admin.post("queues/" + q + "/pause", null).expect(200);
+        admin.post("queues/" + q + "/pause").expect(200);
     }
 
     @Test
     void a_redirect_is_not_followed_and_the_job_goes_back_to_pending_with_the_reason_audited() throws Exception {
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         Account fleet = fx.user("WORKER");
         fleet.api()
                 .post(
@@ -156,7 +156,7 @@ class PushCallbackIT extends ApiTestBase {
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
                 .expect(201));
         await("the release after HTTP 302", Duration.ofSeconds(6), () -> released(alice, job, "HTTP 302"));
-        admin.post("queues/" + q + "/pause", null).expect(200);
+        admin.post("queues/" + q + "/pause").expect(200);
         Thread.sleep(1200); // a push in flight when the queue paused ends too
         assertEquals("PENDING", status(alice, job));
         assertEquals(0, alice.api().get("jobs/" + job).json().getInt("attempts"), "a failed push is no attempt");
@@ -166,8 +166,8 @@ class PushCallbackIT extends ApiTestBase {
     @Test
     void a_callback_answering_an_endless_body_does_not_hold_up_the_dispatcher() throws Exception {
         Account alice = fx.user("USER", 5);
-        String floodQ = fx.queue("");
-        String okQ = fx.queue("");
+        String floodQ = fx.queue();
+        String okQ = fx.queue();
         Account fleet = fx.user("WORKER");
         fleet.api()
                 .post(
@@ -207,15 +207,15 @@ class PushCallbackIT extends ApiTestBase {
                     transitions(alice, j).stream().noneMatch(t -> t.contains("failed")),
                     "a 200 is a push, body or not");
         }
-        admin.post("queues/" + floodQ + "/pause", null).expect(200);
-        admin.post("queues/" + okQ + "/pause", null).expect(200);
+        admin.post("queues/" + floodQ + "/pause").expect(200);
+        admin.post("queues/" + okQ + "/pause").expect(200);
     }
 
     @Test
     void a_stored_callback_that_is_no_longer_allowed_gets_nothing_claimed_for_it() throws Exception {
         // as if the setting had narrowed (or the name now resolved elsewhere) after the registration
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         Account fleet = fx.user("WORKER");
         try (Connection c = db();
                 PreparedStatement ps = c.prepareStatement(
@@ -232,7 +232,7 @@ class PushCallbackIT extends ApiTestBase {
         Thread.sleep(3000); // three dispatcher rounds
         assertEquals("PENDING", status(alice, job));
         assertEquals(1, transitions(alice, job).size(), "only its creation: never dispatched, never released");
-        admin.post("queues/" + q + "/pause", null).expect(200);
+        admin.post("queues/" + q + "/pause").expect(200);
         try (Connection c = db();
                 PreparedStatement ps = c.prepareStatement("DELETE FROM worker WHERE id = ?")) {
             ps.setString(1, "stale-" + fleet.id());

@@ -45,14 +45,14 @@ class SecurityIT extends ApiTestBase {
     @Test
     void a_user_on_admin_routes_is_refused_with_403() {
         Account user = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         assertProblem(user.api().get("admin/users"), 403);
         assertProblem(user.api().post("admin/users", "{\"id\":\"x\",\"displayName\":\"x\",\"role\":\"ADMIN\"}"), 403);
         assertProblem(user.api().patch("admin/users/" + user.id(), "{\"role\":\"ADMIN\"}"), 403);
-        assertProblem(user.api().post("admin/users/" + user.id() + "/tokens", null), 403);
+        assertProblem(user.api().post("admin/users/" + user.id() + "/tokens"), 403);
         assertProblem(user.api().post("queues", "{\"name\":\"mine\"}"), 403);
         assertProblem(user.api().patch("queues/" + q, "{\"maxRetries\":1}"), 403);
-        assertProblem(user.api().post("queues/" + q + "/pause", null), 403);
+        assertProblem(user.api().post("queues/" + q + "/pause"), 403);
         assertEquals("USER", admin.get("admin/users/" + user.id()).json().getString("role"), "nothing changed");
     }
 
@@ -60,7 +60,7 @@ class SecurityIT extends ApiTestBase {
     void users_may_not_claim_or_report_or_register_workers() {
         Account user = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String q = fx.queue("");
+        String q = fx.queue();
         String id = user.api()
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
                 .expect(201)
@@ -82,7 +82,7 @@ class SecurityIT extends ApiTestBase {
     void a_worker_sees_jobs_but_may_not_manage_another_users_job() {
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String q = fx.queue("");
+        String q = fx.queue();
         String id = alice.api()
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
                 .expect(201)
@@ -92,7 +92,7 @@ class SecurityIT extends ApiTestBase {
         assertEquals(200, w.api().get("jobs/" + id).status());
         assertEquals(200, w.api().get("jobs/" + id + "/transitions").status());
         for (String action : List.of("pause", "cancel", "resume", "retry")) {
-            assertProblem(w.api().post("jobs/" + id + "/" + action, null), 403);
+            assertProblem(w.api().post("jobs/" + id + "/" + action), 403);
         }
         assertEquals("PENDING", alice.api().get("jobs/" + id).json().getString("status"));
         assertProblem(w.api().delete("queues/" + q + "/jobs"), 403);
@@ -103,7 +103,7 @@ class SecurityIT extends ApiTestBase {
         WorkerAccount mine = fx.worker();
         WorkerAccount theirs = fx.worker();
         assertProblem(mine.api().post("claims", "{\"workerId\":\"" + theirs.workerId() + "\"}"), 403);
-        assertProblem(mine.api().post("workers/" + theirs.workerId() + "/heartbeat", null), 404);
+        assertProblem(mine.api().post("workers/" + theirs.workerId() + "/heartbeat"), 404);
         assertProblem(mine.api().get("workers/" + theirs.workerId()), 404);
         assertEquals(
                 theirs.workerId(),
@@ -118,7 +118,7 @@ class SecurityIT extends ApiTestBase {
     void another_users_job_answers_404_as_if_it_did_not_exist() {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         String id = alice.api()
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
                 .expect(201)
@@ -127,10 +127,10 @@ class SecurityIT extends ApiTestBase {
                 .toString();
         assertProblem(bob.api().get("jobs/" + id), 404);
         assertProblem(bob.api().get("jobs/" + id + "/transitions"), 404);
-        assertProblem(bob.api().post("jobs/" + id + "/pause", null), 404);
-        assertProblem(bob.api().post("jobs/" + id + "/cancel", null), 404);
-        assertProblem(bob.api().post("jobs/" + id + "/resume", null), 404);
-        assertProblem(bob.api().post("jobs/" + id + "/retry", null), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/pause"), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/cancel"), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/resume"), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/retry"), 404);
         assertEquals(
                 0, bob.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
         assertProblem(bob.api().get("jobs?userId=" + alice.id()), 403);
@@ -145,7 +145,7 @@ class SecurityIT extends ApiTestBase {
     void only_an_admin_submits_on_behalf_of_another_user() {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         assertProblem(
                 bob.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}"),
                 403);

@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -62,7 +63,7 @@ class TimersIT extends ApiTestBase {
 
     @Test
     void the_promoter_timer_starts_a_due_scheduled_job_within_two_seconds_without_any_claim() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         OffsetDateTime start = advance(0).plusSeconds(2);
         String id = id(alice.api()
@@ -82,7 +83,7 @@ class TimersIT extends ApiTestBase {
 
     @Test
     void a_worker_that_stops_heartbeating_loses_its_job_which_is_claimable_again_and_its_slot_free() throws Exception {
-        String q = fx.queue("\"leaseSeconds\":30");
+        String q = fx.queue(aQueue().withLeaseSeconds(30));
         Account alice = fx.user("USER");
         WorkerAccount dead = fx.worker();
         WorkerAccount alive = fx.worker();
@@ -157,7 +158,7 @@ class TimersIT extends ApiTestBase {
                     + " NextTimeout=" + jmx.getAttribute(promoter, "NextTimeout")
                     + " Enabled=" + jmx.getAttribute(promoter, "Enabled"));
 
-            String q = fx.queue("");
+            String q = fx.queue();
             Account alice = fx.user("USER");
             jmx.setAttribute(promoter, new javax.management.Attribute("Enabled", false));
             try {
@@ -249,9 +250,9 @@ class TimersIT extends ApiTestBase {
         String base = "http://127.0.0.1:" + receiver.getAddress().getPort();
         try {
             Account alice = fx.user("USER", 5);
-            String okQ = fx.queue("");
-            String failQ = fx.queue("");
-            String slowQ = fx.queue("");
+            String okQ = fx.queue();
+            String failQ = fx.queue();
+            String slowQ = fx.queue();
             Account fleet = fx.user("WORKER");
             fleet.api()
                     .post(
@@ -294,7 +295,7 @@ class TimersIT extends ApiTestBase {
                     "release after HTTP 500",
                     Duration.ofSeconds(5),
                     () -> reasons(alice, failing).stream().anyMatch(r -> r.contains("HTTP 500")));
-            admin.post("queues/" + failQ + "/pause", null).expect(200);
+            admin.post("queues/" + failQ + "/pause").expect(200);
             Thread.sleep(1500);
             assertEquals("PENDING", status(alice, failing), "back to PENDING");
             assertEquals(
@@ -309,7 +310,7 @@ class TimersIT extends ApiTestBase {
                     "release after a timeout",
                     Duration.ofSeconds(8),
                     () -> reasons(alice, slow).stream().anyMatch(r -> r.contains("timed out")));
-            admin.post("queues/" + slowQ + "/pause", null).expect(200);
+            admin.post("queues/" + slowQ + "/pause").expect(200);
         } finally {
             receiver.stop(0);
         }
@@ -376,7 +377,7 @@ class TimersIT extends ApiTestBase {
                         .expect(200);
             }
             Account alice = fx.user("USER");
-            String q = fx.queue("");
+            String q = fx.queue();
             String night = id(alice.api()
                     .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"offPeakOnly\":true}")
                     .expect(201));
@@ -396,7 +397,7 @@ class TimersIT extends ApiTestBase {
 
     @Test
     void an_admin_reorder_changes_the_next_claim_and_is_audited_with_the_admins_id_and_reason() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
         String first = id(alice.api()
@@ -437,17 +438,17 @@ class TimersIT extends ApiTestBase {
 
     @Test
     void the_archiver_moves_old_terminal_jobs_and_their_transitions_out_of_the_hot_tables() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         String id = id(alice.api()
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
                 .expect(201));
-        alice.api().post("jobs/" + id + "/cancel", null).expect(200);
+        alice.api().post("jobs/" + id + "/cancel").expect(200);
         String young = id(alice.api()
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
                 .expect(201));
         advance(Duration.ofDays(91).toSeconds());
-        alice.api().post("jobs/" + young + "/cancel", null).expect(200);
+        alice.api().post("jobs/" + young + "/cancel").expect(200);
         try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(JMX))) {
             c.getMBeanServerConnection()
                     .invoke(new ObjectName("fairqueue:type=Timer,name=Archiver"), "runNow", null, null);
@@ -483,7 +484,7 @@ class TimersIT extends ApiTestBase {
     }
 
     void churnAndVacuum(MBeanServerConnection jmx, ObjectName vacuum) throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 100);
         WorkerAccount w = fx.worker();
         for (int i = 0; i < 200; i++) {

@@ -123,7 +123,7 @@ class TokensIT extends ApiTestBase {
     @Test
     void a_revoked_token_is_refused_at_once_and_the_users_other_tokens_still_work() throws Exception {
         Account u = fx.user("USER");
-        JsonObject spare = admin.post(tokens(u.id()), null).expect(201).json();
+        JsonObject spare = admin.post(tokens(u.id())).expect(201).json();
         Api viaSpare = admin.as(spare.getString("token"));
         assertEquals(200, viaSpare.get("jobs").status(), "known now, and kept in the node's cache");
 
@@ -202,7 +202,7 @@ class TokensIT extends ApiTestBase {
             assertEquals(c.field(), r.json().getString("field"), c.body());
         }
         assertEquals(1, storedIds(u.id()).size(), "nothing was issued");
-        assertProblem(admin.post(tokens("nobody-" + u.id()), null), 404);
+        assertProblem(admin.post(tokens("nobody-" + u.id())), 404);
         assertProblem(admin.get(tokens("nobody-" + u.id())), 404);
         assertProblem(admin.delete(tokens(u.id()) + "/not-a-number"), 404);
 
@@ -255,7 +255,7 @@ class TokensIT extends ApiTestBase {
         assertProblem(alice.api().delete(tokens(bob.id()) + "/" + bobs), 403);
         assertProblem(alice.api().delete(tokens(alice.id()) + "/" + bobs), 404);
         assertEquals(200, bob.api().get("jobs").status(), "bob's token was not touched");
-        assertProblem(alice.api().post(tokens(alice.id()), null), 403);
+        assertProblem(alice.api().post(tokens(alice.id())), 403);
         assertEquals(2, storedIds(alice.id()).size(), "issuing is an ADMIN's");
 
         assertEquals(

@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,8 +50,8 @@ class TwoNodeRaceIT extends ApiTestBase {
 
     @Test
     void sixteen_claimers_on_two_nodes_never_exceed_a_limit_nor_hand_out_a_job_twice() throws Exception {
-        String q1 = fx.queue("\"maxConcurrent\":" + Q1_LIMIT);
-        String q2 = fx.queue("\"maxConcurrent\":" + Q2_LIMIT);
+        String q1 = fx.queue(aQueue().withMaxConcurrent(Q1_LIMIT));
+        String q2 = fx.queue(aQueue().withMaxConcurrent(Q2_LIMIT));
         List<Account> users = new ArrayList<>();
         Map<String, Integer> limits = new HashMap<>();
         for (int i = 0; i < USERS; i++) {
@@ -145,7 +146,7 @@ class TwoNodeRaceIT extends ApiTestBase {
             assertTrue(liveViolations.isEmpty(), "limits exceeded at some moment: " + liveViolations);
             assertTrue(samples > 10, "the sampler ran");
             replayAuditLog(q1, q2, limits, start, globalLimit);
-            JsonObject recount = adminB.post("admin/recount", null).expect(200).json();
+            JsonObject recount = adminB.post("admin/recount").expect(200).json();
             assertEquals(0, recount.getJsonArray("drift").size(), recount.toString());
         } finally {
             admin.put("admin/settings", "{\"globalSlots\":null}").expect(200);
@@ -154,9 +155,9 @@ class TwoNodeRaceIT extends ApiTestBase {
 
     @Test
     void timers_firing_on_two_nodes_promote_reap_and_push_every_job_exactly_once() throws Exception {
-        String scheduledQ = fx.queue("");
-        String reapQ = fx.queue("\"leaseSeconds\":5");
-        String pushQ = fx.queue("");
+        String scheduledQ = fx.queue();
+        String reapQ = fx.queue(aQueue().withLeaseSeconds(5));
+        String pushQ = fx.queue();
         Account alice = fx.user("USER", 1000);
         java.util.Queue<String> pushed = new java.util.concurrent.ConcurrentLinkedQueue<>();
         com.sun.net.httpserver.HttpServer receiver =
@@ -206,7 +207,7 @@ class TwoNodeRaceIT extends ApiTestBase {
                                     + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + pushQ + "\"]}")
                     .expect(201);
             // a second push worker with room for 2: however the two nodes' dispatchers race, it gets 2
-            String narrowQ = fx.queue("");
+            String narrowQ = fx.queue();
             fleet.api()
                     .post(
                             "workers",
@@ -235,9 +236,9 @@ class TwoNodeRaceIT extends ApiTestBase {
                 Thread.sleep(250);
             }
             Thread.sleep(2500); // both nodes' timers run a few more times over the same rows
-            admin.post("queues/" + pushQ + "/pause", null).expect(200);
+            admin.post("queues/" + pushQ + "/pause").expect(200);
             int narrowDispatched = count(narrowQ, "DISPATCHED");
-            admin.post("queues/" + narrowQ + "/pause", null).expect(200);
+            admin.post("queues/" + narrowQ + "/pause").expect(200);
 
             assertEquals(0, count(scheduledQ, "SCHEDULED"), "every scheduled job was promoted");
             assertEquals(60, count(reapQ, "PENDING"), "every dead worker's job is back");
