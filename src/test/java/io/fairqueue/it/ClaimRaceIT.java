@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +43,7 @@ class ClaimRaceIT extends ApiTestBase {
         for (int i = 0; i < JOBS; i++) {
             users.get(i % users.size())
                     .api()
-                    .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"priority\":" + (i % 7 - 3) + "}")
+                    .post("jobs", aJob().withQueue(q).withType("t").withPriority(i % 7 - 3))
                     .expect(201);
         }
         List<WorkerAccount> workers = new ArrayList<>();

@@ -67,7 +67,7 @@ class FairnessIT extends ApiTestBase {
                     if (job.getString("userId").equals(light.id())) {
                         lightClaimedAt.set(System.nanoTime());
                     }
-                    String lease = "{\"leaseToken\":\"" + job.getString("leaseToken") + "\"}";
+                    Lease lease = aLease(job.getString("leaseToken"));
                     w.api()
                             .post("jobs/" + job.getJsonNumber("id") + "/start", lease)
                             .expect(200);
@@ -81,7 +81,7 @@ class FairnessIT extends ApiTestBase {
         }
         Thread.sleep(JOB_MILLIS + 200); // both slots busy with the heavy user's jobs
         long submitted = System.nanoTime();
-        light.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201);
+        light.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201);
         long deadline = submitted + TimeUnit.SECONDS.toNanos(10);
         while (lightClaimedAt.get() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(5);
@@ -115,7 +115,7 @@ class FairnessIT extends ApiTestBase {
                 while (!stop.get()) {
                     JsonArray batch = w.claim(q, 1);
                     for (var v : batch) {
-                        String lease = "{\"leaseToken\":\"" + v.asJsonObject().getString("leaseToken") + "\"}";
+                        Lease lease = aLease(v.asJsonObject().getString("leaseToken"));
                         String id = v.asJsonObject().getJsonNumber("id").toString();
                         w.api().post("jobs/" + id + "/start", lease).expect(200);
                         Thread.sleep(150);
@@ -169,7 +169,7 @@ class FairnessIT extends ApiTestBase {
         List<Future<?>> done = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             done.add(pool.submit(() -> user.api()
-                    .post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"t\"}")
+                    .post("jobs", aJob().withQueue(queue).withType("t"))
                     .expect(201)));
         }
         for (Future<?> f : done) {

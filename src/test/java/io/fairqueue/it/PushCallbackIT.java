@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,7 +103,7 @@ class PushCallbackIT extends ApiTestBase {
             "ftp://127.0.0.1/jobs",
             "file:///etc/passwd"
         }) {
-            Api.Res r = fleet.api().post("workers", "{\"name\":\"w\",\"callbackUrl\":\"" + url + "\"}");
+            Api.Res r = fleet.api().post("workers", aWorker("w").withCallbackUrl(url));
             assertEquals(400, r.status(), url + " " + r.body());
             assertEquals("application/problem+json", r.contentType(), url);
             assertEquals("callbackUrl", r.json().getString("field"), url + " " + r.body());
@@ -111,9 +112,7 @@ class PushCallbackIT extends ApiTestBase {
         assertEquals(0, fleet.api().get("workers").expect(200).array().size(), "nothing registered over the API");
         assertEquals(0, workersOf(fleet.id()), "nothing stored");
         // the same account registers an allowed callback: the refusals were about the URL only
-        fleet.api()
-                .post("workers", "{\"name\":\"w\",\"callbackUrl\":\"" + base + "/ok\"}")
-                .expect(201);
+        fleet.api().post("workers", aWorker("w").withCallbackUrl(base + "/ok")).expect(201);
         assertEquals(1, workersOf(fleet.id()));
     }
 
@@ -127,11 +126,13 @@ class PushCallbackIT extends ApiTestBase {
         fleet.api()
                 .post(
                         "workers",
-                        "{\"name\":\"push\",\"capacity\":2,\"callbackUrl\":\"http://localhost:" + port
-                                + "/ok\",\"queues\":[\"" + q + "\"]}")
+                        aWorker("push")
+                                .withCapacity(2)
+                                .withCallbackUrl("http://localhost:" + port + "/ok")
+                                .withQueues(q))
                 .expect(201);
         String job = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"payload\":{\"n\":1}}")
+                .post("jobs", aJob().withQueue(q).withType("t").withPayload(object("n", 1)))
                 .expect(201));
         await("the push", Duration.ofSeconds(6), () -> !received.isEmpty());
         assertEquals(job, received.get(0).getJsonNumber("id").toString());
@@ -149,12 +150,12 @@ class PushCallbackIT extends ApiTestBase {
         fleet.api()
                 .post(
                         "workers",
-                        "{\"name\":\"redirecting\",\"callbackUrl\":\"" + base + "/redirect\",\"queues\":[\"" + q
-                                + "\"]}")
+                        aWorker("redirecting")
+                                .withCallbackUrl(base + "/redirect")
+                                .withQueues(q))
                 .expect(201);
-        String job = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String job =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         await("the release after HTTP 302", Duration.ofSeconds(6), () -> released(alice, job, "HTTP 302"));
         admin.post("queues/" + q + "/pause").expect(200);
         Thread.sleep(1200); // a push in flight when the queue paused ends too
@@ -172,30 +173,33 @@ class PushCallbackIT extends ApiTestBase {
         fleet.api()
                 .post(
                         "workers",
-                        "{\"name\":\"flood\",\"capacity\":5,\"callbackUrl\":\"" + base + "/flood\",\"queues\":[\""
-                                + floodQ + "\"]}")
+                        aWorker("flood")
+                                .withCapacity(5)
+                                .withCallbackUrl(base + "/flood")
+                                .withQueues(floodQ))
                 .expect(201);
         fleet.api()
                 .post(
                         "workers",
-                        "{\"name\":\"ok\",\"capacity\":5,\"callbackUrl\":\"" + base + "/ok\",\"queues\":[\"" + okQ
-                                + "\"]}")
+                        aWorker("ok")
+                                .withCapacity(5)
+                                .withCallbackUrl(base + "/ok")
+                                .withQueues(okQ))
                 .expect(201);
         List<String> flooded = List.of(
                 id(alice.api()
-                        .post("jobs", "{\"queue\":\"" + floodQ + "\",\"type\":\"t\"}")
+                        .post("jobs", aJob().withQueue(floodQ).withType("t"))
                         .expect(201)),
                 id(alice.api()
-                        .post("jobs", "{\"queue\":\"" + floodQ + "\",\"type\":\"t\"}")
+                        .post("jobs", aJob().withQueue(floodQ).withType("t"))
                         .expect(201)));
         await(
                 "both flood jobs pushed",
                 Duration.ofSeconds(6),
                 () -> flooded.stream().allMatch(j -> status(alice, j).equals("DISPATCHED")));
         long start = System.nanoTime();
-        String ok = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + okQ + "\",\"type\":\"t\"}")
-                .expect(201));
+        String ok =
+                id(alice.api().post("jobs", aJob().withQueue(okQ).withType("t")).expect(201));
         await(
                 "the next worker's push",
                 Duration.ofSeconds(4),
@@ -226,9 +230,8 @@ class PushCallbackIT extends ApiTestBase {
             ps.setString(3, q);
             ps.executeUpdate();
         }
-        String job = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String job =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         Thread.sleep(3000); // three dispatcher rounds
         assertEquals("PENDING", status(alice, job));
         assertEquals(1, transitions(alice, job).size(), "only its creation: never dispatched, never released");

@@ -67,7 +67,7 @@ class TimersIT extends ApiTestBase {
         Account alice = fx.user("USER");
         OffsetDateTime start = advance(0).plusSeconds(2);
         String id = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\"" + start + "\"}")
+                .post("jobs", aJob().withQueue(q).withType("t").withScheduledStartAt(start))
                 .expect(201));
         assertEquals("SCHEDULED", status(alice, id));
         await("promotion", Duration.ofSeconds(5), () -> status(alice, id).equals("PENDING"));
@@ -87,16 +87,11 @@ class TimersIT extends ApiTestBase {
         Account alice = fx.user("USER");
         WorkerAccount dead = fx.worker();
         WorkerAccount alive = fx.worker();
-        String id = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String id =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         String lease = dead.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        dead.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
-        dead.api()
-                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
+        dead.api().post("jobs/" + id + "/start", aLease(lease)).expect(200);
+        dead.api().post("jobs/" + id + "/heartbeat", aLease(lease)).expect(200);
         // the worker dies; two heartbeat intervals (leaseSeconds / 2 each) later its lease is over
         advance(31);
         await("reaping", Duration.ofSeconds(5), () -> !status(alice, id).equals("RUNNING"));
@@ -112,10 +107,7 @@ class TimersIT extends ApiTestBase {
         JsonArray again = alive.claimWithin(q, 1);
         assertEquals(id, again.getJsonObject(0).getJsonNumber("id").toString(), "claimable again at once");
         assertEquals(
-                409,
-                dead.api()
-                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
-                        .status());
+                409, dead.api().post("jobs/" + id + "/complete", aLease(lease)).status());
     }
 
     @Test
@@ -165,8 +157,9 @@ class TimersIT extends ApiTestBase {
                 String id = id(alice.api()
                         .post(
                                 "jobs",
-                                "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\""
-                                        + advance(0).plusSeconds(1) + "\"}")
+                                aJob().withQueue(q)
+                                        .withType("t")
+                                        .withScheduledStartAt(advance(0).plusSeconds(1)))
                         .expect(201));
                 Thread.sleep(3000);
                 assertEquals("SCHEDULED", status(alice, id), "a disabled promoter promotes nothing");
@@ -257,24 +250,30 @@ class TimersIT extends ApiTestBase {
             fleet.api()
                     .post(
                             "workers",
-                            "{\"name\":\"push-ok\",\"capacity\":2,\"callbackUrl\":\"" + base + "/ok\",\"queues\":[\""
-                                    + okQ + "\"]}")
+                            aWorker("push-ok")
+                                    .withCapacity(2)
+                                    .withCallbackUrl(base + "/ok")
+                                    .withQueues(okQ))
                     .expect(201);
             fleet.api()
                     .post(
                             "workers",
-                            "{\"name\":\"push-500\",\"capacity\":2,\"callbackUrl\":\"" + base + "/fail\",\"queues\":[\""
-                                    + failQ + "\"]}")
+                            aWorker("push-500")
+                                    .withCapacity(2)
+                                    .withCallbackUrl(base + "/fail")
+                                    .withQueues(failQ))
                     .expect(201);
             fleet.api()
                     .post(
                             "workers",
-                            "{\"name\":\"push-slow\",\"capacity\":2,\"callbackUrl\":\"" + base
-                                    + "/slow\",\"queues\":[\"" + slowQ + "\"]}")
+                            aWorker("push-slow")
+                                    .withCapacity(2)
+                                    .withCallbackUrl(base + "/slow")
+                                    .withQueues(slowQ))
                     .expect(201);
 
             String ok = id(alice.api()
-                    .post("jobs", "{\"queue\":\"" + okQ + "\",\"type\":\"t\",\"payload\":{\"frames\":3}}")
+                    .post("jobs", aJob().withQueue(okQ).withType("t").withPayload(object("frames", 3)))
                     .expect(201));
             await("the push", Duration.ofSeconds(5), () -> !received.isEmpty());
             JsonObject pushed = received.get(0);
@@ -282,14 +281,14 @@ class TimersIT extends ApiTestBase {
             assertEquals(3, pushed.getJsonObject("payload").getInt("frames"));
             assertEquals("DISPATCHED", status(alice, ok));
             Account worker = fleet;
-            String lease = "{\"leaseToken\":\"" + pushed.getString("leaseToken") + "\"}";
+            Lease lease = aLease(pushed.getString("leaseToken"));
             worker.api().post("jobs/" + ok + "/start", lease).expect(200);
             worker.api().post("jobs/" + ok + "/complete", lease).expect(200);
             Thread.sleep(1500);
             assertEquals(1, received.size(), "pushed exactly once");
 
             String failing = id(alice.api()
-                    .post("jobs", "{\"queue\":\"" + failQ + "\",\"type\":\"t\"}")
+                    .post("jobs", aJob().withQueue(failQ).withType("t"))
                     .expect(201));
             await(
                     "release after HTTP 500",
@@ -304,7 +303,7 @@ class TimersIT extends ApiTestBase {
                     "a push that failed is no attempt");
 
             String slow = id(alice.api()
-                    .post("jobs", "{\"queue\":\"" + slowQ + "\",\"type\":\"t\"}")
+                    .post("jobs", aJob().withQueue(slowQ).withType("t"))
                     .expect(201));
             await(
                     "release after a timeout",
@@ -328,7 +327,9 @@ class TimersIT extends ApiTestBase {
     void policies_are_managed_validated_and_drive_the_off_peak_window() throws Exception {
         Api.Res created = admin.post(
                         "admin/scheduling-policies",
-                        "{\"policyType\":\"OFF_PEAK\",\"name\":\"lunch\",\"config\":{\"start\":\"12:00\",\"end\":\"13:00\",\"timezone\":\"Europe/Berlin\"}}")
+                        aPolicy("OFF_PEAK")
+                                .withName("lunch")
+                                .withConfig(object("start", "12:00", "end", "13:00", "timezone", "Europe/Berlin")))
                 .expect(201);
         String pid = created.json().getJsonNumber("id").toString();
         assertEquals("Europe/Berlin", created.json().getJsonObject("config").getString("timezone"));
@@ -336,7 +337,10 @@ class TimersIT extends ApiTestBase {
                 .anyMatch(v -> v.asJsonObject().getJsonNumber("id").toString().equals(pid)));
         JsonObject disabled = admin.put(
                         "admin/scheduling-policies/" + pid,
-                        "{\"policyType\":\"OFF_PEAK\",\"name\":\"lunch\",\"config\":{\"start\":\"12:00\",\"end\":\"13:00\"},\"enabled\":false}")
+                        aPolicy("OFF_PEAK")
+                                .withName("lunch")
+                                .withConfig(object("start", "12:00", "end", "13:00"))
+                                .withEnabled(false))
                 .expect(200)
                 .json();
         assertFalse(disabled.getBoolean("enabled"));
@@ -355,7 +359,9 @@ class TimersIT extends ApiTestBase {
         }
         assertEquals(
                 400,
-                admin.put("admin/scheduling-policies/" + pid, "{\"policyType\":\"QUOTA_RESET\",\"config\":{}}")
+                admin.put(
+                                "admin/scheduling-policies/" + pid,
+                                aPolicy("QUOTA_RESET").withConfig(object()))
                         .status());
         assertEquals(204, admin.delete("admin/scheduling-policies/" + pid).status());
         assertEquals(404, admin.get("admin/scheduling-policies/" + pid).status());
@@ -372,14 +378,15 @@ class TimersIT extends ApiTestBase {
                 JsonObject p = admin.get("admin/scheduling-policies/" + id).json();
                 admin.put(
                                 "admin/scheduling-policies/" + id,
-                                "{\"policyType\":\"OFF_PEAK\",\"config\":" + p.getJsonObject("config")
-                                        + ",\"enabled\":false}")
+                                aPolicy("OFF_PEAK")
+                                        .withConfig(p.getJsonObject("config"))
+                                        .withEnabled(false))
                         .expect(200);
             }
             Account alice = fx.user("USER");
             String q = fx.queue();
             String night = id(alice.api()
-                    .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"offPeakOnly\":true}")
+                    .post("jobs", aJob().withQueue(q).withType("t").withOffPeakOnly(true))
                     .expect(201));
             assertEquals(
                     "OFF_PEAK_WINDOW", alice.api().get("jobs/" + night).json().getString("waitingReason"));
@@ -388,8 +395,9 @@ class TimersIT extends ApiTestBase {
                 JsonObject p = admin.get("admin/scheduling-policies/" + id).json();
                 admin.put(
                                 "admin/scheduling-policies/" + id,
-                                "{\"policyType\":\"OFF_PEAK\",\"config\":" + p.getJsonObject("config")
-                                        + ",\"enabled\":true}")
+                                aPolicy("OFF_PEAK")
+                                        .withConfig(p.getJsonObject("config"))
+                                        .withEnabled(true))
                         .expect(200);
             }
         }
@@ -400,15 +408,13 @@ class TimersIT extends ApiTestBase {
         String q = fx.queue();
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
-        String first = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
-        String second = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String first =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
+        String second =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         JsonObject moved = admin.put(
                         "admin/queue/reorder",
-                        "{\"jobId\":" + second + ",\"priority\":\"URGENT\",\"reason\":\"customer escalation\"}")
+                        aReorder(second).withPriority(URGENT).withReason("customer escalation"))
                 .expect(200)
                 .json();
         assertEquals(10, moved.getInt("priority"));
@@ -424,15 +430,15 @@ class TimersIT extends ApiTestBase {
         assertEquals(
                 403,
                 alice.api()
-                        .put("admin/queue/reorder", "{\"jobId\":" + first + ",\"priority\":1}")
+                        .put("admin/queue/reorder", aReorder(first).withPriority(1))
                         .status());
         assertEquals(
                 400,
-                admin.put("admin/queue/reorder", "{\"jobId\":" + first + ",\"priority\":101}")
+                admin.put("admin/queue/reorder", aReorder(first).withPriority(101))
                         .status());
         assertEquals(
                 404,
-                admin.put("admin/queue/reorder", "{\"jobId\":999999999,\"priority\":1}")
+                admin.put("admin/queue/reorder", aReorder(999999999).withPriority(1))
                         .status());
     }
 
@@ -440,13 +446,11 @@ class TimersIT extends ApiTestBase {
     void the_archiver_moves_old_terminal_jobs_and_their_transitions_out_of_the_hot_tables() throws Exception {
         String q = fx.queue();
         Account alice = fx.user("USER");
-        String id = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String id =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         alice.api().post("jobs/" + id + "/cancel").expect(200);
-        String young = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String young =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         advance(Duration.ofDays(91).toSeconds());
         alice.api().post("jobs/" + young + "/cancel").expect(200);
         try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(JMX))) {
@@ -488,7 +492,7 @@ class TimersIT extends ApiTestBase {
         Account alice = fx.user("USER", 100);
         WorkerAccount w = fx.worker();
         for (int i = 0; i < 200; i++) {
-            alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201);
+            alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201);
         }
         // one job per claim: each claim rewrites the lane (its head and its user's running count)
         for (int claimed = 0; claimed < 200; ) {

@@ -1,6 +1,7 @@
 package io.fairqueue.it;
 
 import static io.fairqueue.it.SecurityIT.assertProblem;
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -82,7 +83,8 @@ class TokensIT extends ApiTestBase {
     @Test
     void a_token_list_shows_ids_names_and_times_never_the_token_or_its_hash() throws Exception {
         Account u = fx.user("USER");
-        JsonObject issued = admin.post(tokens(u.id()), "{\"name\":\"ci runner\",\"expiresInSeconds\":3600}")
+        JsonObject issued = admin.post(
+                        tokens(u.id()), aToken().withName("ci runner").withExpiresInSeconds(3600))
                 .expect(201)
                 .json();
         assertEquals(u.id(), issued.getString("userId"));
@@ -164,7 +166,7 @@ class TokensIT extends ApiTestBase {
     @Test
     void an_expired_token_is_refused_even_while_cached() throws Exception {
         Account u = fx.user("USER");
-        JsonObject issued = admin.post(tokens(u.id()), "{\"expiresInSeconds\":120}")
+        JsonObject issued = admin.post(tokens(u.id()), aToken().withExpiresInSeconds(120))
                 .expect(201)
                 .json();
         Api expiring = admin.as(issued.getString("token"));
@@ -206,7 +208,7 @@ class TokensIT extends ApiTestBase {
         assertProblem(admin.get(tokens("nobody-" + u.id())), 404);
         assertProblem(admin.delete(tokens(u.id()) + "/not-a-number"), 404);
 
-        JsonObject dated = admin.post(tokens(u.id()), "{\"expiresAt\":\"2999-01-01T01:00:00+01:00\"}")
+        JsonObject dated = admin.post(tokens(u.id()), aToken().withExpiresAt("2999-01-01T01:00:00+01:00"))
                 .expect(201)
                 .json();
         assertEquals(
@@ -243,7 +245,7 @@ class TokensIT extends ApiTestBase {
     void a_user_lists_and_revokes_its_own_tokens_but_not_another_users() throws Exception {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        JsonObject laptop = admin.post(tokens(alice.id()), "{\"name\":\"laptop\"}")
+        JsonObject laptop = admin.post(tokens(alice.id()), aToken().withName("laptop"))
                 .expect(201)
                 .json();
 
