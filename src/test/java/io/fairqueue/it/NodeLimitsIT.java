@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,7 +83,7 @@ class NodeLimitsIT extends ApiTestBase {
                 for (int i = 0; i < 5; i++) {
                     n.admin
                             .as(alice.token())
-                            .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                            .post("jobs", aJob().withQueue(q).withType("t"))
                             .expect(201);
                 }
             }
@@ -117,7 +118,8 @@ class NodeLimitsIT extends ApiTestBase {
                                 long sent = System.nanoTime();
                                 String failure;
                                 try {
-                                    Api.Res r = api.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}");
+                                    Api.Res r =
+                                            api.post("jobs", aJob().withQueue(q).withType("t"));
                                     failure = r.status() == 201 ? null : r.status() + " " + r.body();
                                 } catch (RuntimeException e) {
                                     failure = e.toString();
@@ -194,7 +196,7 @@ class NodeLimitsIT extends ApiTestBase {
             for (int i = 0; i < senders; i++) {
                 answers.add(pool.submit(() -> {
                     long sent = System.nanoTime();
-                    Api.Res r = api.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}");
+                    Api.Res r = api.post("jobs", aJob().withQueue(q).withType("t"));
                     long millis = (System.nanoTime() - sent) / 1_000_000;
                     if (r.status() == 503) {
                         assertEquals("application/problem+json", r.contentType(), r.body());

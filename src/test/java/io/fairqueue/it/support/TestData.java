@@ -35,8 +35,14 @@ import java.util.Map;
  * <p>{@link Api#post(String, Body)}, {@code put} and {@code patch} take a builder directly; {@link
  * Body#toString()} gives the body text, {@link Body#json()} the object.
  *
+ * <p>A builder is mutable: a helper that sets more members on the one it is given (as {@code
+ * Fixtures.queue(aQueue().withMaxRetries(2))} sets the name) changes it. Take {@code toString()} for a body
+ * that must stay fixed, e.g. one sent from several threads.
+ *
  * <p>Bodies that are malformed on purpose (BadInputIT's matrix, HostileInputIT, {@link BadBodies}) stay raw
- * strings: a builder cannot write broken JSON, and should not.
+ * strings: a builder cannot write broken JSON, and should not. The tables of invalid values (TimersIT's
+ * policies, TokensIT's token cases, SchedulingIT's settings and quotas) stay raw too: each row reads as the
+ * body it sends.
  *
  * <p>Member names follow the request records of the boundaries ({@code JobRequests}, {@code QueueRequests},
  * {@code ClaimRequest}, ...) and SPEC.md.
