@@ -50,7 +50,7 @@ class BadInputIT extends ApiTestBase {
     @Test
     void bad_job_submissions_name_the_field_and_create_nothing() {
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         String big = "\"" + "x".repeat(1024 * 1024) + "\"";
         String ok = "\"queue\":\"" + q + "\",\"type\":\"render\"";
         List<Case> cases = List.of(
@@ -121,7 +121,7 @@ class BadInputIT extends ApiTestBase {
     @Test
     void bad_admin_queue_worker_and_claim_input_names_the_field() {
         WorkerAccount w = fx.worker();
-        String q = fx.queue("");
+        String q = fx.queue();
         List<Executable> checks = new ArrayList<>();
         for (Case c : List.of(
                 c(
@@ -263,7 +263,7 @@ class BadInputIT extends ApiTestBase {
     void bad_worker_reports_name_the_field_and_leave_the_job_alone() {
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String q = fx.queue("");
+        String q = fx.queue();
         String id = alice.api()
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
                 .expect(201)
@@ -324,14 +324,14 @@ class BadInputIT extends ApiTestBase {
     @Test
     void an_invalid_transition_answers_409_with_the_current_state_and_the_allowed_targets() {
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         String id = alice.api()
                 .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
                 .toString();
-        Api.Res r = alice.api().post("jobs/" + id + "/resume", null);
+        Api.Res r = alice.api().post("jobs/" + id + "/resume");
         check(alice.api(), c("resume a pending job", "POST", "jobs/" + id + "/resume", null, 409, null));
         JsonObject p = r.json();
         assertEquals("PENDING", p.getString("currentState"));

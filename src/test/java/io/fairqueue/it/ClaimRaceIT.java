@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +35,7 @@ class ClaimRaceIT extends ApiTestBase {
 
     @Test
     void eight_racing_claimers_get_disjoint_jobs_and_every_job_is_claimed_exactly_once() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         List<Account> users = new ArrayList<>();
         for (int u = 0; u < 10; u++) {
             users.add(fx.user("USER", 1000));
@@ -42,7 +43,7 @@ class ClaimRaceIT extends ApiTestBase {
         for (int i = 0; i < JOBS; i++) {
             users.get(i % users.size())
                     .api()
-                    .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"priority\":" + (i % 7 - 3) + "}")
+                    .post("jobs", aJob().withQueue(q).withType("t").withPriority(i % 7 - 3))
                     .expect(201);
         }
         List<WorkerAccount> workers = new ArrayList<>();

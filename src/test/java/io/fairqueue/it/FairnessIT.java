@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,7 +46,7 @@ class FairnessIT extends ApiTestBase {
     }
 
     long lightUserWait(int backlog) throws Exception {
-        String q = fx.queue("\"maxConcurrent\":2");
+        String q = fx.queue(aQueue().withMaxConcurrent(2));
         Account heavy = fx.user("USER", 2);
         Account light = fx.user("USER", 2);
         submitMany(heavy, q, backlog);
@@ -66,7 +67,7 @@ class FairnessIT extends ApiTestBase {
                     if (job.getString("userId").equals(light.id())) {
                         lightClaimedAt.set(System.nanoTime());
                     }
-                    String lease = "{\"leaseToken\":\"" + job.getString("leaseToken") + "\"}";
+                    Lease lease = aLease(job.getString("leaseToken"));
                     w.api()
                             .post("jobs/" + job.getJsonNumber("id") + "/start", lease)
                             .expect(200);
@@ -80,7 +81,7 @@ class FairnessIT extends ApiTestBase {
         }
         Thread.sleep(JOB_MILLIS + 200); // both slots busy with the heavy user's jobs
         long submitted = System.nanoTime();
-        light.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201);
+        light.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201);
         long deadline = submitted + TimeUnit.SECONDS.toNanos(10);
         while (lightClaimedAt.get() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(5);
@@ -97,7 +98,7 @@ class FairnessIT extends ApiTestBase {
 
     @Test
     void saturating_users_share_the_slots_evenly() throws Exception {
-        String q = fx.queue("\"maxConcurrent\":4");
+        String q = fx.queue(aQueue().withMaxConcurrent(4));
         List<Account> users = new ArrayList<>();
         for (int u = 0; u < 4; u++) {
             users.add(fx.user("USER", 4));
@@ -114,7 +115,7 @@ class FairnessIT extends ApiTestBase {
                 while (!stop.get()) {
                     JsonArray batch = w.claim(q, 1);
                     for (var v : batch) {
-                        String lease = "{\"leaseToken\":\"" + v.asJsonObject().getString("leaseToken") + "\"}";
+                        Lease lease = aLease(v.asJsonObject().getString("leaseToken"));
                         String id = v.asJsonObject().getJsonNumber("id").toString();
                         w.api().post("jobs/" + id + "/start", lease).expect(200);
                         Thread.sleep(150);
@@ -168,7 +169,7 @@ class FairnessIT extends ApiTestBase {
         List<Future<?>> done = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             done.add(pool.submit(() -> user.api()
-                    .post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"t\"}")
+                    .post("jobs", aJob().withQueue(queue).withType("t"))
                     .expect(201)));
         }
         for (Future<?> f : done) {

@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -41,7 +42,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
@@ -178,17 +178,17 @@ class FaultIT {
     @Test
     void a_dead_workers_job_is_claimable_again_within_two_heartbeat_intervals_and_a_reaper_period() throws Exception {
         int lease = 6; // a worker heartbeats every leaseSeconds / 2 = 3 s (README), so two intervals are the lease
-        String q = fx.queue("\"leaseSeconds\":" + lease);
+        String q = fx.queue(aQueue().withLeaseSeconds(lease));
         Account alice = fx.user("USER", 3);
         Map<Long, String> leases = new LinkedHashMap<>();
         Map<Long, WorkerAccount> dead = new HashMap<>();
         for (int i = 0; i < 3; i++) { // three workers claim and start a job each
-            alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201);
+            alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201);
             WorkerAccount worker = fx.worker();
             JsonObject job = worker.claim(q, 1).getJsonObject(0);
             long id = job.getJsonNumber("id").longValue();
             worker.api()
-                    .post("jobs/" + id + "/start", lease(job.getString("leaseToken")))
+                    .post("jobs/" + id + "/start", aLease(job.getString("leaseToken")))
                     .expect(200);
             leases.put(id, job.getString("leaseToken"));
             dead.put(id, worker);
@@ -205,7 +205,7 @@ class FaultIT {
                         job.getKey(),
                         OffsetDateTime.parse(dead.get(job.getKey())
                                 .api()
-                                .post("jobs/" + job.getKey() + "/heartbeat", lease(job.getValue()))
+                                .post("jobs/" + job.getKey() + "/heartbeat", aLease(job.getValue()))
                                 .expect(200)
                                 .json()
                                 .getString("leaseExpiresAt")));
@@ -214,8 +214,7 @@ class FaultIT {
                     rescuer.api()
                             .post(
                                     "claims",
-                                    "{\"workerId\":\"" + rescuer.workerId() + "\",\"queues\":[\"" + q
-                                            + "\"],\"waitSeconds\":15}")
+                                    aClaim(rescuer.workerId()).withQueues(q).withWaitSeconds(15))
                             .expect(200)
                             .array()
                             .getJsonObject(0)
@@ -239,7 +238,7 @@ class FaultIT {
                         409,
                         dead.get(job)
                                 .api()
-                                .post("jobs/" + job + "/complete", lease(leases.get(job)))
+                                .post("jobs/" + job + "/complete", aLease(leases.get(job)))
                                 .status(),
                         "a dead worker's late complete is fenced");
             }
@@ -345,7 +344,7 @@ class FaultIT {
             frozenComplete = inFlight.get(30, TimeUnit.SECONDS);
             for (Map.Entry<Long, String> job : holderLeases.entrySet()) {
                 lateCompletes.add(holderApi
-                        .post("jobs/" + job.getKey() + "/complete", lease(job.getValue()))
+                        .post("jobs/" + job.getKey() + "/complete", aLease(job.getValue()))
                         .status());
             }
             boolean done = await(Duration.ofSeconds(90), () -> completed(w.queue()) == w.jobs());
@@ -527,8 +526,9 @@ class FaultIT {
     record Workload(String queue, int queueLimit, Map<String, Integer> userLimits, int jobs) {}
 
     Workload workload(int users, int queueLimit, int jobs) {
-        String q = fx.queue(
-                "\"leaseSeconds\":" + LEASE_SECONDS + ",\"maxConcurrent\":" + queueLimit + ",\"maxRetries\":10");
+        String q = fx.queue(aQueue().withLeaseSeconds(LEASE_SECONDS)
+                .withMaxConcurrent(queueLimit)
+                .withMaxRetries(10));
         Map<String, Integer> limits = new LinkedHashMap<>();
         for (int i = 0; i < users; i++) {
             Account user = fx.user("USER", 1 + i % 3);
@@ -539,10 +539,11 @@ class FaultIT {
         for (int from = 0; from < jobs; from += 500) {
             admin.post(
                             "jobs/batch",
-                            IntStream.range(from, Math.min(jobs, from + 500))
-                                    .mapToObj(i -> "{\"queue\":\"" + q + "\",\"type\":\"fault\",\"userId\":\""
-                                            + ids.get(i % ids.size()) + "\"}")
-                                    .collect(Collectors.joining(",", "{\"jobs\":[", "]}")))
+                            aBatch(IntStream.range(from, Math.min(jobs, from + 500))
+                                    .mapToObj(i -> aJob().withQueue(q)
+                                            .withType("fault")
+                                            .withUserId(ids.get(i % ids.size())))
+                                    .toList()))
                     .expect(201);
         }
         return new Workload(q, queueLimit, limits, jobs);
@@ -564,7 +565,7 @@ class FaultIT {
         assertEquals(Map.of(), audit.jobsNotCompletedExactlyOnce(), "jobs not completed exactly once");
         assertEquals(List.of(), audit.brokenChains(), "moves out of a state the job was not in");
         assertEquals(List.of(), audit.limitViolations(w.userLimits(), w.queueLimit()), "limits exceeded");
-        JsonObject recount = admin.post("admin/recount", null).expect(200).json();
+        JsonObject recount = admin.post("admin/recount").expect(200).json();
         assertEquals(0, recount.getJsonArray("drift").size(), "counters equal a recount: " + recount);
         return audit;
     }
@@ -624,7 +625,7 @@ class FaultIT {
                     if (completing.contains(job.getKey())) {
                         continue;
                     }
-                    int status = api.post("jobs/" + job.getKey() + "/heartbeat", lease(job.getValue()))
+                    int status = api.post("jobs/" + job.getKey() + "/heartbeat", aLease(job.getValue()))
                             .status();
                     if (thawed.get()) {
                         late.add(status);
@@ -643,7 +644,7 @@ class FaultIT {
     /** Claims three jobs of the queue through the given node and starts two of them; answers id -> lease token. */
     static Map<Long, String> claimAndStartTwo(Api worker, String workerId, String queue) {
         JsonArray held = worker.post(
-                        "claims", "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":3}")
+                        "claims", aClaim(workerId).withQueues(queue).withLimit(3))
                 .expect(200)
                 .array();
         assertEquals(3, held.size());
@@ -653,7 +654,7 @@ class FaultIT {
                 v.asJsonObject().getString("leaseToken")));
         leases.entrySet().stream()
                 .limit(2)
-                .forEach(job -> worker.post("jobs/" + job.getKey() + "/start", lease(job.getValue()))
+                .forEach(job -> worker.post("jobs/" + job.getKey() + "/start", aLease(job.getValue()))
                         .expect(200));
         return leases;
     }
@@ -677,7 +678,7 @@ class FaultIT {
                     pid = rs.getInt(1);
                 }
             }
-            Future<Api.Res> complete = load.start(() -> worker.post("jobs/" + job + "/complete", lease(token)));
+            Future<Api.Res> complete = load.start(() -> worker.post("jobs/" + job + "/complete", aLease(token)));
             try {
                 assertTrue(
                         await(
@@ -718,7 +719,7 @@ class FaultIT {
      * and times it until the waiting claim answers with the job.
      */
     List<Double> submitToClaimMillis(int rounds) throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account user = fx.user("USER", 1);
         WorkerAccount worker = fx.worker();
         List<Double> out = new ArrayList<>();
@@ -726,25 +727,20 @@ class FaultIT {
         try {
             for (int i = 0; i < rounds; i++) {
                 Future<Api.Res> waiting = waiter.submit(() -> worker.api()
-                        .post(
-                                "claims",
-                                "{\"workerId\":\"" + worker.workerId() + "\",\"queues\":[\"" + q
-                                        + "\"],\"waitSeconds\":10}"));
+                        .post("claims", aClaim(worker.workerId()).withQueues(q).withWaitSeconds(10)));
                 Thread.sleep(300); // the claim waits now
                 assertFalse(waiting.isDone(), "the claim waits");
                 long sent = System.nanoTime();
-                user.api()
-                        .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                        .expect(201);
+                user.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201);
                 JsonObject job =
                         waiting.get(15, TimeUnit.SECONDS).expect(200).array().getJsonObject(0);
                 out.add((System.nanoTime() - sent) / 1e6);
                 String id = job.getJsonNumber("id").toString();
                 worker.api()
-                        .post("jobs/" + id + "/start", lease(job.getString("leaseToken")))
+                        .post("jobs/" + id + "/start", aLease(job.getString("leaseToken")))
                         .expect(200);
                 worker.api()
-                        .post("jobs/" + id + "/complete", lease(job.getString("leaseToken")))
+                        .post("jobs/" + id + "/complete", aLease(job.getString("leaseToken")))
                         .expect(200);
             }
         } finally {
@@ -752,10 +748,6 @@ class FaultIT {
         }
         Collections.sort(out);
         return out;
-    }
-
-    static String lease(String token) {
-        return "{\"leaseToken\":\"" + token + "\"}";
     }
 
     // ---- the database, read directly ------------------------------------------------------------

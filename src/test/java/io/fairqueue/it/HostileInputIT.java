@@ -94,7 +94,7 @@ class HostileInputIT extends ApiTestBase {
     void generated_bad_bodies_answer_400_naming_the_field_and_change_nothing() throws SQLException {
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String q = fx.queue("");
+        String q = fx.queue();
         String job = "\"" + q + "\"";
         Map<String, String> jobBody = members(
                 "queue",
@@ -233,7 +233,7 @@ class HostileInputIT extends ApiTestBase {
     @Test
     void instants_outside_the_gregorian_range_are_refused_on_the_keyed_and_the_plain_path() throws SQLException {
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         List<Executable> checks = new ArrayList<>();
         int n = 0;
         for (String at : List.of(
@@ -264,7 +264,7 @@ class HostileInputIT extends ApiTestBase {
     @Test
     void the_first_and_last_storable_instants_read_back_as_sent_on_both_paths() {
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         for (String at :
                 List.of("1582-10-15T00:00:00Z", "1900-03-01T12:34:56.123456Z", "9999-12-31T23:59:59.999999Z")) {
             for (boolean keyed : new boolean[] {false, true}) {
@@ -289,9 +289,7 @@ class HostileInputIT extends ApiTestBase {
         Account alice = fx.user("USER");
         String thousand = "9".repeat(999) + "1";
         String id = alice.api()
-                .post(
-                        "jobs",
-                        "{\"queue\":\"" + fx.queue("") + "\",\"type\":\"t\",\"payload\":[" + thousand + ",1.5e3]}")
+                .post("jobs", "{\"queue\":\"" + fx.queue() + "\",\"type\":\"t\",\"payload\":[" + thousand + ",1.5e3]}")
                 .expect(201)
                 .json()
                 .getJsonNumber("id")

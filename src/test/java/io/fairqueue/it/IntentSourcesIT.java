@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,10 +42,13 @@ class IntentSourcesIT extends ApiTestBase {
     WorkerAccount worker;
 
     Made make(String state) {
-        String q = fx.queue("\"maxRetries\":2,\"retryBaseDelaySeconds\":3600");
-        String extra = state.equals("SCHEDULED") ? ",\"scheduledStartAt\":\"2099-01-01T00:00:00Z\"" : "";
+        String q = fx.queue(aQueue().withMaxRetries(2).withRetryBaseDelaySeconds(3600));
+        Job job = aJob().withQueue(q).withType("t");
+        if (state.equals("SCHEDULED")) {
+            job.withScheduledStartAt("2099-01-01T00:00:00Z");
+        }
         String id = owner.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"" + extra + "}")
+                .post("jobs", job)
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
@@ -53,31 +57,32 @@ class IntentSourcesIT extends ApiTestBase {
             case "SCHEDULED", "PENDING":
                 return new Made(id, null);
             case "PAUSED":
-                owner.api().post("jobs/" + id + "/pause", null).expect(200);
+                owner.api().post("jobs/" + id + "/pause").expect(200);
                 return new Made(id, null);
             case "CANCELLED":
-                owner.api().post("jobs/" + id + "/cancel", null).expect(200);
+                owner.api().post("jobs/" + id + "/cancel").expect(200);
                 return new Made(id, null);
             default:
                 break;
         }
         String lease = worker.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        String token = "{\"leaseToken\":\"" + lease + "\"";
         switch (state) {
             case "DISPATCHED" -> {}
             case "RUNNING" ->
-                worker.api().post("jobs/" + id + "/start", token + "}").expect(200);
+                worker.api().post("jobs/" + id + "/start", aLease(lease)).expect(200);
             case "RETRY_WAIT" ->
                 worker.api()
-                        .post("jobs/" + id + "/fail", token + ",\"error\":\"e\"}")
+                        .post("jobs/" + id + "/fail", aFailure(lease).withError("e"))
                         .expect(200);
             case "FAILED" ->
                 worker.api()
-                        .post("jobs/" + id + "/fail", token + ",\"error\":\"e\",\"retryable\":false}")
+                        .post(
+                                "jobs/" + id + "/fail",
+                                aFailure(lease).withError("e").withRetryable(false))
                         .expect(200);
             case "COMPLETED" -> {
-                worker.api().post("jobs/" + id + "/start", token + "}").expect(200);
-                worker.api().post("jobs/" + id + "/complete", token + "}").expect(200);
+                worker.api().post("jobs/" + id + "/start", aLease(lease)).expect(200);
+                worker.api().post("jobs/" + id + "/complete", aLease(lease)).expect(200);
             }
             default -> throw new IllegalArgumentException(state);
         }
@@ -97,9 +102,11 @@ class IntentSourcesIT extends ApiTestBase {
                     .json()
                     .getJsonArray("items")
                     .size();
-            String body = leased
-                    ? "{\"leaseToken\":\"" + job.lease() + "\"" + (name.equals("fail") ? ",\"error\":\"e\"}" : "}")
-                    : null;
+            String body = !leased
+                    ? null
+                    : name.equals("fail")
+                            ? aFailure(job.lease()).withError("e").toString()
+                            : aLease(job.lease()).toString();
             Api.Res r = api.post("jobs/" + job.id() + "/" + name, body);
             String what = name + " from " + state + ": " + r.body();
             if (sources.contains(state)) {
@@ -162,12 +169,15 @@ class IntentSourcesIT extends ApiTestBase {
         worker = fx.worker();
         WorkerAccount other = fx.worker();
         Made running = make("RUNNING");
-        String token = "{\"leaseToken\":\"" + running.lease() + "\"";
+        String lease = aLease(running.lease()).toString();
         List<Executable> checks = new ArrayList<>();
         for (String[] call : List.of(
-                new String[] {"jobs/" + running.id() + "/heartbeat", token + "}"},
-                new String[] {"jobs/" + running.id() + "/complete", token + "}"},
-                new String[] {"jobs/" + running.id() + "/fail", token + ",\"error\":\"stolen\"}"})) {
+                new String[] {"jobs/" + running.id() + "/heartbeat", lease},
+                new String[] {"jobs/" + running.id() + "/complete", lease},
+                new String[] {
+                    "jobs/" + running.id() + "/fail",
+                    aFailure(running.lease()).withError("stolen").toString()
+                })) {
             checks.add(() -> {
                 Api.Res r = other.api().post(call[0], call[1]);
                 assertEquals(403, r.status(), call[0] + ": " + r.body());
@@ -176,9 +186,7 @@ class IntentSourcesIT extends ApiTestBase {
         }
         checks.add(() -> {
             var items = other.api()
-                    .post(
-                            "jobs/complete",
-                            "{\"jobs\":[{\"id\":" + running.id() + ",\"leaseToken\":\"" + running.lease() + "\"}]}")
+                    .post("jobs/complete", aLeaseBatch().withJob(Long.parseLong(running.id()), running.lease()))
                     .expect(200)
                     .array();
             assertEquals(403, items.getJsonObject(0).getJsonObject("problem").getInt("status"), items.toString());
@@ -188,9 +196,8 @@ class IntentSourcesIT extends ApiTestBase {
         assertEquals(
                 3,
                 owner.api().get("jobs/" + running.id() + "/transitions").array().size());
-        worker.api().post("jobs/" + running.id() + "/complete", token + "}").expect(200);
+        worker.api().post("jobs/" + running.id() + "/complete", lease).expect(200);
         Made other2 = make("RUNNING");
-        admin.post("jobs/" + other2.id() + "/complete", "{\"leaseToken\":\"" + other2.lease() + "\"}")
-                .expect(200);
+        admin.post("jobs/" + other2.id() + "/complete", aLease(other2.lease())).expect(200);
     }
 }

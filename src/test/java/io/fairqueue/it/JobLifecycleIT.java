@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -20,9 +21,14 @@ import org.junit.jupiter.api.Test;
 /** The whole job lifecycle over HTTP against Payara Micro and PostgreSQL. */
 class JobLifecycleIT extends ApiTestBase {
 
-    static String submit(Account user, String queue, String extra) {
+    static String submit(Account user, String queue) {
+        return submit(user, queue, aJob());
+    }
+
+    /** Submits {@code job} as a render job of {@code queue}. */
+    static String submit(Account user, String queue, Job job) {
         return user.api()
-                .post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"render\"" + extra + "}")
+                .post("jobs", job.withQueue(queue).withType("render"))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
@@ -38,15 +44,17 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void a_job_is_submitted_claimed_started_heartbeated_and_completed_with_every_step_audited() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
 
         JsonObject submitted = alice.api()
                 .post(
                         "jobs",
-                        "{\"queue\":\"" + q
-                                + "\",\"type\":\"render\",\"payload\":{\"frames\":24},\"priority\":\"URGENT\"}")
+                        aJob().withQueue(q)
+                                .withType("render")
+                                .withPayload(object("frames", 24))
+                                .withPriority(URGENT))
                 .expect(201)
                 .json();
         String id = submitted.getJsonNumber("id").toString();
@@ -70,12 +78,12 @@ class JobLifecycleIT extends ApiTestBase {
         assertEquals(
                 "RUNNING",
                 w.api()
-                        .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
+                        .post("jobs/" + id + "/start", aLease(lease))
                         .expect(200)
                         .json()
                         .getString("status"));
         JsonObject hb = w.api()
-                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}")
+                .post("jobs/" + id + "/heartbeat", aLease(lease))
                 .expect(200)
                 .json();
         assertFalse(hb.getBoolean("pauseRequested"));
@@ -83,7 +91,7 @@ class JobLifecycleIT extends ApiTestBase {
         assertFalse(OffsetDateTime.parse(hb.getString("leaseExpiresAt")).isBefore(expires));
 
         JsonObject done = w.api()
-                .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\",\"result\":{\"url\":\"s3://x\"}}")
+                .post("jobs/" + id + "/complete", aCompletion(lease).withResult(object("url", "s3://x")))
                 .expect(200)
                 .json();
         assertEquals("COMPLETED", done.getString("status"));
@@ -106,18 +114,15 @@ class JobLifecycleIT extends ApiTestBase {
         assertTrue(stats.containsKey("avgDurationSecs"));
 
         assertEquals(
-                409,
-                w.api()
-                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
-                        .status());
+                409, w.api().post("jobs/" + id + "/complete", aLease(lease)).status());
     }
 
     @Test
     void failed_attempts_back_off_exponentially_then_dead_letter_and_retry_as_a_new_job() {
-        String q = fx.queue("\"maxRetries\":2,\"retryBaseDelaySeconds\":30");
+        String q = fx.queue(aQueue().withMaxRetries(2).withRetryBaseDelaySeconds(30));
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String id = submit(alice, q, "");
+        String id = submit(alice, q);
 
         for (int attempt = 1; attempt <= 3; attempt++) {
             JsonArray claimed = w.claimWithin(q, 1);
@@ -125,7 +130,7 @@ class JobLifecycleIT extends ApiTestBase {
             assertEquals(attempt, claimed.getJsonObject(0).getInt("attempts"));
             String lease = claimed.getJsonObject(0).getString("leaseToken");
             JsonObject failed = w.api()
-                    .post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + lease + "\",\"error\":\"GPU fell over\"}")
+                    .post("jobs/" + id + "/fail", aFailure(lease).withError("GPU fell over"))
                     .expect(200)
                     .json();
             assertEquals("GPU fell over", failed.getString("lastError"));
@@ -139,7 +144,7 @@ class JobLifecycleIT extends ApiTestBase {
                 JsonObject waiting = alice.api().get("jobs/" + id).expect(200).json();
                 assertEquals("RETRY_BACKOFF", waiting.getString("waitingReason"));
                 assertEquals(0, w.claim(q, 1).size(), "not claimable during backoff");
-                admin.post("test/clock/advance?seconds=" + delay, null).expect(200);
+                admin.post("test/clock/advance?seconds=" + delay).expect(200);
             } else {
                 assertEquals("FAILED", failed.getString("status"));
             }
@@ -150,8 +155,7 @@ class JobLifecycleIT extends ApiTestBase {
         assertEquals(id, dead.getJsonObject(0).getJsonNumber("id").toString());
         assertEquals(1, admin.get("queues/" + q + "/stats").json().getInt("deadLetter"));
 
-        JsonObject copy =
-                alice.api().post("jobs/" + id + "/retry", null).expect(201).json();
+        JsonObject copy = alice.api().post("jobs/" + id + "/retry").expect(201).json();
         assertNotEquals(id, copy.getJsonNumber("id").toString());
         assertEquals(id, copy.getJsonNumber("retryOf").toString());
         assertEquals("PENDING", copy.getString("status"));
@@ -159,7 +163,7 @@ class JobLifecycleIT extends ApiTestBase {
         assertEquals("FAILED", alice.api().get("jobs/" + id).json().getString("status"), "the old job stays dead");
 
         JsonObject notDead = alice.api()
-                .post("jobs/" + copy.getJsonNumber("id") + "/retry", null)
+                .post("jobs/" + copy.getJsonNumber("id") + "/retry")
                 .expect(409)
                 .json();
         assertEquals("PENDING", notDead.getString("currentState"));
@@ -172,18 +176,16 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void a_failure_marked_not_retryable_goes_straight_to_the_dead_letter_queue() {
-        String q = fx.queue("\"maxRetries\":5");
+        String q = fx.queue(aQueue().withMaxRetries(5));
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String id = submit(alice, q, "");
+        String id = submit(alice, q);
         String lease = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        w.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + id + "/start", aLease(lease)).expect(200);
         JsonObject failed = w.api()
                 .post(
                         "jobs/" + id + "/fail",
-                        "{\"leaseToken\":\"" + lease + "\",\"error\":\"bad input\",\"retryable\":false}")
+                        aFailure(lease).withError("bad input").withRetryable(false))
                 .expect(200)
                 .json();
         assertEquals("FAILED", failed.getString("status"));
@@ -194,29 +196,27 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void a_stale_lease_is_fenced_after_pause_and_after_the_job_is_claimed_again() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String id = submit(alice, q, "");
+        String id = submit(alice, q);
         String first = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        w.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + first + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + id + "/start", aLease(first)).expect(200);
 
         assertEquals(
                 "PAUSED",
                 alice.api()
-                        .post("jobs/" + id + "/pause", "{\"reason\":\"need the GPU\"}")
+                        .post("jobs/" + id + "/pause", aReason("need the GPU"))
                         .expect(200)
                         .json()
                         .getString("status"));
         JsonObject hb = w.api()
-                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + first + "\"}")
+                .post("jobs/" + id + "/heartbeat", aLease(first))
                 .expect(200)
                 .json();
         assertTrue(hb.getBoolean("pauseRequested"));
         JsonObject refused = w.api()
-                .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + first + "\"}")
+                .post("jobs/" + id + "/complete", aLease(first))
                 .expect(409)
                 .json();
         assertEquals("PAUSED", refused.getString("currentState"));
@@ -224,43 +224,34 @@ class JobLifecycleIT extends ApiTestBase {
 
         assertEquals(
                 "PENDING",
-                alice.api()
-                        .post("jobs/" + id + "/resume", null)
-                        .expect(200)
-                        .json()
-                        .getString("status"));
+                alice.api().post("jobs/" + id + "/resume").expect(200).json().getString("status"));
         JsonObject again = w.claim(q, 1).getJsonObject(0);
         String second = again.getString("leaseToken");
         assertNotEquals(first, second);
         assertEquals(2, again.getInt("attempts"));
 
         JsonObject stale = w.api()
-                .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + first + "\"}")
+                .post("jobs/" + id + "/complete", aLease(first))
                 .expect(409)
                 .json();
         assertTrue(stale.getString("type").endsWith("/stale-lease"), stale.toString());
         assertEquals(
                 409,
                 w.api()
-                        .post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + first + "\",\"error\":\"late\"}")
+                        .post("jobs/" + id + "/fail", aFailure(first).withError("late"))
                         .status());
         assertEquals(
-                409,
-                w.api()
-                        .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + first + "\"}")
-                        .status());
+                409, w.api().post("jobs/" + id + "/heartbeat", aLease(first)).status());
         assertEquals(
                 "DISPATCHED",
                 alice.api().get("jobs/" + id).json().getString("status"),
                 "the stale calls changed nothing");
 
-        w.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + second + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + id + "/start", aLease(second)).expect(200);
         assertEquals(
                 "COMPLETED",
                 w.api()
-                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + second + "\"}")
+                        .post("jobs/" + id + "/complete", aLease(second))
                         .expect(200)
                         .json()
                         .getString("status"));
@@ -272,43 +263,34 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void cancelling_a_running_job_tells_its_worker_and_refuses_its_completion() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String id = submit(alice, q, "");
+        String id = submit(alice, q);
         String lease = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        w.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + id + "/start", aLease(lease)).expect(200);
         assertEquals(
                 "CANCELLED",
-                alice.api()
-                        .post("jobs/" + id + "/cancel", null)
-                        .expect(200)
-                        .json()
-                        .getString("status"));
+                alice.api().post("jobs/" + id + "/cancel").expect(200).json().getString("status"));
         assertTrue(w.api()
-                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}")
+                .post("jobs/" + id + "/heartbeat", aLease(lease))
                 .expect(200)
                 .json()
                 .getBoolean("cancelRequested"));
         assertEquals(
-                409,
-                w.api()
-                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
-                        .status());
+                409, w.api().post("jobs/" + id + "/complete", aLease(lease)).status());
         JsonObject again =
-                alice.api().post("jobs/" + id + "/resume", null).expect(409).json();
+                alice.api().post("jobs/" + id + "/resume").expect(409).json();
         assertEquals("CANCELLED", again.getString("currentState"));
         assertEquals(0, again.getJsonArray("allowedTargets").size());
     }
 
     @Test
     void the_same_idempotency_key_from_the_same_user_returns_the_first_job_and_creates_nothing() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        String body = "{\"queue\":\"" + q + "\",\"type\":\"render\"}";
+        String body = aJob().withQueue(q).withType("render").toString();
         Api.Res first = alice.api()
                 .post("jobs", body, java.util.Map.of("Idempotency-Key", "order-42"))
                 .expect(201);
@@ -328,9 +310,9 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void concurrent_submits_with_one_idempotency_key_create_exactly_one_job() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
-        String body = "{\"queue\":\"" + q + "\",\"type\":\"render\"}";
+        String body = aJob().withQueue(q).withType("render").toString();
         var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         try {
             List<java.util.concurrent.Future<Api.Res>> answers = new java.util.ArrayList<>();
@@ -358,21 +340,19 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void a_scheduled_job_waits_for_its_start_time_then_becomes_claimable() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
         String start = OffsetDateTime.now().plusDays(3).toString();
         JsonObject job = alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"render\",\"scheduledStartAt\":\"" + start + "\"}")
+                .post("jobs", aJob().withQueue(q).withType("render").withScheduledStartAt(start))
                 .expect(201)
                 .json();
         assertEquals("SCHEDULED", job.getString("status"));
         assertEquals("SCHEDULED", job.getString("waitingReason"));
         assertEquals(0, w.claim(q, 1).size());
-        admin.post(
-                        "test/clock/advance?seconds="
-                                + Duration.ofDays(3).plusMinutes(1).toSeconds(),
-                        null)
+        admin.post("test/clock/advance?seconds="
+                        + Duration.ofDays(3).plusMinutes(1).toSeconds())
                 .expect(200);
         JsonArray claimed = w.claimWithin(q, 1);
         assertEquals(1, claimed.size());
@@ -385,16 +365,16 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void claims_follow_priority_then_age_and_a_user_filter_claims_that_users_next_job() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 10);
         Account bob = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String background = submit(alice, q, ",\"priority\":\"BACKGROUND\"");
-        String normal1 = submit(alice, q, "");
-        String urgent = submit(alice, q, ",\"priority\":\"urgent\"");
-        String five = submit(alice, q, ",\"priority\":5");
-        String normal2 = submit(alice, q, ",\"priority\":0");
-        String bobs = submit(bob, q, ",\"priority\":-50");
+        String background = submit(alice, q, aJob().withPriority(BACKGROUND));
+        String normal1 = submit(alice, q);
+        String urgent = submit(alice, q, aJob().withPriority("urgent"));
+        String five = submit(alice, q, aJob().withPriority(5));
+        String normal2 = submit(alice, q, aJob().withPriority(0));
+        String bobs = submit(bob, q, aJob().withPriority(-50));
 
         JsonObject view = alice.api().get("jobs/" + normal2).json();
         assertEquals(4, view.getInt("userPosition"), "urgent, 5 and the older normal are ahead");
@@ -402,8 +382,7 @@ class JobLifecycleIT extends ApiTestBase {
         JsonArray forBob = w.api()
                 .post(
                         "claims",
-                        "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q + "\"],\"userId\":\"" + bob.id()
-                                + "\",\"limit\":5}")
+                        aClaim(w.workerId()).withQueues(q).withUserId(bob.id()).withLimit(5))
                 .expect(200)
                 .array();
         assertEquals(1, forBob.size());
@@ -420,35 +399,36 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void queues_are_created_configured_paused_resumed_and_cleared_without_deleting_jobs() {
-        String q = fx.queue("\"description\":\"renders\",\"maxConcurrent\":3");
-        assertEquals(409, admin.post("queues", "{\"name\":\"" + q + "\"}").status());
+        String q = fx.queue(aQueue().withDescription("renders").withMaxConcurrent(3));
+        assertEquals(409, admin.post("queues", aQueue().withName(q)).status());
         assertTrue(admin.get("queues").array().stream()
                 .anyMatch(v -> v.asJsonObject().getString("name").equals(q)));
         JsonObject patched = admin.patch(
-                        "queues/" + q, "{\"leaseSeconds\":120,\"maxConcurrent\":null,\"maxRetries\":7}")
+                        "queues/" + q,
+                        aQueue().withLeaseSeconds(120).withMaxConcurrent(null).withMaxRetries(7))
                 .expect(200)
                 .json();
         assertEquals(120, patched.getInt("leaseSeconds"));
         assertEquals(7, patched.getInt("maxRetries"));
         assertFalse(patched.containsKey("maxConcurrent"));
         assertEquals("renders", admin.get("queues/" + q).expect(200).json().getString("description"));
-        assertFalse(admin.patch("queues/" + q, "{\"description\":null}")
+        assertFalse(admin.patch("queues/" + q, aQueue().withDescription(null))
                 .expect(200)
                 .json()
                 .containsKey("description"));
 
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String a = submit(alice, q, "");
+        String a = submit(alice, q);
         assertEquals(7, alice.api().get("jobs/" + a).json().getInt("maxRetries"), "queue default applies");
-        assertTrue(admin.post("queues/" + q + "/pause", null).expect(200).json().getBoolean("paused"));
+        assertTrue(admin.post("queues/" + q + "/pause").expect(200).json().getBoolean("paused"));
         assertEquals("QUEUE_PAUSED", alice.api().get("jobs/" + a).json().getString("waitingReason"));
         assertEquals(0, w.claim(q, 1).size(), "a paused queue hands out nothing");
-        admin.post("queues/" + q + "/resume", null).expect(200);
+        admin.post("queues/" + q + "/resume").expect(200);
         assertEquals(1, w.claim(q, 1).size());
 
-        String b = submit(alice, q, "");
-        admin.post("queues/" + q + "/pause", null).expect(200);
+        String b = submit(alice, q);
+        admin.post("queues/" + q + "/pause").expect(200);
         assertEquals(
                 List.of("QUEUE_PAUSED", "USER_LIMIT"),
                 alice.api()
@@ -457,11 +437,11 @@ class JobLifecycleIT extends ApiTestBase {
                         .getJsonArray("waitingReasons")
                         .getValuesAs(jakarta.json.JsonString::getString),
                 "every reason, in the claim's order: a paused queue, alice at her limit");
-        admin.post("queues/" + q + "/resume", null).expect(200);
-        String c = submit(alice, q, "");
-        alice.api().post("jobs/" + c + "/pause", null).expect(200);
+        admin.post("queues/" + q + "/resume").expect(200);
+        String c = submit(alice, q);
+        alice.api().post("jobs/" + c + "/pause").expect(200);
         String later = submit(
-                alice, q, ",\"scheduledStartAt\":\"" + OffsetDateTime.now().plusDays(30) + "\"");
+                alice, q, aJob().withScheduledStartAt(OffsetDateTime.now().plusDays(30)));
         JsonObject cleared =
                 alice.api().delete("queues/" + q + "/jobs").expect(200).json();
         assertEquals(3, cleared.getInt("cancelled"));
@@ -478,13 +458,13 @@ class JobLifecycleIT extends ApiTestBase {
 
     @Test
     void jobs_are_listed_newest_first_in_pages_with_filters() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         List<String> ids = new java.util.ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            ids.add(submit(alice, q, ""));
+            ids.add(submit(alice, q));
         }
-        alice.api().post("jobs/" + ids.get(0) + "/cancel", null).expect(200);
+        alice.api().post("jobs/" + ids.get(0) + "/cancel").expect(200);
         List<String> seen = new java.util.ArrayList<>();
         String cursor = null;
         int pages = 0;
@@ -519,11 +499,13 @@ class JobLifecycleIT extends ApiTestBase {
         Account carol = fx.user("USER");
         assertEquals(
                 409,
-                admin.post("admin/users", "{\"id\":\"" + carol.id() + "\",\"displayName\":\"x\",\"role\":\"USER\"}")
+                admin.post(
+                                "admin/users",
+                                aUser().withId(carol.id()).withDisplayName("x").withRole("USER"))
                         .status());
         JsonObject patched = admin.patch(
                         "admin/users/" + carol.id(),
-                        "{\"maxConcurrent\":3,\"monthlyHoursLimit\":12.5,\"displayName\":\"Carol\"}")
+                        aUser().withMaxConcurrent(3).withMonthlyHoursLimit(12.5).withDisplayName("Carol"))
                 .expect(200)
                 .json();
         assertEquals(3, patched.getInt("maxConcurrent"));
@@ -531,13 +513,13 @@ class JobLifecycleIT extends ApiTestBase {
         assertEquals(
                 "Carol",
                 admin.get("admin/users/" + carol.id()).expect(200).json().getString("displayName"));
-        assertFalse(admin.patch("admin/users/" + carol.id(), "{\"monthlyHoursLimit\":null}")
+        assertFalse(admin.patch("admin/users/" + carol.id(), aUser().withMonthlyHoursLimit(null))
                 .expect(200)
                 .json()
                 .containsKey("monthlyHoursLimit"));
         assertTrue(admin.get("admin/users").expect(200).array().stream()
                 .anyMatch(v -> v.asJsonObject().getString("id").equals(carol.id())));
-        String second = admin.post("admin/users/" + carol.id() + "/tokens", null)
+        String second = admin.post("admin/users/" + carol.id() + "/tokens")
                 .expect(201)
                 .json()
                 .getString("token");
@@ -551,7 +533,7 @@ class JobLifecycleIT extends ApiTestBase {
     void workers_register_heartbeat_and_are_listed() {
         WorkerAccount w = fx.worker();
         JsonObject beat = w.api()
-                .post("workers/" + w.workerId() + "/heartbeat", null)
+                .post("workers/" + w.workerId() + "/heartbeat")
                 .expect(200)
                 .json();
         assertEquals(w.workerId(), beat.getString("id"));
@@ -559,18 +541,16 @@ class JobLifecycleIT extends ApiTestBase {
         JsonArray mine = w.api().get("workers").expect(200).array();
         assertEquals(1, mine.size());
         assertTrue(admin.get("workers").array().size() >= 1);
-        String q = fx.queue("");
+        String q = fx.queue();
         JsonObject withQueues = w.api()
-                .post(
-                        "workers",
-                        "{\"name\":\"gpu\",\"queues\":[\"" + q + "\"],\"callbackUrl\":\"http://127.0.0.1:9/jobs\"}")
+                .post("workers", aWorker("gpu").withQueues(q).withCallbackUrl("http://127.0.0.1:9/jobs"))
                 .expect(201)
                 .json();
         assertEquals(List.of(q), withQueues.getJsonArray("queues").getValuesAs(jakarta.json.JsonString::getString));
         assertEquals(
                 404,
                 w.api()
-                        .post("workers/" + java.util.UUID.randomUUID() + "/heartbeat", null)
+                        .post("workers/" + java.util.UUID.randomUUID() + "/heartbeat")
                         .status());
     }
 }

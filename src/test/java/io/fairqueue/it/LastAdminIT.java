@@ -6,6 +6,7 @@ import static io.fairqueue.it.TokensIT.hash;
 import static io.fairqueue.it.TokensIT.id;
 import static io.fairqueue.it.TokensIT.storedIds;
 import static io.fairqueue.it.TokensIT.tokens;
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,7 +47,7 @@ import org.junit.jupiter.api.Test;
 class LastAdminIT extends ApiTestBase {
 
     static final String LAST_ADMIN = "https://fairqueue.io/problems/last-admin";
-    static final String TO_USER = "{\"role\":\"USER\"}";
+    static final String TO_USER = aUser().withRole("USER").toString();
 
     /** The suite's bootstrap admin and the id of the token the tests call with. */
     record Admin(String id, long tokenId) {}
@@ -115,17 +116,19 @@ class LastAdminIT extends ApiTestBase {
         Admin me = soleAdmin();
         String name = admin.get("admin/users/" + me.id()).expect(200).json().getString("displayName");
 
-        assertLastAdmin(admin.patch("admin/users/" + me.id(), "{\"role\":\"WORKER\",\"displayName\":\"Renamed\"}"));
+        assertLastAdmin(
+                admin.patch("admin/users/" + me.id(), aUser().withRole("WORKER").withDisplayName("Renamed")));
         JsonObject after = admin.get("admin/users/" + me.id()).expect(200).json();
         assertEquals("ADMIN", after.getString("role"));
         assertEquals(name, after.getString("displayName"), "nothing of the request was applied");
         assertEquals(
                 200,
-                admin.patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}").status(),
+                admin.patch("admin/users/" + me.id(), aUser().withRole("ADMIN")).status(),
                 "not a demotion");
 
-        long spare = id(
-                admin.post(tokens(me.id()), "{\"name\":\"spare\"}").expect(201).json());
+        long spare = id(admin.post(tokens(me.id()), aToken().withName("spare"))
+                .expect(201)
+                .json());
         assertEquals(204, admin.delete(tokens(me.id()) + "/" + spare).status(), "another token remains");
         assertLastAdmin(admin.delete(tokens(me.id()) + "/" + me.tokenId()));
         assertEquals(List.of(me.tokenId()), storedIds(me.id()));
@@ -137,7 +140,7 @@ class LastAdminIT extends ApiTestBase {
         Admin me = soleAdmin();
         Account other = fx.user("ADMIN");
         long first = storedIds(other.id()).get(0);
-        JsonObject expiring = admin.post(tokens(other.id()), "{\"expiresInSeconds\":60}")
+        JsonObject expiring = admin.post(tokens(other.id()), aToken().withExpiresInSeconds(60))
                 .expect(201)
                 .json();
         assertEquals(204, admin.delete(tokens(other.id()) + "/" + first).status());
@@ -148,14 +151,14 @@ class LastAdminIT extends ApiTestBase {
         assertEquals(204, admin.delete(tokens(other.id()) + "/" + id(expiring)).status(), "an expired token may go");
         assertEquals("ADMIN", role(me.id()));
 
-        JsonObject valid = admin.post(tokens(other.id()), null).expect(201).json();
+        JsonObject valid = admin.post(tokens(other.id())).expect(201).json();
         assertEquals(200, admin.patch("admin/users/" + me.id(), TO_USER).status(), "now another ADMIN can take over");
         Api successor = admin.as(valid.getString("token"));
         assertProblem(admin.get("admin/users"), 403);
         assertEquals(
                 200,
                 successor
-                        .patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}")
+                        .patch("admin/users/" + me.id(), aUser().withRole("ADMIN"))
                         .status());
     }
 
@@ -197,7 +200,7 @@ class LastAdminIT extends ApiTestBase {
                 assertEquals(1, admins, "round " + round);
                 if (!role(me.id()).equals("ADMIN")) {
                     other.api()
-                            .patch("admin/users/" + me.id(), "{\"role\":\"ADMIN\"}")
+                            .patch("admin/users/" + me.id(), aUser().withRole("ADMIN"))
                             .expect(200);
                 }
             }

@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,14 +76,14 @@ class NodeLimitsIT extends ApiTestBase {
                                 .toList(),
                         "listening sockets of pid " + n.pid() + ": " + Sockets.listening(n.pid()));
             }
-            String q = fx.queue("");
+            String q = fx.queue();
             Account alice = fx.user("USER");
             int budget = nodes.stream().mapToInt(n -> n.pool + 1).sum();
             for (Node n : nodes) { // a fresh node's first requests load classes and compile: not under load
                 for (int i = 0; i < 5; i++) {
                     n.admin
                             .as(alice.token())
-                            .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                            .post("jobs", aJob().withQueue(q).withType("t"))
                             .expect(201);
                 }
             }
@@ -117,7 +118,8 @@ class NodeLimitsIT extends ApiTestBase {
                                 long sent = System.nanoTime();
                                 String failure;
                                 try {
-                                    Api.Res r = api.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}");
+                                    Api.Res r =
+                                            api.post("jobs", aJob().withQueue(q).withType("t"));
                                     failure = r.status() == 201 ? null : r.status() + " " + r.body();
                                 } catch (RuntimeException e) {
                                     failure = e.toString();
@@ -171,7 +173,7 @@ class NodeLimitsIT extends ApiTestBase {
             assertTrue(peakTotal.get() <= budget, "the database saw " + peakTotal.get() + " > " + budget);
 
             failFast(nodes.get(0), alice, q);
-            admin.post("queues/" + q + "/pause", null).expect(200);
+            admin.post("queues/" + q + "/pause").expect(200);
         }
     }
 
@@ -194,7 +196,7 @@ class NodeLimitsIT extends ApiTestBase {
             for (int i = 0; i < senders; i++) {
                 answers.add(pool.submit(() -> {
                     long sent = System.nanoTime();
-                    Api.Res r = api.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}");
+                    Api.Res r = api.post("jobs", aJob().withQueue(q).withType("t"));
                     long millis = (System.nanoTime() - sent) / 1_000_000;
                     if (r.status() == 503) {
                         assertEquals("application/problem+json", r.contentType(), r.body());

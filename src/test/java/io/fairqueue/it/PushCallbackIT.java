@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,7 +103,7 @@ class PushCallbackIT extends ApiTestBase {
             "ftp://127.0.0.1/jobs",
             "file:///etc/passwd"
         }) {
-            Api.Res r = fleet.api().post("workers", "{\"name\":\"w\",\"callbackUrl\":\"" + url + "\"}");
+            Api.Res r = fleet.api().post("workers", aWorker("w").withCallbackUrl(url));
             assertEquals(400, r.status(), url + " " + r.body());
             assertEquals("application/problem+json", r.contentType(), url);
             assertEquals("callbackUrl", r.json().getString("field"), url + " " + r.body());
@@ -111,52 +112,52 @@ class PushCallbackIT extends ApiTestBase {
         assertEquals(0, fleet.api().get("workers").expect(200).array().size(), "nothing registered over the API");
         assertEquals(0, workersOf(fleet.id()), "nothing stored");
         // the same account registers an allowed callback: the refusals were about the URL only
-        fleet.api()
-                .post("workers", "{\"name\":\"w\",\"callbackUrl\":\"" + base + "/ok\"}")
-                .expect(201);
+        fleet.api().post("workers", aWorker("w").withCallbackUrl(base + "/ok")).expect(201);
         assertEquals(1, workersOf(fleet.id()));
     }
 
     @Test
     void an_allowed_loopback_callback_receives_the_job_with_its_lease_and_the_urls_host() throws Exception {
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         Account fleet = fx.user("WORKER");
         int port = receiver.getAddress().getPort();
         // a name, allowed because every address it resolves to is loopback
         fleet.api()
                 .post(
                         "workers",
-                        "{\"name\":\"push\",\"capacity\":2,\"callbackUrl\":\"http://localhost:" + port
-                                + "/ok\",\"queues\":[\"" + q + "\"]}")
+                        aWorker("push")
+                                .withCapacity(2)
+                                .withCallbackUrl("http://localhost:" + port + "/ok")
+                                .withQueues(q))
                 .expect(201);
         String job = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"payload\":{\"n\":1}}")
+                .post("jobs", aJob().withQueue(q).withType("t").withPayload(object("n", 1)))
                 .expect(201));
         await("the push", Duration.ofSeconds(6), () -> !received.isEmpty());
         assertEquals(job, received.get(0).getJsonNumber("id").toString());
         assertTrue(received.get(0).getString("leaseToken").length() > 10);
         assertEquals("localhost:" + port, hosts.get(0), "the Host header is the URL's");
         assertEquals("DISPATCHED", status(alice, job));
-        admin.post("queues/" + q + "/pause", null).expect(200);
+        admin.post("queues/" + q + "/pause").expect(200);
     }
 
     @Test
     void a_redirect_is_not_followed_and_the_job_goes_back_to_pending_with_the_reason_audited() throws Exception {
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         Account fleet = fx.user("WORKER");
         fleet.api()
                 .post(
                         "workers",
-                        "{\"name\":\"redirecting\",\"callbackUrl\":\"" + base + "/redirect\",\"queues\":[\"" + q
-                                + "\"]}")
+                        aWorker("redirecting")
+                                .withCallbackUrl(base + "/redirect")
+                                .withQueues(q))
                 .expect(201);
-        String job = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String job =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         await("the release after HTTP 302", Duration.ofSeconds(6), () -> released(alice, job, "HTTP 302"));
-        admin.post("queues/" + q + "/pause", null).expect(200);
+        admin.post("queues/" + q + "/pause").expect(200);
         Thread.sleep(1200); // a push in flight when the queue paused ends too
         assertEquals("PENDING", status(alice, job));
         assertEquals(0, alice.api().get("jobs/" + job).json().getInt("attempts"), "a failed push is no attempt");
@@ -166,36 +167,39 @@ class PushCallbackIT extends ApiTestBase {
     @Test
     void a_callback_answering_an_endless_body_does_not_hold_up_the_dispatcher() throws Exception {
         Account alice = fx.user("USER", 5);
-        String floodQ = fx.queue("");
-        String okQ = fx.queue("");
+        String floodQ = fx.queue();
+        String okQ = fx.queue();
         Account fleet = fx.user("WORKER");
         fleet.api()
                 .post(
                         "workers",
-                        "{\"name\":\"flood\",\"capacity\":5,\"callbackUrl\":\"" + base + "/flood\",\"queues\":[\""
-                                + floodQ + "\"]}")
+                        aWorker("flood")
+                                .withCapacity(5)
+                                .withCallbackUrl(base + "/flood")
+                                .withQueues(floodQ))
                 .expect(201);
         fleet.api()
                 .post(
                         "workers",
-                        "{\"name\":\"ok\",\"capacity\":5,\"callbackUrl\":\"" + base + "/ok\",\"queues\":[\"" + okQ
-                                + "\"]}")
+                        aWorker("ok")
+                                .withCapacity(5)
+                                .withCallbackUrl(base + "/ok")
+                                .withQueues(okQ))
                 .expect(201);
         List<String> flooded = List.of(
                 id(alice.api()
-                        .post("jobs", "{\"queue\":\"" + floodQ + "\",\"type\":\"t\"}")
+                        .post("jobs", aJob().withQueue(floodQ).withType("t"))
                         .expect(201)),
                 id(alice.api()
-                        .post("jobs", "{\"queue\":\"" + floodQ + "\",\"type\":\"t\"}")
+                        .post("jobs", aJob().withQueue(floodQ).withType("t"))
                         .expect(201)));
         await(
                 "both flood jobs pushed",
                 Duration.ofSeconds(6),
                 () -> flooded.stream().allMatch(j -> status(alice, j).equals("DISPATCHED")));
         long start = System.nanoTime();
-        String ok = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + okQ + "\",\"type\":\"t\"}")
-                .expect(201));
+        String ok =
+                id(alice.api().post("jobs", aJob().withQueue(okQ).withType("t")).expect(201));
         await(
                 "the next worker's push",
                 Duration.ofSeconds(4),
@@ -207,15 +211,15 @@ class PushCallbackIT extends ApiTestBase {
                     transitions(alice, j).stream().noneMatch(t -> t.contains("failed")),
                     "a 200 is a push, body or not");
         }
-        admin.post("queues/" + floodQ + "/pause", null).expect(200);
-        admin.post("queues/" + okQ + "/pause", null).expect(200);
+        admin.post("queues/" + floodQ + "/pause").expect(200);
+        admin.post("queues/" + okQ + "/pause").expect(200);
     }
 
     @Test
     void a_stored_callback_that_is_no_longer_allowed_gets_nothing_claimed_for_it() throws Exception {
         // as if the setting had narrowed (or the name now resolved elsewhere) after the registration
         Account alice = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         Account fleet = fx.user("WORKER");
         try (Connection c = db();
                 PreparedStatement ps = c.prepareStatement(
@@ -226,13 +230,12 @@ class PushCallbackIT extends ApiTestBase {
             ps.setString(3, q);
             ps.executeUpdate();
         }
-        String job = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String job =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         Thread.sleep(3000); // three dispatcher rounds
         assertEquals("PENDING", status(alice, job));
         assertEquals(1, transitions(alice, job).size(), "only its creation: never dispatched, never released");
-        admin.post("queues/" + q + "/pause", null).expect(200);
+        admin.post("queues/" + q + "/pause").expect(200);
         try (Connection c = db();
                 PreparedStatement ps = c.prepareStatement("DELETE FROM worker WHERE id = ?")) {
             ps.setString(1, "stale-" + fleet.id());

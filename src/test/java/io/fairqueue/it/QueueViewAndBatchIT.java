@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,30 +30,26 @@ import org.junit.jupiter.api.Test;
  */
 class QueueViewAndBatchIT extends ApiTestBase {
 
-    static String job(String queue, String type, String extra) {
-        return "{\"queue\":\"" + queue + "\",\"type\":\"" + type + "\"" + (extra.isEmpty() ? "" : "," + extra) + "}";
-    }
-
-    static String batch(List<String> items) {
-        return "{\"jobs\":[" + String.join(",", items) + "]}";
+    static Job job(String queue, String type) {
+        return aJob().withQueue(queue).withType(type);
     }
 
     @Test
     void the_queue_view_counts_by_status_and_tier_and_lists_pending_jobs_in_position_order() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 1);
         Account bob = fx.user("USER", 1);
         JsonArray created = alice.api()
                 .post(
                         "jobs/batch",
-                        batch(List.of(
-                                job(q, "bg", "\"priority\":\"BACKGROUND\""),
-                                job(q, "n1", ""),
-                                job(q, "urgent", "\"priority\":\"URGENT\""),
-                                job(q, "n2", "\"priority\":5"))))
+                        aBatch(
+                                job(q, "bg").withPriority(BACKGROUND),
+                                job(q, "n1"),
+                                job(q, "urgent").withPriority(URGENT),
+                                job(q, "n2").withPriority(5)))
                 .expect(201)
                 .array();
-        bob.api().post("jobs", job(q, "bob", "")).expect(201);
+        bob.api().post("jobs", job(q, "bob")).expect(201);
         assertEquals(4, created.size());
         created.forEach(c -> assertTrue(c.asJsonObject().getBoolean("created")));
 
@@ -146,13 +143,13 @@ class QueueViewAndBatchIT extends ApiTestBase {
 
     @Test
     void a_user_sees_its_own_jobs_in_the_queue_view_and_bad_parameters_name_the_field() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 1);
         Account bob = fx.user("USER", 1);
-        alice.api().post("jobs", job(q, "a", "")).expect(201);
-        bob.api().post("jobs", job(q, "b", "")).expect(201);
+        alice.api().post("jobs", job(q, "a")).expect(201);
+        bob.api().post("jobs", job(q, "b")).expect(201);
 
-        alice.api().post("jobs", job(q, "a2", "")).expect(201);
+        alice.api().post("jobs", job(q, "a2")).expect(201);
         JsonArray mine = alice.api().get("queue").expect(200).json().getJsonArray("jobs");
         for (int i = 0; i < mine.size(); i++) {
             JsonObject j = mine.getJsonObject(i);
@@ -185,10 +182,10 @@ class QueueViewAndBatchIT extends ApiTestBase {
 
     @Test
     void slots_in_use_and_locks_show_who_runs_what() {
-        String q = fx.queue("\"maxConcurrent\":3");
+        String q = fx.queue(aQueue().withMaxConcurrent(3));
         Account alice = fx.user("USER", 2);
         alice.api()
-                .post("jobs/batch", batch(List.of(job(q, "t", ""), job(q, "t", ""), job(q, "t", ""))))
+                .post("jobs/batch", aBatch(job(q, "t"), job(q, "t"), job(q, "t")))
                 .expect(201);
         WorkerAccount w = fx.worker();
         JsonArray claimed = w.claim(q, 3);
@@ -206,15 +203,15 @@ class QueueViewAndBatchIT extends ApiTestBase {
 
     @Test
     void a_batch_submit_creates_all_jobs_or_none_and_names_the_bad_item() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 1);
         String key = Fixtures.unique("k");
         JsonArray first = alice.api()
-                .post("jobs/batch", batch(List.of(job(q, "a", "\"idempotencyKey\":\"" + key + "\""), job(q, "b", ""))))
+                .post("jobs/batch", aBatch(job(q, "a").withIdempotencyKey(key), job(q, "b")))
                 .expect(201)
                 .array();
         JsonArray again = alice.api()
-                .post("jobs/batch", batch(List.of(job(q, "a", "\"idempotencyKey\":\"" + key + "\""))))
+                .post("jobs/batch", aBatch(job(q, "a").withIdempotencyKey(key)))
                 .expect(201)
                 .array();
         assertFalse(again.getJsonObject(0).getBoolean("created"), "the same key answers the first job");
@@ -226,12 +223,11 @@ class QueueViewAndBatchIT extends ApiTestBase {
         JsonArray bulk = alice.api()
                 .post(
                         "jobs/batch",
-                        batch(List.of(
-                                job(
-                                        q,
-                                        "p",
-                                        "\"payload\":{\"s\":\"a\\\"b\\\\c {x,y}\",\"n\":[1,null]},\"projectId\":\"proj-1\""),
-                                job(q, "later", "\"scheduledStartAt\":\"2999-01-01T00:00:00Z\""))))
+                        aBatch(
+                                job(q, "p")
+                                        .withPayload(object("s", "a\"b\\c {x,y}", "n", array(1, null)))
+                                        .withProjectId("proj-1"),
+                                job(q, "later").withScheduledStartAt("2999-01-01T00:00:00Z")))
                 .expect(201)
                 .array();
         JsonObject p = admin.get(
@@ -246,38 +242,34 @@ class QueueViewAndBatchIT extends ApiTestBase {
                 admin.get("jobs/" + p.getJsonNumber("id") + "/transitions").expect(200).array().stream()
                         .map(t -> t.asJsonObject().getString("to"))
                         .toList());
-        admin.post("jobs/" + bulk.getJsonObject(1).getJsonObject("job").getJsonNumber("id") + "/cancel", null)
+        admin.post("jobs/" + bulk.getJsonObject(1).getJsonObject("job").getJsonNumber("id") + "/cancel")
                 .expect(200);
-        admin.post("jobs/" + p.getJsonNumber("id") + "/cancel", null).expect(200);
+        admin.post("jobs/" + p.getJsonNumber("id") + "/cancel").expect(200);
 
         JsonObject badType = alice.api()
-                .post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "not ok!", ""))))
+                .post("jobs/batch", aBatch(job(q, "ok"), job(q, "not ok!")))
                 .expect(400)
                 .json();
         assertEquals("jobs[1].type", badType.getString("field"));
         JsonObject badQueue = alice.api()
-                .post("jobs/batch", batch(List.of(job(q, "ok", ""), job(q, "ok", ""), job("no-such-queue", "ok", ""))))
+                .post("jobs/batch", aBatch(job(q, "ok"), job(q, "ok"), job("no-such-queue", "ok")))
                 .expect(400)
                 .json();
         assertEquals("jobs[2].queue", badQueue.getString("field"));
         JsonObject farFuture = alice.api()
-                .post("jobs/batch", batch(List.of(job(q, "ok", "\"scheduledStartAt\":\"+10000-01-01T00:00:00Z\""))))
+                .post("jobs/batch", aBatch(job(q, "ok").withScheduledStartAt("+10000-01-01T00:00:00Z")))
                 .expect(400)
                 .json();
         assertEquals("jobs[0].scheduledStartAt", farFuture.getString("field"));
         JsonObject unknown = alice.api()
-                .post("jobs/batch", batch(List.of(job(q, "ok", "\"colour\":1"))))
+                .post("jobs/batch", aBatch(job(q, "ok").with("colour", 1)))
                 .expect(400)
                 .json();
         assertEquals("jobs[0].colour", unknown.getString("field"));
         assertEquals(
                 "jobs",
-                alice.api()
-                        .post("jobs/batch", "{\"jobs\":[]}")
-                        .expect(400)
-                        .json()
-                        .getString("field"));
-        String tooMany = batch(Collections.nCopies(1001, job(q, "t", "")));
+                alice.api().post("jobs/batch", aBatch()).expect(400).json().getString("field"));
+        Batch tooMany = aBatch(Collections.nCopies(1001, job(q, "t")));
         assertEquals(
                 "jobs",
                 alice.api().post("jobs/batch", tooMany).expect(400).json().getString("field"));
@@ -294,21 +286,25 @@ class QueueViewAndBatchIT extends ApiTestBase {
 
     @Test
     void batch_start_and_complete_move_each_item_on_its_own_with_its_audit_rows() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 3);
         alice.api()
-                .post("jobs/batch", batch(List.of(job(q, "t", ""), job(q, "t", ""), job(q, "t", ""))))
+                .post("jobs/batch", aBatch(job(q, "t"), job(q, "t"), job(q, "t")))
                 .expect(201);
         WorkerAccount w = fx.worker();
         JsonArray claimed = w.claim(q, 3);
         assertEquals(3, claimed.size());
-        List<String> items = new ArrayList<>();
+        LeaseBatch items = aLeaseBatch();
+        LeaseBatch done = aLeaseBatch();
         for (int i = 0; i < 3; i++) {
             JsonObject j = claimed.getJsonObject(i);
             String token = i == 2 ? "not-the-lease" : j.getString("leaseToken");
-            items.add("{\"id\":" + j.getJsonNumber("id") + ",\"leaseToken\":\"" + token + "\"}");
+            items.withJob(j.getJsonNumber("id").longValue(), token);
+            if (i < 2) {
+                done.withJob(j.getJsonNumber("id").longValue(), token, object("ok", true));
+            }
         }
-        JsonArray started = w.api().post("jobs/start", batch(items)).expect(200).array();
+        JsonArray started = w.api().post("jobs/start", items).expect(200).array();
         assertEquals("RUNNING", started.getJsonObject(0).getString("status"));
         assertEquals("RUNNING", started.getJsonObject(1).getString("status"));
         JsonObject refused = started.getJsonObject(2);
@@ -316,11 +312,7 @@ class QueueViewAndBatchIT extends ApiTestBase {
         assertTrue(refused.getJsonObject("problem").getString("type").endsWith("/stale-lease"), refused.toString());
         assertFalse(started.getJsonObject(0).containsKey("problem"));
 
-        List<String> done = items.subList(0, 2).stream()
-                .map(s -> s.replace("}", ",\"result\":{\"ok\":true}}"))
-                .toList();
-        JsonArray completed =
-                w.api().post("jobs/complete", batch(done)).expect(200).array();
+        JsonArray completed = w.api().post("jobs/complete", done).expect(200).array();
         completed.forEach(c -> assertEquals("COMPLETED", c.asJsonObject().getString("status")));
         for (int i = 0; i < 2; i++) {
             long id = claimed.getJsonObject(i).getJsonNumber("id").longValue();
@@ -341,33 +333,31 @@ class QueueViewAndBatchIT extends ApiTestBase {
         assertEquals(
                 "jobs[0].leaseToken",
                 w.api()
-                        .post("jobs/complete", "{\"jobs\":[{\"id\":1}]}")
+                        .post("jobs/complete", aLeaseBatch().withItem(object("id", 1)))
                         .expect(400)
                         .json()
                         .getString("field"));
-        assertEquals(403, alice.api().post("jobs/start", batch(items)).status());
+        assertEquals(403, alice.api().post("jobs/start", items).status());
     }
 
     @Test
     void a_waiting_claim_is_woken_by_the_submit_not_by_the_poll() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 1);
         WorkerAccount w = fx.worker();
         List<Long> latencies = new ArrayList<>();
         for (int round = 0; round < 7; round++) {
-            CompletableFuture<Api.Res> waiting = CompletableFuture.supplyAsync(() -> w.api()
-                    .post(
-                            "claims",
-                            "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q + "\"],\"waitSeconds\":20}"));
+            CompletableFuture<Api.Res> waiting = CompletableFuture.supplyAsync(() ->
+                    w.api().post("claims", aClaim(w.workerId()).withQueues(q).withWaitSeconds(20)));
             Thread.sleep(300); // the claim is waiting now
             assertFalse(waiting.isDone());
-            alice.api().post("jobs", job(q, "t", "")).expect(201);
+            alice.api().post("jobs", job(q, "t")).expect(201);
             long submitted = System.nanoTime();
             JsonArray got = waiting.get(10, TimeUnit.SECONDS).expect(200).array();
             latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - submitted));
             assertEquals(1, got.size());
             JsonObject j = got.getJsonObject(0);
-            String lease = "{\"leaseToken\":\"" + j.getString("leaseToken") + "\"}";
+            Lease lease = aLease(j.getString("leaseToken"));
             w.api().post("jobs/" + j.getJsonNumber("id") + "/start", lease).expect(200);
             w.api().post("jobs/" + j.getJsonNumber("id") + "/complete", lease).expect(200);
         }
@@ -379,11 +369,11 @@ class QueueViewAndBatchIT extends ApiTestBase {
 
     @Test
     void a_waiting_claim_answers_empty_when_its_time_is_up_and_bad_waits_are_refused() {
-        String q = fx.queue("");
+        String q = fx.queue();
         WorkerAccount w = fx.worker();
         long start = System.nanoTime();
         JsonArray none = w.api()
-                .post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q + "\"],\"waitSeconds\":1}")
+                .post("claims", aClaim(w.workerId()).withQueues(q).withWaitSeconds(1))
                 .expect(200)
                 .array();
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -392,14 +382,14 @@ class QueueViewAndBatchIT extends ApiTestBase {
         assertEquals(
                 "waitSeconds",
                 w.api()
-                        .post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"waitSeconds\":61}")
+                        .post("claims", aClaim(w.workerId()).withWaitSeconds(61))
                         .expect(400)
                         .json()
                         .getString("field"));
         assertEquals(
                 "waitSeconds",
                 w.api()
-                        .post("claims", "{\"workerId\":\"" + w.workerId() + "\",\"waitSeconds\":\"soon\"}")
+                        .post("claims", aClaim(w.workerId()).with("waitSeconds", "soon"))
                         .expect(400)
                         .json()
                         .getString("field"));
@@ -411,14 +401,13 @@ class QueueViewAndBatchIT extends ApiTestBase {
                         () -> w.api()
                                 .post(
                                         "claims",
-                                        "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q
-                                                + "\"],\"waitSeconds\":2}")
+                                        aClaim(w.workerId()).withQueues(q).withWaitSeconds(2))
                                 .expect(200)
                                 .array(),
                         pool))
                 .toList();
         sleep(300);
-        alice.api().post("jobs", job(q, "t", "")).expect(201);
+        alice.api().post("jobs", job(q, "t")).expect(201);
         List<Integer> sizes = waiters.stream()
                 .map(CompletableFuture::join)
                 .map(JsonArray::size)

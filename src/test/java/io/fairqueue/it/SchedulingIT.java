@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,9 +25,14 @@ import org.junit.jupiter.api.Test;
  */
 class SchedulingIT extends ApiTestBase {
 
-    static String submit(Account user, String queue, String extra) {
+    static String submit(Account user, String queue) {
+        return submit(user, queue, aJob());
+    }
+
+    /** Submits {@code job} as a job of type t in {@code queue}. */
+    static String submit(Account user, String queue, Job job) {
         return user.api()
-                .post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"t\"" + extra + "}")
+                .post("jobs", job.withQueue(queue).withType("t"))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
@@ -49,13 +55,9 @@ class SchedulingIT extends ApiTestBase {
     }
 
     void run(WorkerAccount w, String id, String lease, long seconds) {
-        w.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + id + "/start", aLease(lease)).expect(200);
         advance(seconds);
-        w.api()
-                .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + id + "/complete", aLease(lease)).expect(200);
     }
 
     String reason(Account user, String id) {
@@ -64,15 +66,15 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void seed_002_scenario_1_a_user_at_its_limit_is_skipped_and_never_blocks_the_others() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         Account charlie = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String alice1 = submit(alice, q, "");
-        String bob1 = submit(bob, q, "");
-        String alice2 = submit(alice, q, "");
-        String charlie1 = submit(charlie, q, "");
+        String alice1 = submit(alice, q);
+        String bob1 = submit(bob, q);
+        String alice2 = submit(alice, q);
+        String charlie1 = submit(charlie, q);
 
         JsonArray claimed = w.claim(q, 10);
         assertEquals(List.of(alice1, bob1, charlie1), ids(claimed));
@@ -87,51 +89,51 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void at_equal_priority_the_user_with_fewer_running_jobs_goes_first_but_priority_comes_before_fairness() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 3);
         Account bob = fx.user("USER", 3);
         WorkerAccount w = fx.worker();
-        submit(alice, q, "");
+        submit(alice, q);
         assertEquals(1, w.claim(q, 1).size(), "alice now runs one job");
-        String aliceOlder = submit(alice, q, "");
-        String bobNewer = submit(bob, q, "");
+        String aliceOlder = submit(alice, q);
+        String bobNewer = submit(bob, q);
         assertEquals(List.of(bobNewer), ids(w.claim(q, 1)), "bob runs nothing, so his newer job goes first");
         assertEquals(List.of(aliceOlder), ids(w.claim(q, 1)));
 
-        String bobNormal = submit(bob, q, "");
-        String aliceUrgent = submit(alice, q, ",\"priority\":\"URGENT\"");
+        String bobNormal = submit(bob, q);
+        String aliceUrgent = submit(alice, q, aJob().withPriority(URGENT));
         assertEquals(List.of(aliceUrgent, bobNormal), ids(w.claim(q, 2)), "priority first, then fairness");
     }
 
     @Test
     void a_queue_limit_caps_the_queue_and_frees_a_slot_when_a_job_ends() {
-        String q = fx.queue("\"maxConcurrent\":2");
+        String q = fx.queue(aQueue().withMaxConcurrent(2));
         List<Account> users = List.of(fx.user("USER"), fx.user("USER"), fx.user("USER"));
         WorkerAccount w = fx.worker();
-        List<String> jobs = users.stream().map(u -> submit(u, q, "")).toList();
+        List<String> jobs = users.stream().map(u -> submit(u, q)).toList();
         JsonArray claimed = w.claim(q, 10);
         assertEquals(jobs.subList(0, 2), ids(claimed));
         assertEquals("QUEUE_LIMIT", reason(users.get(2), jobs.get(2)));
         w.api()
                 .post(
                         "jobs/" + jobs.get(0) + "/fail",
-                        "{\"leaseToken\":\"" + lease(claimed, jobs.get(0)) + "\",\"error\":\"x\",\"retryable\":false}")
+                        aFailure(lease(claimed, jobs.get(0))).withError("x").withRetryable(false))
                 .expect(200);
         assertEquals(List.of(jobs.get(2)), ids(w.claim(q, 10)));
 
-        admin.patch("queues/" + q, "{\"maxConcurrent\":null}").expect(200);
-        String more = submit(users.get(0), q, "");
+        admin.patch("queues/" + q, aQueue().withMaxConcurrent(null)).expect(200);
+        String more = submit(users.get(0), q);
         assertEquals(List.of(more), ids(w.claim(q, 10)), "unlimited again");
-        admin.patch("queues/" + q, "{\"maxConcurrent\":1}").expect(200);
+        admin.patch("queues/" + q, aQueue().withMaxConcurrent(1)).expect(200);
         Account dave = fx.user("USER");
-        String blocked = submit(dave, q, "");
+        String blocked = submit(dave, q);
         assertEquals(0, w.claim(q, 10).size(), "the recount at the change sees 3 running >= 1");
         assertEquals("QUEUE_LIMIT", reason(dave, blocked));
     }
 
     @Test
     void global_slots_cap_every_queue_and_per_user_serialization_can_be_switched_off() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         WorkerAccount w = fx.worker();
@@ -145,24 +147,24 @@ class SchedulingIT extends ApiTestBase {
             admin.delete("admin/locks/" + user).expect(200);
         }
         try {
-            int running = admin.put("admin/settings", "{\"globalSlots\":1000000}")
+            int running = admin.put("admin/settings", theSettings().withGlobalSlots(1000000))
                     .expect(200)
                     .json()
                     .getInt("globalRunning");
-            JsonObject s = admin.put("admin/settings", "{\"globalSlots\":" + (running + 1) + "}")
+            JsonObject s = admin.put("admin/settings", theSettings().withGlobalSlots(running + 1))
                     .expect(200)
                     .json();
             assertEquals(running + 1, s.getInt("globalSlots"));
-            String a = submit(alice, q, "");
-            String b = submit(bob, q, "");
+            String a = submit(alice, q);
+            String b = submit(bob, q);
             assertEquals(List.of(a), ids(w.claim(q, 10)));
             assertEquals("GLOBAL_SLOTS", reason(bob, b));
-            admin.put("admin/settings", "{\"globalSlots\":null}").expect(200);
+            admin.put("admin/settings", theSettings().withGlobalSlots(null)).expect(200);
             assertEquals(List.of(b), ids(w.claim(q, 10)));
 
-            String a2 = submit(alice, q, "");
+            String a2 = submit(alice, q);
             assertEquals("USER_LIMIT", reason(alice, a2));
-            JsonObject off = admin.put("admin/settings", "{\"perUserSerialization\":{\"enabled\":false}}")
+            JsonObject off = admin.put("admin/settings", theSettings().withSerializationEnabled(false))
                     .expect(200)
                     .json();
             assertFalse(off.getJsonObject("perUserSerialization").getBoolean("enabled"));
@@ -171,7 +173,10 @@ class SchedulingIT extends ApiTestBase {
         } finally {
             admin.put(
                             "admin/settings",
-                            "{\"globalSlots\":null,\"perUserSerialization\":{\"enabled\":true,\"lockTimeoutSeconds\":3600}}")
+                            theSettings()
+                                    .withGlobalSlots(null)
+                                    .withSerializationEnabled(true)
+                                    .withLockTimeoutSeconds(3600))
                     .expect(200);
         }
         assertTrue(admin.get("admin/settings")
@@ -182,23 +187,23 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void raising_a_users_limit_takes_effect_on_the_next_claim() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        submit(alice, q, "");
-        String second = submit(alice, q, "");
+        submit(alice, q);
+        String second = submit(alice, q);
         assertEquals(1, w.claim(q, 10).size());
-        admin.patch("admin/users/" + alice.id(), "{\"maxConcurrent\":2}").expect(200);
+        admin.patch("admin/users/" + alice.id(), aUser().withMaxConcurrent(2)).expect(200);
         assertEquals(List.of(second), ids(w.claim(q, 10)));
     }
 
     @Test
     void an_admin_sees_the_users_locks_and_releasing_one_ends_the_attempt_and_frees_the_slot() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String first = submit(alice, q, "");
-        String second = submit(alice, q, "");
+        String first = submit(alice, q);
+        String second = submit(alice, q);
         JsonArray claimed = w.claim(q, 10);
         assertEquals(List.of(first), ids(claimed));
 
@@ -227,7 +232,7 @@ class SchedulingIT extends ApiTestBase {
         assertEquals(
                 409,
                 w.api()
-                        .post("jobs/" + first + "/complete", "{\"leaseToken\":\"" + lease(claimed, first) + "\"}")
+                        .post("jobs/" + first + "/complete", aLease(lease(claimed, first)))
                         .status());
         assertEquals(List.of(second), ids(w.claim(q, 10)), "the slot is free at once");
         assertEquals(
@@ -238,14 +243,14 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void an_exhausted_daily_quota_stops_the_next_claim_until_midnight_with_a_warning_before() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        admin.put("admin/users/" + alice.id() + "/quota", "{\"dailyLimitSecs\":100}")
+        admin.put("admin/users/" + alice.id() + "/quota", aQuota().withDailyLimitSecs(100))
                 .expect(200);
         OffsetDateTime now = startOfDayPlus(advance(0), 1);
-        String first = submit(alice, q, "");
-        String second = submit(alice, q, "");
+        String first = submit(alice, q);
+        String second = submit(alice, q);
         JsonArray claimed = w.claim(q, 1);
         run(w, first, lease(claimed, first), 85);
 
@@ -261,7 +266,7 @@ class SchedulingIT extends ApiTestBase {
         JsonArray again = w.claim(q, 1);
         assertEquals(List.of(second), ids(again), "85 < 100: still allowed (a running job is never preempted)");
         run(w, second, lease(again, second), 30);
-        String third = submit(alice, q, "");
+        String third = submit(alice, q);
         assertTrue(alice.api().get("quota/status").json().getBoolean("exhausted"));
         assertEquals(0, w.claim(q, 1).size());
         assertEquals("QUOTA_EXCEEDED", reason(alice, third));
@@ -291,18 +296,18 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void weekly_project_and_monthly_quotas_hold_until_monday_and_the_first() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
         String project = fx.unique("proj");
-        admin.put("admin/projects/" + project + "/quota", "{\"weeklyLimitSecs\":50}")
+        admin.put("admin/projects/" + project + "/quota", aQuota().withWeeklyLimitSecs(50))
                 .expect(200);
         OffsetDateTime now = startOfDayPlus(advance(0), 2);
-        String p1 = submit(alice, q, ",\"projectId\":\"" + project + "\"");
+        String p1 = submit(alice, q, aJob().withProjectId(project));
         JsonArray c = w.claim(q, 1);
         run(w, p1, lease(c, p1), 60);
-        String p2 = submit(alice, q, ",\"projectId\":\"" + project + "\"");
-        String free = submit(alice, q, "");
+        String p2 = submit(alice, q, aJob().withProjectId(project));
+        String free = submit(alice, q);
         c = w.claim(q, 5);
         assertEquals(List.of(free), ids(c), "the project is over quota, alice's other work is not");
         assertEquals("QUOTA_EXCEEDED", reason(alice, p2));
@@ -320,11 +325,12 @@ class SchedulingIT extends ApiTestBase {
         now = advance(0);
 
         Account bob = fx.user("USER", 5);
-        admin.patch("admin/users/" + bob.id(), "{\"monthlyHoursLimit\":0.01}").expect(200);
-        String m1 = submit(bob, q, "");
+        admin.patch("admin/users/" + bob.id(), aUser().withMonthlyHoursLimit(0.01))
+                .expect(200);
+        String m1 = submit(bob, q);
         c = w.claim(q, 1);
         run(w, m1, lease(c, m1), 40);
-        String m2 = submit(bob, q, "");
+        String m2 = submit(bob, q);
         assertEquals(0, w.claim(q, 5).size(), "36 s of monthly plan used up");
         assertEquals("QUOTA_EXCEEDED", reason(bob, m2));
         JsonObject month = bob.api().get("quota/status").json().getJsonObject("month");
@@ -339,12 +345,12 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void off_peak_only_jobs_wait_for_the_window_that_wraps_midnight() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
         OffsetDateTime now = startOfDayPlus(advance(0), 12); // 12:00 UTC: peak
-        String night = submit(alice, q, ",\"offPeakOnly\":true");
-        String day = submit(alice, q, "");
+        String night = submit(alice, q, aJob().withOffPeakOnly(true));
+        String day = submit(alice, q);
         JsonArray claimed = w.claim(q, 5);
         assertEquals(List.of(day), ids(claimed));
         assertEquals("OFF_PEAK_WINDOW", reason(alice, night));
@@ -356,7 +362,7 @@ class SchedulingIT extends ApiTestBase {
         assertEquals(List.of(night), ids(claimed));
         run(w, night, lease(claimed, night), 1);
         advance(Duration.ofHours(8).toSeconds()); // 07:00 UTC, still inside 22:00-08:00
-        String early = submit(alice, q, ",\"offPeakOnly\":true");
+        String early = submit(alice, q, aJob().withOffPeakOnly(true));
         assertEquals(List.of(early), ids(w.claim(q, 5)));
     }
 
@@ -364,11 +370,11 @@ class SchedulingIT extends ApiTestBase {
     void a_policy_changed_behind_the_api_reaches_the_claim_within_moments() throws Exception {
         // Nodes keep the off-peak windows in memory and read them again at least every 5 s; a
         // change by hand must reach them through the table's notification, long before that.
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
         startOfDayPlus(advance(0), 12); // 12:00 UTC: peak
-        String first = submit(alice, q, ",\"offPeakOnly\":true");
+        String first = submit(alice, q, aJob().withOffPeakOnly(true));
         try (java.sql.Connection c =
                 java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
             c.createStatement()
@@ -385,7 +391,7 @@ class SchedulingIT extends ApiTestBase {
                     got = w.claim(q, 5);
                 }
                 assertEquals(List.of(first), ids(got), "off-peak all day");
-                String second = submit(alice, q, ",\"offPeakOnly\":true");
+                String second = submit(alice, q, aJob().withOffPeakOnly(true));
                 c.createStatement().executeUpdate("DELETE FROM scheduling_policy WHERE name = 'it-all-day'");
                 Thread.sleep(300);
                 // a copy not told of the delete would still hold the window for seconds, and claim
@@ -401,7 +407,7 @@ class SchedulingIT extends ApiTestBase {
     void a_limit_change_stops_a_vacuum_of_the_job_table_instead_of_queueing_every_claim_behind_it() throws Exception {
         // What the vacuum timer does while it vacuums job (see fq_lock_jobs): the shared advisory
         // lock, and a lock on job that conflicts with a limit change's, held for a long statement.
-        String q = fx.queue("\"maxConcurrent\":2");
+        String q = fx.queue(aQueue().withMaxConcurrent(2));
         java.util.concurrent.CompletableFuture<String> vacuum = new java.util.concurrent.CompletableFuture<>();
         java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
         Thread t = new Thread(() -> {
@@ -429,7 +435,7 @@ class SchedulingIT extends ApiTestBase {
         t.start();
         holding.await();
         long t0 = System.nanoTime();
-        admin.patch("queues/" + q, "{\"maxConcurrent\":3}").expect(200);
+        admin.patch("queues/" + q, aQueue().withMaxConcurrent(3)).expect(200);
         assertTrue(
                 System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(),
                 "the limit change did not wait for the vacuum");
@@ -440,34 +446,31 @@ class SchedulingIT extends ApiTestBase {
 
     @Test
     void usage_counts_the_run_time_of_every_ended_attempt_completed_failed_paused_or_cancelled() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
         startOfDayPlus(advance(0), 3);
-        List<String> ids =
-                List.of(submit(alice, q, ""), submit(alice, q, ""), submit(alice, q, ""), submit(alice, q, ""));
+        List<String> ids = List.of(submit(alice, q), submit(alice, q), submit(alice, q), submit(alice, q));
         JsonArray claimed = w.claim(q, 4);
         assertEquals(ids, ids(claimed));
         long realStart = System.nanoTime(); // the test clock moves on with real time as well
         for (String id : ids) {
-            w.api()
-                    .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease(claimed, id) + "\"}")
-                    .expect(200);
+            w.api().post("jobs/" + id + "/start", aLease(lease(claimed, id))).expect(200);
         }
         advance(10);
         w.api()
-                .post("jobs/" + ids.get(0) + "/complete", "{\"leaseToken\":\"" + lease(claimed, ids.get(0)) + "\"}")
+                .post("jobs/" + ids.get(0) + "/complete", aLease(lease(claimed, ids.get(0))))
                 .expect(200);
         advance(10);
         w.api()
                 .post(
                         "jobs/" + ids.get(1) + "/fail",
-                        "{\"leaseToken\":\"" + lease(claimed, ids.get(1)) + "\",\"error\":\"x\",\"retryable\":false}")
+                        aFailure(lease(claimed, ids.get(1))).withError("x").withRetryable(false))
                 .expect(200);
         advance(10);
-        alice.api().post("jobs/" + ids.get(2) + "/pause", null).expect(200);
+        alice.api().post("jobs/" + ids.get(2) + "/pause").expect(200);
         advance(10);
-        alice.api().post("jobs/" + ids.get(3) + "/cancel", null).expect(200);
+        alice.api().post("jobs/" + ids.get(3) + "/cancel").expect(200);
         double realSecs = (System.nanoTime() - realStart) / 1e9;
         JsonObject day = alice.api().get("quota/status").expect(200).json().getJsonObject("day");
         double used = day.getJsonNumber("usedSecs").doubleValue();
@@ -528,24 +531,27 @@ class SchedulingIT extends ApiTestBase {
                 404,
                 admin.put("admin/users/nobody-" + alice.id() + "/quota", "{}").status());
         assertEquals(
-                403, alice.api().put("admin/settings", "{\"globalSlots\":1}").status());
+                403,
+                alice.api()
+                        .put("admin/settings", theSettings().withGlobalSlots(1))
+                        .status());
         assertEquals(403, alice.api().get("quota/status?userId=admin").status());
         assertEquals(200, admin.get("quota/status?userId=" + alice.id()).status());
     }
 
     @Test
     void after_all_of_this_the_counters_equal_a_recount() {
-        String q = fx.queue("\"maxConcurrent\":3");
+        String q = fx.queue(aQueue().withMaxConcurrent(3));
         Account alice = fx.user("USER", 2);
         WorkerAccount w = fx.worker();
         for (int i = 0; i < 5; i++) {
-            submit(alice, q, "");
+            submit(alice, q);
         }
         JsonArray claimed = w.claim(q, 10);
         String first = claimed.getJsonObject(0).getJsonNumber("id").toString();
         run(w, first, lease(claimed, first), 1);
         alice.api().delete("queues/" + q + "/jobs").expect(200);
-        JsonObject recount = admin.post("admin/recount", null).expect(200).json();
+        JsonObject recount = admin.post("admin/recount").expect(200).json();
         assertEquals(0, recount.getJsonArray("drift").size(), recount.toString());
     }
 }

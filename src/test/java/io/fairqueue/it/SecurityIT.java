@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,22 +38,27 @@ class SecurityIT extends ApiTestBase {
                 assertProblem(r, 401);
                 assertTrue(r.header("WWW-Authenticate").startsWith("Bearer"));
             }
-            assertProblem(anonymous.post("jobs", "{\"type\":\"x\"}"), 401);
-            assertProblem(anonymous.post("claims", "{\"workerId\":\"x\"}"), 401);
+            assertProblem(anonymous.post("jobs", aJob().withType("x")), 401);
+            assertProblem(anonymous.post("claims", aClaim("x")), 401);
         }
     }
 
     @Test
     void a_user_on_admin_routes_is_refused_with_403() {
         Account user = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         assertProblem(user.api().get("admin/users"), 403);
-        assertProblem(user.api().post("admin/users", "{\"id\":\"x\",\"displayName\":\"x\",\"role\":\"ADMIN\"}"), 403);
-        assertProblem(user.api().patch("admin/users/" + user.id(), "{\"role\":\"ADMIN\"}"), 403);
-        assertProblem(user.api().post("admin/users/" + user.id() + "/tokens", null), 403);
-        assertProblem(user.api().post("queues", "{\"name\":\"mine\"}"), 403);
-        assertProblem(user.api().patch("queues/" + q, "{\"maxRetries\":1}"), 403);
-        assertProblem(user.api().post("queues/" + q + "/pause", null), 403);
+        assertProblem(
+                user.api()
+                        .post(
+                                "admin/users",
+                                aUser().withId("x").withDisplayName("x").withRole("ADMIN")),
+                403);
+        assertProblem(user.api().patch("admin/users/" + user.id(), aUser().withRole("ADMIN")), 403);
+        assertProblem(user.api().post("admin/users/" + user.id() + "/tokens"), 403);
+        assertProblem(user.api().post("queues", aQueue().withName("mine")), 403);
+        assertProblem(user.api().patch("queues/" + q, aQueue().withMaxRetries(1)), 403);
+        assertProblem(user.api().post("queues/" + q + "/pause"), 403);
         assertEquals("USER", admin.get("admin/users/" + user.id()).json().getString("role"), "nothing changed");
     }
 
@@ -144,21 +150,20 @@ class SecurityIT extends ApiTestBase {
     void users_may_not_claim_or_report_or_register_workers() {
         Account user = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String q = fx.queue("");
+        String q = fx.queue();
         String id = user.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .post("jobs", aJob().withQueue(q).withType("t"))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
                 .toString();
-        assertProblem(user.api().post("claims", "{\"workerId\":\"" + w.workerId() + "\"}"), 403);
-        assertProblem(user.api().post("workers", "{\"name\":\"mine\"}"), 403);
+        assertProblem(user.api().post("claims", aClaim(w.workerId())), 403);
+        assertProblem(user.api().post("workers", aWorker("mine")), 403);
         String lease = w.claim(q, 1).getJsonObject(0).getString("leaseToken");
         for (String action : List.of("start", "heartbeat", "complete")) {
-            assertProblem(user.api().post("jobs/" + id + "/" + action, "{\"leaseToken\":\"" + lease + "\"}"), 403);
+            assertProblem(user.api().post("jobs/" + id + "/" + action, aLease(lease)), 403);
         }
-        assertProblem(
-                user.api().post("jobs/" + id + "/fail", "{\"leaseToken\":\"" + lease + "\",\"error\":\"x\"}"), 403);
+        assertProblem(user.api().post("jobs/" + id + "/fail", aFailure(lease).withError("x")), 403);
         assertEquals("DISPATCHED", user.api().get("jobs/" + id).json().getString("status"));
     }
 
@@ -166,9 +171,9 @@ class SecurityIT extends ApiTestBase {
     void a_worker_sees_jobs_but_may_not_manage_another_users_job() {
         Account alice = fx.user("USER");
         WorkerAccount w = fx.worker();
-        String q = fx.queue("");
+        String q = fx.queue();
         String id = alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .post("jobs", aJob().withQueue(q).withType("t"))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
@@ -176,7 +181,7 @@ class SecurityIT extends ApiTestBase {
         assertEquals(200, w.api().get("jobs/" + id).status());
         assertEquals(200, w.api().get("jobs/" + id + "/transitions").status());
         for (String action : List.of("pause", "cancel", "resume", "retry")) {
-            assertProblem(w.api().post("jobs/" + id + "/" + action, null), 403);
+            assertProblem(w.api().post("jobs/" + id + "/" + action), 403);
         }
         assertEquals("PENDING", alice.api().get("jobs/" + id).json().getString("status"));
         assertProblem(w.api().delete("queues/" + q + "/jobs"), 403);
@@ -186,8 +191,8 @@ class SecurityIT extends ApiTestBase {
     void a_worker_may_not_claim_through_another_accounts_worker() {
         WorkerAccount mine = fx.worker();
         WorkerAccount theirs = fx.worker();
-        assertProblem(mine.api().post("claims", "{\"workerId\":\"" + theirs.workerId() + "\"}"), 403);
-        assertProblem(mine.api().post("workers/" + theirs.workerId() + "/heartbeat", null), 404);
+        assertProblem(mine.api().post("claims", aClaim(theirs.workerId())), 403);
+        assertProblem(mine.api().post("workers/" + theirs.workerId() + "/heartbeat"), 404);
         assertProblem(mine.api().get("workers/" + theirs.workerId()), 404);
         assertEquals(
                 theirs.workerId(),
@@ -202,19 +207,19 @@ class SecurityIT extends ApiTestBase {
     void another_users_job_answers_404_as_if_it_did_not_exist() {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        String q = fx.queue("");
+        String q = fx.queue();
         String id = alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
+                .post("jobs", aJob().withQueue(q).withType("t"))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
                 .toString();
         assertProblem(bob.api().get("jobs/" + id), 404);
         assertProblem(bob.api().get("jobs/" + id + "/transitions"), 404);
-        assertProblem(bob.api().post("jobs/" + id + "/pause", null), 404);
-        assertProblem(bob.api().post("jobs/" + id + "/cancel", null), 404);
-        assertProblem(bob.api().post("jobs/" + id + "/resume", null), 404);
-        assertProblem(bob.api().post("jobs/" + id + "/retry", null), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/pause"), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/cancel"), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/resume"), 404);
+        assertProblem(bob.api().post("jobs/" + id + "/retry"), 404);
         assertEquals(
                 0, bob.api().get("jobs?queue=" + q).json().getJsonArray("items").size());
         assertProblem(bob.api().get("jobs?userId=" + alice.id()), 403);
@@ -229,18 +234,14 @@ class SecurityIT extends ApiTestBase {
     void only_an_admin_submits_on_behalf_of_another_user() {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        String q = fx.queue("");
-        assertProblem(
-                bob.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}"),
-                403);
-        JsonObject job = admin.post(
-                        "jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"" + alice.id() + "\"}")
+        String q = fx.queue();
+        assertProblem(bob.api().post("jobs", aJob().withQueue(q).withType("t").withUserId(alice.id())), 403);
+        JsonObject job = admin.post("jobs", aJob().withQueue(q).withType("t").withUserId(alice.id()))
                 .expect(201)
                 .json();
         assertEquals(alice.id(), job.getString("userId"));
         assertEquals(200, alice.api().get("jobs/" + job.getJsonNumber("id")).status());
-        assertProblem(
-                admin.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"userId\":\"ghost-" + q + "\"}"), 400);
+        assertProblem(admin.post("jobs", aJob().withQueue(q).withType("t").withUserId("ghost-" + q)), 400);
     }
 
     @Test
@@ -270,11 +271,13 @@ class SecurityIT extends ApiTestBase {
         assertProblem(user.api().get("admin/users"), 403);
         assertEquals(
                 200,
-                admin.patch("admin/users/" + user.id(), "{\"role\":\"ADMIN\"}").status());
+                admin.patch("admin/users/" + user.id(), aUser().withRole("ADMIN"))
+                        .status());
         assertEquals(200, user.api().get("admin/users").status(), "promoted: at once");
         assertEquals(
                 200,
-                admin.patch("admin/users/" + user.id(), "{\"role\":\"USER\"}").status());
+                admin.patch("admin/users/" + user.id(), aUser().withRole("USER"))
+                        .status());
         assertProblem(user.api().get("admin/users"), 403);
     }
 

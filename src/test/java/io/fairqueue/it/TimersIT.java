@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -62,11 +63,11 @@ class TimersIT extends ApiTestBase {
 
     @Test
     void the_promoter_timer_starts_a_due_scheduled_job_within_two_seconds_without_any_claim() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         OffsetDateTime start = advance(0).plusSeconds(2);
         String id = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\"" + start + "\"}")
+                .post("jobs", aJob().withQueue(q).withType("t").withScheduledStartAt(start))
                 .expect(201));
         assertEquals("SCHEDULED", status(alice, id));
         await("promotion", Duration.ofSeconds(5), () -> status(alice, id).equals("PENDING"));
@@ -82,20 +83,15 @@ class TimersIT extends ApiTestBase {
 
     @Test
     void a_worker_that_stops_heartbeating_loses_its_job_which_is_claimable_again_and_its_slot_free() throws Exception {
-        String q = fx.queue("\"leaseSeconds\":30");
+        String q = fx.queue(aQueue().withLeaseSeconds(30));
         Account alice = fx.user("USER");
         WorkerAccount dead = fx.worker();
         WorkerAccount alive = fx.worker();
-        String id = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String id =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         String lease = dead.claim(q, 1).getJsonObject(0).getString("leaseToken");
-        dead.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
-        dead.api()
-                .post("jobs/" + id + "/heartbeat", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
+        dead.api().post("jobs/" + id + "/start", aLease(lease)).expect(200);
+        dead.api().post("jobs/" + id + "/heartbeat", aLease(lease)).expect(200);
         // the worker dies; two heartbeat intervals (leaseSeconds / 2 each) later its lease is over
         advance(31);
         await("reaping", Duration.ofSeconds(5), () -> !status(alice, id).equals("RUNNING"));
@@ -111,10 +107,7 @@ class TimersIT extends ApiTestBase {
         JsonArray again = alive.claimWithin(q, 1);
         assertEquals(id, again.getJsonObject(0).getJsonNumber("id").toString(), "claimable again at once");
         assertEquals(
-                409,
-                dead.api()
-                        .post("jobs/" + id + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
-                        .status());
+                409, dead.api().post("jobs/" + id + "/complete", aLease(lease)).status());
     }
 
     @Test
@@ -157,15 +150,16 @@ class TimersIT extends ApiTestBase {
                     + " NextTimeout=" + jmx.getAttribute(promoter, "NextTimeout")
                     + " Enabled=" + jmx.getAttribute(promoter, "Enabled"));
 
-            String q = fx.queue("");
+            String q = fx.queue();
             Account alice = fx.user("USER");
             jmx.setAttribute(promoter, new javax.management.Attribute("Enabled", false));
             try {
                 String id = id(alice.api()
                         .post(
                                 "jobs",
-                                "{\"queue\":\"" + q + "\",\"type\":\"t\",\"scheduledStartAt\":\""
-                                        + advance(0).plusSeconds(1) + "\"}")
+                                aJob().withQueue(q)
+                                        .withType("t")
+                                        .withScheduledStartAt(advance(0).plusSeconds(1)))
                         .expect(201));
                 Thread.sleep(3000);
                 assertEquals("SCHEDULED", status(alice, id), "a disabled promoter promotes nothing");
@@ -249,31 +243,37 @@ class TimersIT extends ApiTestBase {
         String base = "http://127.0.0.1:" + receiver.getAddress().getPort();
         try {
             Account alice = fx.user("USER", 5);
-            String okQ = fx.queue("");
-            String failQ = fx.queue("");
-            String slowQ = fx.queue("");
+            String okQ = fx.queue();
+            String failQ = fx.queue();
+            String slowQ = fx.queue();
             Account fleet = fx.user("WORKER");
             fleet.api()
                     .post(
                             "workers",
-                            "{\"name\":\"push-ok\",\"capacity\":2,\"callbackUrl\":\"" + base + "/ok\",\"queues\":[\""
-                                    + okQ + "\"]}")
+                            aWorker("push-ok")
+                                    .withCapacity(2)
+                                    .withCallbackUrl(base + "/ok")
+                                    .withQueues(okQ))
                     .expect(201);
             fleet.api()
                     .post(
                             "workers",
-                            "{\"name\":\"push-500\",\"capacity\":2,\"callbackUrl\":\"" + base + "/fail\",\"queues\":[\""
-                                    + failQ + "\"]}")
+                            aWorker("push-500")
+                                    .withCapacity(2)
+                                    .withCallbackUrl(base + "/fail")
+                                    .withQueues(failQ))
                     .expect(201);
             fleet.api()
                     .post(
                             "workers",
-                            "{\"name\":\"push-slow\",\"capacity\":2,\"callbackUrl\":\"" + base
-                                    + "/slow\",\"queues\":[\"" + slowQ + "\"]}")
+                            aWorker("push-slow")
+                                    .withCapacity(2)
+                                    .withCallbackUrl(base + "/slow")
+                                    .withQueues(slowQ))
                     .expect(201);
 
             String ok = id(alice.api()
-                    .post("jobs", "{\"queue\":\"" + okQ + "\",\"type\":\"t\",\"payload\":{\"frames\":3}}")
+                    .post("jobs", aJob().withQueue(okQ).withType("t").withPayload(object("frames", 3)))
                     .expect(201));
             await("the push", Duration.ofSeconds(5), () -> !received.isEmpty());
             JsonObject pushed = received.get(0);
@@ -281,20 +281,20 @@ class TimersIT extends ApiTestBase {
             assertEquals(3, pushed.getJsonObject("payload").getInt("frames"));
             assertEquals("DISPATCHED", status(alice, ok));
             Account worker = fleet;
-            String lease = "{\"leaseToken\":\"" + pushed.getString("leaseToken") + "\"}";
+            Lease lease = aLease(pushed.getString("leaseToken"));
             worker.api().post("jobs/" + ok + "/start", lease).expect(200);
             worker.api().post("jobs/" + ok + "/complete", lease).expect(200);
             Thread.sleep(1500);
             assertEquals(1, received.size(), "pushed exactly once");
 
             String failing = id(alice.api()
-                    .post("jobs", "{\"queue\":\"" + failQ + "\",\"type\":\"t\"}")
+                    .post("jobs", aJob().withQueue(failQ).withType("t"))
                     .expect(201));
             await(
                     "release after HTTP 500",
                     Duration.ofSeconds(5),
                     () -> reasons(alice, failing).stream().anyMatch(r -> r.contains("HTTP 500")));
-            admin.post("queues/" + failQ + "/pause", null).expect(200);
+            admin.post("queues/" + failQ + "/pause").expect(200);
             Thread.sleep(1500);
             assertEquals("PENDING", status(alice, failing), "back to PENDING");
             assertEquals(
@@ -303,13 +303,13 @@ class TimersIT extends ApiTestBase {
                     "a push that failed is no attempt");
 
             String slow = id(alice.api()
-                    .post("jobs", "{\"queue\":\"" + slowQ + "\",\"type\":\"t\"}")
+                    .post("jobs", aJob().withQueue(slowQ).withType("t"))
                     .expect(201));
             await(
                     "release after a timeout",
                     Duration.ofSeconds(8),
                     () -> reasons(alice, slow).stream().anyMatch(r -> r.contains("timed out")));
-            admin.post("queues/" + slowQ + "/pause", null).expect(200);
+            admin.post("queues/" + slowQ + "/pause").expect(200);
         } finally {
             receiver.stop(0);
         }
@@ -327,7 +327,9 @@ class TimersIT extends ApiTestBase {
     void policies_are_managed_validated_and_drive_the_off_peak_window() throws Exception {
         Api.Res created = admin.post(
                         "admin/scheduling-policies",
-                        "{\"policyType\":\"OFF_PEAK\",\"name\":\"lunch\",\"config\":{\"start\":\"12:00\",\"end\":\"13:00\",\"timezone\":\"Europe/Berlin\"}}")
+                        aPolicy("OFF_PEAK")
+                                .withName("lunch")
+                                .withConfig(object("start", "12:00", "end", "13:00", "timezone", "Europe/Berlin")))
                 .expect(201);
         String pid = created.json().getJsonNumber("id").toString();
         assertEquals("Europe/Berlin", created.json().getJsonObject("config").getString("timezone"));
@@ -335,7 +337,10 @@ class TimersIT extends ApiTestBase {
                 .anyMatch(v -> v.asJsonObject().getJsonNumber("id").toString().equals(pid)));
         JsonObject disabled = admin.put(
                         "admin/scheduling-policies/" + pid,
-                        "{\"policyType\":\"OFF_PEAK\",\"name\":\"lunch\",\"config\":{\"start\":\"12:00\",\"end\":\"13:00\"},\"enabled\":false}")
+                        aPolicy("OFF_PEAK")
+                                .withName("lunch")
+                                .withConfig(object("start", "12:00", "end", "13:00"))
+                                .withEnabled(false))
                 .expect(200)
                 .json();
         assertFalse(disabled.getBoolean("enabled"));
@@ -354,7 +359,9 @@ class TimersIT extends ApiTestBase {
         }
         assertEquals(
                 400,
-                admin.put("admin/scheduling-policies/" + pid, "{\"policyType\":\"QUOTA_RESET\",\"config\":{}}")
+                admin.put(
+                                "admin/scheduling-policies/" + pid,
+                                aPolicy("QUOTA_RESET").withConfig(object()))
                         .status());
         assertEquals(204, admin.delete("admin/scheduling-policies/" + pid).status());
         assertEquals(404, admin.get("admin/scheduling-policies/" + pid).status());
@@ -371,14 +378,15 @@ class TimersIT extends ApiTestBase {
                 JsonObject p = admin.get("admin/scheduling-policies/" + id).json();
                 admin.put(
                                 "admin/scheduling-policies/" + id,
-                                "{\"policyType\":\"OFF_PEAK\",\"config\":" + p.getJsonObject("config")
-                                        + ",\"enabled\":false}")
+                                aPolicy("OFF_PEAK")
+                                        .withConfig(p.getJsonObject("config"))
+                                        .withEnabled(false))
                         .expect(200);
             }
             Account alice = fx.user("USER");
-            String q = fx.queue("");
+            String q = fx.queue();
             String night = id(alice.api()
-                    .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\",\"offPeakOnly\":true}")
+                    .post("jobs", aJob().withQueue(q).withType("t").withOffPeakOnly(true))
                     .expect(201));
             assertEquals(
                     "OFF_PEAK_WINDOW", alice.api().get("jobs/" + night).json().getString("waitingReason"));
@@ -387,8 +395,9 @@ class TimersIT extends ApiTestBase {
                 JsonObject p = admin.get("admin/scheduling-policies/" + id).json();
                 admin.put(
                                 "admin/scheduling-policies/" + id,
-                                "{\"policyType\":\"OFF_PEAK\",\"config\":" + p.getJsonObject("config")
-                                        + ",\"enabled\":true}")
+                                aPolicy("OFF_PEAK")
+                                        .withConfig(p.getJsonObject("config"))
+                                        .withEnabled(true))
                         .expect(200);
             }
         }
@@ -396,18 +405,16 @@ class TimersIT extends ApiTestBase {
 
     @Test
     void an_admin_reorder_changes_the_next_claim_and_is_audited_with_the_admins_id_and_reason() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 5);
         WorkerAccount w = fx.worker();
-        String first = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
-        String second = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String first =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
+        String second =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         JsonObject moved = admin.put(
                         "admin/queue/reorder",
-                        "{\"jobId\":" + second + ",\"priority\":\"URGENT\",\"reason\":\"customer escalation\"}")
+                        aReorder(second).withPriority(URGENT).withReason("customer escalation"))
                 .expect(200)
                 .json();
         assertEquals(10, moved.getInt("priority"));
@@ -423,31 +430,29 @@ class TimersIT extends ApiTestBase {
         assertEquals(
                 403,
                 alice.api()
-                        .put("admin/queue/reorder", "{\"jobId\":" + first + ",\"priority\":1}")
+                        .put("admin/queue/reorder", aReorder(first).withPriority(1))
                         .status());
         assertEquals(
                 400,
-                admin.put("admin/queue/reorder", "{\"jobId\":" + first + ",\"priority\":101}")
+                admin.put("admin/queue/reorder", aReorder(first).withPriority(101))
                         .status());
         assertEquals(
                 404,
-                admin.put("admin/queue/reorder", "{\"jobId\":999999999,\"priority\":1}")
+                admin.put("admin/queue/reorder", aReorder(999999999).withPriority(1))
                         .status());
     }
 
     @Test
     void the_archiver_moves_old_terminal_jobs_and_their_transitions_out_of_the_hot_tables() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
-        String id = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
-        alice.api().post("jobs/" + id + "/cancel", null).expect(200);
-        String young = id(alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}")
-                .expect(201));
+        String id =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
+        alice.api().post("jobs/" + id + "/cancel").expect(200);
+        String young =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
         advance(Duration.ofDays(91).toSeconds());
-        alice.api().post("jobs/" + young + "/cancel", null).expect(200);
+        alice.api().post("jobs/" + young + "/cancel").expect(200);
         try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(JMX))) {
             c.getMBeanServerConnection()
                     .invoke(new ObjectName("fairqueue:type=Timer,name=Archiver"), "runNow", null, null);
@@ -483,11 +488,11 @@ class TimersIT extends ApiTestBase {
     }
 
     void churnAndVacuum(MBeanServerConnection jmx, ObjectName vacuum) throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 100);
         WorkerAccount w = fx.worker();
         for (int i = 0; i < 200; i++) {
-            alice.api().post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"t\"}").expect(201);
+            alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201);
         }
         // one job per claim: each claim rewrites the lane (its head and its user's running count)
         for (int claimed = 0; claimed < 200; ) {

@@ -1,6 +1,7 @@
 package io.fairqueue.it;
 
 import static io.fairqueue.it.SecurityIT.assertProblem;
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -82,7 +83,8 @@ class TokensIT extends ApiTestBase {
     @Test
     void a_token_list_shows_ids_names_and_times_never_the_token_or_its_hash() throws Exception {
         Account u = fx.user("USER");
-        JsonObject issued = admin.post(tokens(u.id()), "{\"name\":\"ci runner\",\"expiresInSeconds\":3600}")
+        JsonObject issued = admin.post(
+                        tokens(u.id()), aToken().withName("ci runner").withExpiresInSeconds(3600))
                 .expect(201)
                 .json();
         assertEquals(u.id(), issued.getString("userId"));
@@ -123,7 +125,7 @@ class TokensIT extends ApiTestBase {
     @Test
     void a_revoked_token_is_refused_at_once_and_the_users_other_tokens_still_work() throws Exception {
         Account u = fx.user("USER");
-        JsonObject spare = admin.post(tokens(u.id()), null).expect(201).json();
+        JsonObject spare = admin.post(tokens(u.id())).expect(201).json();
         Api viaSpare = admin.as(spare.getString("token"));
         assertEquals(200, viaSpare.get("jobs").status(), "known now, and kept in the node's cache");
 
@@ -164,7 +166,7 @@ class TokensIT extends ApiTestBase {
     @Test
     void an_expired_token_is_refused_even_while_cached() throws Exception {
         Account u = fx.user("USER");
-        JsonObject issued = admin.post(tokens(u.id()), "{\"expiresInSeconds\":120}")
+        JsonObject issued = admin.post(tokens(u.id()), aToken().withExpiresInSeconds(120))
                 .expect(201)
                 .json();
         Api expiring = admin.as(issued.getString("token"));
@@ -202,11 +204,11 @@ class TokensIT extends ApiTestBase {
             assertEquals(c.field(), r.json().getString("field"), c.body());
         }
         assertEquals(1, storedIds(u.id()).size(), "nothing was issued");
-        assertProblem(admin.post(tokens("nobody-" + u.id()), null), 404);
+        assertProblem(admin.post(tokens("nobody-" + u.id())), 404);
         assertProblem(admin.get(tokens("nobody-" + u.id())), 404);
         assertProblem(admin.delete(tokens(u.id()) + "/not-a-number"), 404);
 
-        JsonObject dated = admin.post(tokens(u.id()), "{\"expiresAt\":\"2999-01-01T01:00:00+01:00\"}")
+        JsonObject dated = admin.post(tokens(u.id()), aToken().withExpiresAt("2999-01-01T01:00:00+01:00"))
                 .expect(201)
                 .json();
         assertEquals(
@@ -243,7 +245,7 @@ class TokensIT extends ApiTestBase {
     void a_user_lists_and_revokes_its_own_tokens_but_not_another_users() throws Exception {
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        JsonObject laptop = admin.post(tokens(alice.id()), "{\"name\":\"laptop\"}")
+        JsonObject laptop = admin.post(tokens(alice.id()), aToken().withName("laptop"))
                 .expect(201)
                 .json();
 
@@ -255,7 +257,7 @@ class TokensIT extends ApiTestBase {
         assertProblem(alice.api().delete(tokens(bob.id()) + "/" + bobs), 403);
         assertProblem(alice.api().delete(tokens(alice.id()) + "/" + bobs), 404);
         assertEquals(200, bob.api().get("jobs").status(), "bob's token was not touched");
-        assertProblem(alice.api().post(tokens(alice.id()), null), 403);
+        assertProblem(alice.api().post(tokens(alice.id())), 403);
         assertEquals(2, storedIds(alice.id()).size(), "issuing is an ADMIN's");
 
         assertEquals(

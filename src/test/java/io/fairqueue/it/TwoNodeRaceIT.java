@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,8 +50,8 @@ class TwoNodeRaceIT extends ApiTestBase {
 
     @Test
     void sixteen_claimers_on_two_nodes_never_exceed_a_limit_nor_hand_out_a_job_twice() throws Exception {
-        String q1 = fx.queue("\"maxConcurrent\":" + Q1_LIMIT);
-        String q2 = fx.queue("\"maxConcurrent\":" + Q2_LIMIT);
+        String q1 = fx.queue(aQueue().withMaxConcurrent(Q1_LIMIT));
+        String q2 = fx.queue(aQueue().withMaxConcurrent(Q2_LIMIT));
         List<Account> users = new ArrayList<>();
         Map<String, Integer> limits = new HashMap<>();
         for (int i = 0; i < USERS; i++) {
@@ -59,12 +60,12 @@ class TwoNodeRaceIT extends ApiTestBase {
             limits.put(a.id(), 1 + i % 3);
         }
         submitAll(users, q1, q2);
-        int runningNow = admin.put("admin/settings", "{\"globalSlots\":1000000}")
+        int runningNow = admin.put("admin/settings", theSettings().withGlobalSlots(1000000))
                 .expect(200)
                 .json()
                 .getInt("globalRunning");
         int globalLimit = runningNow + GLOBAL_EXTRA;
-        admin.put("admin/settings", "{\"globalSlots\":" + globalLimit + "}").expect(200);
+        admin.put("admin/settings", theSettings().withGlobalSlots(globalLimit)).expect(200);
         long[] start = snapshot(); // {last audit id, running jobs}, one snapshot
 
         try (SecondNode nodeB = SecondNode.start("node-b")) {
@@ -94,9 +95,10 @@ class TwoNodeRaceIT extends ApiTestBase {
                     while (completed.get() < JOBS && System.nanoTime() < deadline) {
                         JsonArray batch = api.post(
                                         "claims",
-                                        "{\"workerId\":\"" + w.workerId() + "\",\"queues\":[\"" + q1 + "\",\"" + q2
-                                                + "\"],\"limit\":"
-                                                + ThreadLocalRandom.current().nextInt(1, 4) + "}")
+                                        aClaim(w.workerId())
+                                                .withQueues(q1, q2)
+                                                .withLimit(ThreadLocalRandom.current()
+                                                        .nextInt(1, 4)))
                                 .expect(200)
                                 .array();
                         if (batch.isEmpty()) {
@@ -109,7 +111,7 @@ class TwoNodeRaceIT extends ApiTestBase {
                             if (claimedBy.putIfAbsent(id, node) != null) {
                                 duplicates.add(id);
                             }
-                            String lease = "{\"leaseToken\":\"" + job.getString("leaseToken") + "\"}";
+                            Lease lease = aLease(job.getString("leaseToken"));
                             api.post("jobs/" + id + "/start", lease).expect(200);
                             Thread.sleep(ThreadLocalRandom.current().nextInt(0, 6));
                             api.post("jobs/" + id + "/complete", lease).expect(200);
@@ -145,18 +147,18 @@ class TwoNodeRaceIT extends ApiTestBase {
             assertTrue(liveViolations.isEmpty(), "limits exceeded at some moment: " + liveViolations);
             assertTrue(samples > 10, "the sampler ran");
             replayAuditLog(q1, q2, limits, start, globalLimit);
-            JsonObject recount = adminB.post("admin/recount", null).expect(200).json();
+            JsonObject recount = adminB.post("admin/recount").expect(200).json();
             assertEquals(0, recount.getJsonArray("drift").size(), recount.toString());
         } finally {
-            admin.put("admin/settings", "{\"globalSlots\":null}").expect(200);
+            admin.put("admin/settings", theSettings().withGlobalSlots(null)).expect(200);
         }
     }
 
     @Test
     void timers_firing_on_two_nodes_promote_reap_and_push_every_job_exactly_once() throws Exception {
-        String scheduledQ = fx.queue("");
-        String reapQ = fx.queue("\"leaseSeconds\":5");
-        String pushQ = fx.queue("");
+        String scheduledQ = fx.queue();
+        String reapQ = fx.queue(aQueue().withLeaseSeconds(5));
+        String pushQ = fx.queue();
         Account alice = fx.user("USER", 1000);
         java.util.Queue<String> pushed = new java.util.concurrent.ConcurrentLinkedQueue<>();
         com.sun.net.httpserver.HttpServer receiver =
@@ -179,10 +181,7 @@ class TwoNodeRaceIT extends ApiTestBase {
             List<String> pushJobs = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
                 JsonObject job = alice.api()
-                        .post(
-                                "jobs",
-                                "{\"queue\":\"" + scheduledQ + "\",\"type\":\"t\",\"scheduledStartAt\":\"" + start
-                                        + "\"}")
+                        .post("jobs", aJob().withQueue(scheduledQ).withType("t").withScheduledStartAt(start))
                         .expect(201)
                         .json();
                 assertEquals("SCHEDULED", job.getString("status"), "created before its start time");
@@ -190,7 +189,7 @@ class TwoNodeRaceIT extends ApiTestBase {
             }
             for (int i = 0; i < 60; i++) {
                 reaped.add(alice.api()
-                        .post("jobs", "{\"queue\":\"" + reapQ + "\",\"type\":\"t\"}")
+                        .post("jobs", aJob().withQueue(reapQ).withType("t"))
                         .expect(201)
                         .json()
                         .getJsonNumber("id")
@@ -202,25 +201,31 @@ class TwoNodeRaceIT extends ApiTestBase {
             fleet.api()
                     .post(
                             "workers",
-                            "{\"name\":\"push\",\"capacity\":1000,\"callbackUrl\":\"http://127.0.0.1:"
-                                    + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + pushQ + "\"]}")
+                            aWorker("push")
+                                    .withCapacity(1000)
+                                    .withCallbackUrl("http://127.0.0.1:"
+                                            + receiver.getAddress().getPort() + "/jobs")
+                                    .withQueues(pushQ))
                     .expect(201);
             // a second push worker with room for 2: however the two nodes' dispatchers race, it gets 2
-            String narrowQ = fx.queue("");
+            String narrowQ = fx.queue();
             fleet.api()
                     .post(
                             "workers",
-                            "{\"name\":\"narrow\",\"capacity\":2,\"callbackUrl\":\"http://127.0.0.1:"
-                                    + receiver.getAddress().getPort() + "/jobs\",\"queues\":[\"" + narrowQ + "\"]}")
+                            aWorker("narrow")
+                                    .withCapacity(2)
+                                    .withCallbackUrl("http://127.0.0.1:"
+                                            + receiver.getAddress().getPort() + "/jobs")
+                                    .withQueues(narrowQ))
                     .expect(201);
             for (int i = 0; i < 10; i++) {
                 alice.api()
-                        .post("jobs", "{\"queue\":\"" + narrowQ + "\",\"type\":\"t\"}")
+                        .post("jobs", aJob().withQueue(narrowQ).withType("t"))
                         .expect(201);
             }
             for (int i = 0; i < 60; i++) {
                 pushJobs.add(alice.api()
-                        .post("jobs", "{\"queue\":\"" + pushQ + "\",\"type\":\"t\"}")
+                        .post("jobs", aJob().withQueue(pushQ).withType("t"))
                         .expect(201)
                         .json()
                         .getJsonNumber("id")
@@ -235,9 +240,9 @@ class TwoNodeRaceIT extends ApiTestBase {
                 Thread.sleep(250);
             }
             Thread.sleep(2500); // both nodes' timers run a few more times over the same rows
-            admin.post("queues/" + pushQ + "/pause", null).expect(200);
+            admin.post("queues/" + pushQ + "/pause").expect(200);
             int narrowDispatched = count(narrowQ, "DISPATCHED");
-            admin.post("queues/" + narrowQ + "/pause", null).expect(200);
+            admin.post("queues/" + narrowQ + "/pause").expect(200);
 
             assertEquals(0, count(scheduledQ, "SCHEDULED"), "every scheduled job was promoted");
             assertEquals(60, count(reapQ, "PENDING"), "every dead worker's job is back");
@@ -310,7 +315,7 @@ class TwoNodeRaceIT extends ApiTestBase {
             String q = i % 3 == 0 ? q2 : q1;
             int priority = ThreadLocalRandom.current().nextInt(-2, 3);
             done.add(pool.submit(() -> u.api()
-                    .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"race\",\"priority\":" + priority + "}")
+                    .post("jobs", aJob().withQueue(q).withType("race").withPriority(priority))
                     .expect(201)));
         }
         for (Future<?> f : done) {

@@ -54,6 +54,11 @@ public final class Api {
         return send("GET", path, null, Map.of());
     }
 
+    /** A POST without a body. */
+    public Res post(String path) {
+        return send("POST", path, null, Map.of());
+    }
+
     public Res post(String path, String json) {
         return send("POST", path, json, Map.of());
     }
@@ -68,6 +73,23 @@ public final class Api {
 
     public Res patch(String path, String json) {
         return send("PATCH", path, json, Map.of());
+    }
+
+    /** Sends a {@link TestData} builder's body. */
+    public Res post(String path, TestData.Body<?> body) {
+        return post(path, body.toString());
+    }
+
+    public Res post(String path, TestData.Body<?> body, Map<String, String> headers) {
+        return post(path, body.toString(), headers);
+    }
+
+    public Res put(String path, TestData.Body<?> body) {
+        return put(path, body.toString());
+    }
+
+    public Res patch(String path, TestData.Body<?> body) {
+        return patch(path, body.toString());
     }
 
     public Res delete(String path) {

@@ -31,7 +31,7 @@ public abstract class ApiTestBase {
 
     /** Moves the server's test clock forward; answers the server's new now. */
     protected java.time.OffsetDateTime advance(long seconds) {
-        return java.time.OffsetDateTime.parse(admin.post("test/clock/advance?seconds=" + seconds, null)
+        return java.time.OffsetDateTime.parse(admin.post("test/clock/advance?seconds=" + seconds)
                 .expect(200)
                 .json()
                 .getString("now"));

@@ -1,5 +1,7 @@
 package io.fairqueue.it.support;
 
+import static io.fairqueue.it.support.TestData.*;
+
 import jakarta.json.JsonObject;
 import java.util.UUID;
 
@@ -25,18 +27,21 @@ public final class Fixtures {
         String id = unique(role.toLowerCase());
         JsonObject r = admin.post(
                         "admin/users",
-                        "{\"id\":\"" + id + "\",\"displayName\":\"" + id + "\",\"role\":\"" + role
-                                + "\",\"maxConcurrent\":" + maxConcurrent + "}")
+                        aUser().withId(id).withDisplayName(id).withRole(role).withMaxConcurrent(maxConcurrent))
                 .expect(201)
                 .json();
         return new Account(id, r.getString("token"), admin.as(r.getString("token")));
     }
 
-    /** A queue with the given extra settings (a JSON fragment such as {@code "maxRetries":2}). */
-    public String queue(String settings) {
+    /** A queue with the defaults. */
+    public String queue() {
+        return queue(aQueue());
+    }
+
+    /** A queue with the given settings, e.g. {@code queue(aQueue().withMaxRetries(2))}; the name is set here. */
+    public String queue(TestData.Queue settings) {
         String name = unique("q");
-        admin.post("queues", "{\"name\":\"" + name + "\"" + (settings.isEmpty() ? "" : "," + settings) + "}")
-                .expect(201);
+        admin.post("queues", settings.withName(name)).expect(201);
         return name;
     }
 
@@ -44,7 +49,7 @@ public final class Fixtures {
     public WorkerAccount worker() {
         Account acc = user("WORKER");
         String id = acc.api()
-                .post("workers", "{\"name\":\"" + acc.id() + "-w\",\"capacity\":4}")
+                .post("workers", aWorker(acc.id() + "-w").withCapacity(4))
                 .expect(201)
                 .json()
                 .getString("id");
@@ -67,18 +72,14 @@ public final class Fixtures {
         public jakarta.json.JsonArray claimWithin(String queue, int limit) {
             return api().post(
                             "claims",
-                            "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":" + limit
-                                    + ",\"waitSeconds\":5}")
+                            aClaim(workerId).withQueues(queue).withLimit(limit).withWaitSeconds(5))
                     .expect(200)
                     .array();
         }
 
         /** Claims up to {@code limit} jobs of one queue. */
         public jakarta.json.JsonArray claim(String queue, int limit) {
-            return api().post(
-                            "claims",
-                            "{\"workerId\":\"" + workerId + "\",\"queues\":[\"" + queue + "\"],\"limit\":" + limit
-                                    + "}")
+            return api().post("claims", aClaim(workerId).withQueues(queue).withLimit(limit))
                     .expect(200)
                     .array();
         }

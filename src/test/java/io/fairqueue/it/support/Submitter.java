@@ -1,5 +1,7 @@
 package io.fairqueue.it.support;
 
+import static io.fairqueue.it.support.TestData.*;
+
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
@@ -58,9 +60,7 @@ public final class Submitter implements Callable<Submitter> {
                 Api.Res r = calls.call(
                         "submit",
                         () -> user.post(
-                                "jobs",
-                                "{\"queue\":\"" + queue + "\",\"type\":\"fault\"}",
-                                Map.of("Idempotency-Key", key)));
+                                "jobs", aJob().withQueue(queue).withType("fault"), Map.of("Idempotency-Key", key)));
                 if (r.status() / 100 == 2) {
                     if (failedBefore && "true".equalsIgnoreCase(r.header("Idempotent-Replayed"))) {
                         failedAfterCommit.add(key);

@@ -1,5 +1,7 @@
 package io.fairqueue.it.support;
 
+import static io.fairqueue.it.support.TestData.*;
+
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
@@ -14,7 +16,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 
 /**
  * One worker's loop over the API, as a real worker runs it: claim up to {@code maxBatch} jobs
@@ -79,15 +80,16 @@ public final class WorkerLoop implements Callable<WorkerLoop> {
 
     @Override
     public WorkerLoop call() throws InterruptedException {
-        String claim = "{\"workerId\":\"" + workerId + "\",\"queues\":["
-                + queues.stream().map(q -> "\"" + q + "\"").collect(Collectors.joining(","))
-                + "],\"waitSeconds\":1,\"limit\":";
         while (!stop.get() && System.nanoTime() < deadline) {
             try {
                 Api.Res claimed = calls.call(
                         "claim",
                         () -> api.post(
-                                "claims", claim + ThreadLocalRandom.current().nextInt(1, maxBatch + 1) + "}"));
+                                "claims",
+                                aClaim(workerId)
+                                        .withQueues(queues)
+                                        .withWaitSeconds(1)
+                                        .withLimit(ThreadLocalRandom.current().nextInt(1, maxBatch + 1))));
                 if (claimed.status() != 200) {
                     Thread.sleep(50);
                     continue;
@@ -139,9 +141,9 @@ public final class WorkerLoop implements Callable<WorkerLoop> {
         return ok;
     }
 
-    private static String items(Map<Long, String> leases) {
-        return leases.entrySet().stream()
-                .map(e -> "{\"id\":" + e.getKey() + ",\"leaseToken\":\"" + e.getValue() + "\"}")
-                .collect(Collectors.joining(",", "{\"jobs\":[", "]}"));
+    private static LeaseBatch items(Map<Long, String> leases) {
+        LeaseBatch items = aLeaseBatch();
+        leases.forEach(items::withJob);
+        return items;
     }
 }
