@@ -1,5 +1,7 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.aJob;
+import static io.fairqueue.it.support.TestData.object;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -40,9 +42,9 @@ class QueueEventsIT extends ApiTestBase {
                                 && j.getString("status").equals(status));
     }
 
-    static long submit(Account who, String queue, String payload) {
+    static long submit(Account who, String queue, JsonObject payload) {
         return who.api()
-                .post("jobs", "{\"queue\":\"" + queue + "\",\"type\":\"render\",\"payload\":" + payload + "}")
+                .post("jobs", aJob().withQueue(queue).withType("render").withPayload(payload))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
@@ -51,7 +53,7 @@ class QueueEventsIT extends ApiTestBase {
 
     @Test
     void a_user_hears_of_its_own_jobs_and_counts_only_and_an_admin_of_everyones() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         WorkerAccount worker = fx.worker();
@@ -67,9 +69,9 @@ class QueueEventsIT extends ApiTestBase {
             assertEquals("retry: 2000", mine.lines().get(0), "a reconnect hint first");
             assertEquals(0, first.json().asJsonObject().getJsonObject("pending").getInt("total"));
 
-            long bobs = submit(bob, q, "{\"secret\":\"bob-only\"}");
+            long bobs = submit(bob, q, object("secret", "bob-only"));
             long sent = System.nanoTime();
-            long alices = submit(alice, q, "{\"scene\":\"intro\"}");
+            long alices = submit(alice, q, object("scene", "intro"));
             Event heard = mine.await(WITHIN, e -> jobsEventWith(e, alices, "PENDING"));
             long millis = (System.nanoTime() - sent) / 1_000_000;
             assertNotNull(heard, "alice hears of her job");
@@ -132,7 +134,7 @@ class QueueEventsIT extends ApiTestBase {
             assertTrue(ninth.header("Content-Type").startsWith("application/problem+json"));
             assertTrue(ninth.errorBody().contains("too-many-streams"), ninth.errorBody());
 
-            String other = admin.post("admin/users/" + u.id() + "/tokens", null)
+            String other = admin.post("admin/users/" + u.id() + "/tokens")
                     .expect(201)
                     .json()
                     .getString("token");
@@ -161,9 +163,8 @@ class QueueEventsIT extends ApiTestBase {
     @Test
     void a_revoked_token_ends_its_stream_and_leaves_the_others_open() throws Exception {
         Account u = fx.user("USER");
-        JsonObject spare = admin.post("admin/users/" + u.id() + "/tokens", null)
-                .expect(201)
-                .json();
+        JsonObject spare =
+                admin.post("admin/users/" + u.id() + "/tokens").expect(201).json();
         try (EventStreamClient bySpare = EventStreamClient.open(admin.as(spare.getString("token")));
                 EventStreamClient byFirst = EventStreamClient.open(u.api())) {
             assertEquals(200, bySpare.status());
@@ -187,12 +188,12 @@ class QueueEventsIT extends ApiTestBase {
         EventStreamClient none = EventStreamClient.open(admin.as(null));
         assertEquals(401, none.status());
         assertTrue(none.errorBody().contains("unauthorized"), none.errorBody());
-        assertEquals(405, admin.post("queue/events", "{}").status());
+        assertEquals(405, admin.post("queue/events").status());
     }
 
     @Test
     void two_hundred_streams_cost_one_database_read_per_tick() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         List<Account> users = new ArrayList<>();
         List<EventStreamClient> streams = new ArrayList<>();
         try {
@@ -211,7 +212,7 @@ class QueueEventsIT extends ApiTestBase {
             long scansBefore = transitionScans();
             long lastJob = 0;
             for (int i = 0; i < 8; i++) {
-                lastJob = submit(users.get(i % 12), q, "{}");
+                lastJob = submit(users.get(i % 12), q, object());
                 Thread.sleep(1000);
             }
             // PostgreSQL publishes a session's table statistics at most every second, an idle one

@@ -67,9 +67,9 @@ class SecurityIT extends ApiTestBase {
         Account alice = fx.user("USER");
         Account viewer = fx.user("VIEWER");
         WorkerAccount worker = fx.worker();
-        String q = fx.queue("\"maxRetries\":2");
+        String q = fx.queue(aQueue().withMaxRetries(2));
         long job = alice.api()
-                .post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"render\"}")
+                .post("jobs", aJob().withQueue(q).withType("render"))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
@@ -102,18 +102,20 @@ class SecurityIT extends ApiTestBase {
         // writes: every one refused, whatever the resource admits, the viewer's own job and tokens included
         JsonObject settings = admin.get("admin/settings").expect(200).json();
         List<Api.Res> refused = List.of(
-                v.post("jobs", "{\"queue\":\"" + q + "\",\"type\":\"mine\"}"),
-                v.post("jobs/" + job + "/pause", null),
-                v.post("jobs/" + job + "/cancel", null),
-                v.post("admin/users", "{\"id\":\"x-" + viewer.id() + "\",\"displayName\":\"x\",\"role\":\"ADMIN\"}"),
-                v.patch("admin/users/" + viewer.id(), "{\"role\":\"ADMIN\"}"),
-                v.post("admin/users/" + viewer.id() + "/tokens", null),
-                v.patch("queues/" + q, "{\"maxRetries\":5}"),
-                v.post("queues/" + q + "/pause", null),
-                v.put("admin/settings", "{\"globalSlots\":1}"),
-                v.post("admin/recount", null),
-                v.post("claims", "{\"workerId\":\"" + worker.workerId() + "\"}"),
-                v.post("workers", "{\"name\":\"w\",\"capacity\":1}"));
+                v.post("jobs", aJob().withQueue(q).withType("mine")),
+                v.post("jobs/" + job + "/pause"),
+                v.post("jobs/" + job + "/cancel"),
+                v.post(
+                        "admin/users",
+                        aUser().withId("x-" + viewer.id()).withDisplayName("x").withRole("ADMIN")),
+                v.patch("admin/users/" + viewer.id(), aUser().withRole("ADMIN")),
+                v.post("admin/users/" + viewer.id() + "/tokens"),
+                v.patch("queues/" + q, aQueue().withMaxRetries(5)),
+                v.post("queues/" + q + "/pause"),
+                v.put("admin/settings", theSettings().withGlobalSlots(1)),
+                v.post("admin/recount"),
+                v.post("claims", aClaim(worker.workerId())),
+                v.post("workers", aWorker("w").withCapacity(1)));
         for (Api.Res r : refused) {
             assertProblem(r, 403);
             assertTrue(r.json().getString("detail").contains("VIEWER"), r.body());

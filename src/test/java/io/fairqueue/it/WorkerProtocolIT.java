@@ -1,5 +1,10 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.aBatch;
+import static io.fairqueue.it.support.TestData.aClaim;
+import static io.fairqueue.it.support.TestData.aJob;
+import static io.fairqueue.it.support.TestData.aQueue;
+import static io.fairqueue.it.support.TestData.object;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,12 +13,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fairqueue.it.support.ApiTestBase;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
-import jakarta.json.Json;
+import io.fairqueue.it.support.TestData.Claim;
+import io.fairqueue.it.support.TestData.Job;
 import jakarta.json.JsonArray;
-import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -24,51 +29,40 @@ import org.junit.jupiter.api.Test;
  */
 class WorkerProtocolIT extends ApiTestBase {
 
-    static JsonObjectBuilder claim(WorkerAccount w, String queue, int limit) {
-        return Json.createObjectBuilder()
-                .add("workerId", w.workerId())
-                .add("queues", Json.createArrayBuilder().add(queue))
-                .add("limit", limit)
-                .add("start", true);
+    /** A claim of up to {@code limit} jobs of one queue, straight into RUNNING. */
+    static Claim claim(WorkerAccount w, String queue, int limit) {
+        return aClaim(w.workerId()).withQueues(queue).withLimit(limit).withStart(true);
     }
 
     /** A start claim without outcomes: its answer is the list of RUNNING jobs. */
     static JsonArray claimRunning(WorkerAccount w, String queue, int limit) {
-        return w.api()
-                .post("claims", claim(w, queue, limit).build().toString())
-                .expect(200)
-                .array();
+        return w.api().post("claims", claim(w, queue, limit)).expect(200).array();
     }
 
     /** A start claim that carries outcomes: its answer is {completed, failed, jobs}. */
-    static JsonObject claimCarrying(WorkerAccount w, String queue, JsonObjectBuilder body) {
-        return w.api().post("claims", body.build().toString()).expect(200).json();
+    static JsonObject claimCarrying(WorkerAccount w, String queue, Claim body) {
+        return w.api().post("claims", body).expect(200).json();
     }
 
     /** A claim refused with 400: the field its problem names. */
-    static String refusedField(WorkerAccount w, JsonObjectBuilder body) {
-        return w.api()
-                .post("claims", body.build().toString())
-                .expect(400)
-                .json()
-                .getString("field");
+    static String refusedField(WorkerAccount w, Claim body) {
+        return w.api().post("claims", body).expect(400).json().getString("field");
     }
 
     static JsonObject done(JsonObject job, String lease) {
-        return Json.createObjectBuilder()
-                .add("id", job.getJsonNumber("id"))
-                .add("leaseToken", lease)
-                .add("result", Json.createObjectBuilder().add("frames", 240))
-                .build();
+        return object("id", job.getJsonNumber("id"), "leaseToken", lease, "result", object("frames", 240));
     }
 
     static JsonObject failed(JsonObject job, String error, boolean retryable) {
-        return Json.createObjectBuilder()
-                .add("id", job.getJsonNumber("id"))
-                .add("leaseToken", job.getString("leaseToken"))
-                .add("error", error)
-                .add("retryable", retryable)
-                .build();
+        return object(
+                "id",
+                job.getJsonNumber("id"),
+                "leaseToken",
+                job.getString("leaseToken"),
+                "error",
+                error,
+                "retryable",
+                retryable);
     }
 
     List<String> moves(long id) {
@@ -82,20 +76,16 @@ class WorkerProtocolIT extends ApiTestBase {
     }
 
     void submit(Account who, String queue, int n) {
-        JsonArrayBuilder jobs = Json.createArrayBuilder();
+        List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            jobs.add(Json.createObjectBuilder().add("queue", queue).add("type", "render"));
+            jobs.add(aJob().withQueue(queue).withType("render"));
         }
-        who.api()
-                .post(
-                        "jobs/batch",
-                        Json.createObjectBuilder().add("jobs", jobs).build().toString())
-                .expect(201);
+        who.api().post("jobs/batch", aBatch(jobs)).expect(201);
     }
 
     @Test
     void a_claim_with_start_hands_out_running_jobs_with_both_audit_rows() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER", 3);
         submit(alice, q, 3);
         WorkerAccount w = fx.worker();
@@ -118,13 +108,13 @@ class WorkerProtocolIT extends ApiTestBase {
                         .json()
                         .getJsonObject("active")
                         .getInt("slotsUsed"));
-        JsonObject recount = admin.post("admin/recount", null).expect(200).json();
+        JsonObject recount = admin.post("admin/recount").expect(200).json();
         assertEquals(0, recount.getJsonArray("drift").size(), recount.toString());
     }
 
     @Test
     void the_next_claim_carries_the_outcomes_each_fenced_on_its_own_and_then_claims() {
-        String q = fx.queue("\"maxRetries\":1");
+        String q = fx.queue(aQueue().withMaxRetries(1));
         Account bob = fx.user("USER", 4);
         submit(bob, q, 4);
         WorkerAccount w = fx.worker();
@@ -138,12 +128,8 @@ class WorkerProtocolIT extends ApiTestBase {
                 w,
                 q,
                 claim(w, q, 5)
-                        .add(
-                                "complete",
-                                Json.createArrayBuilder()
-                                        .add(done(a, a.getString("leaseToken")))
-                                        .add(done(b, "not-the-lease")))
-                        .add("fail", Json.createArrayBuilder().add(failed(c, "GPU fell off the bus", true))));
+                        .withComplete(done(a, a.getString("leaseToken")), done(b, "not-the-lease"))
+                        .withFail(failed(c, "GPU fell off the bus", true)));
 
         JsonArray completed = answer.getJsonArray("completed");
         assertEquals(2, completed.size());
@@ -184,7 +170,7 @@ class WorkerProtocolIT extends ApiTestBase {
 
     @Test
     void a_limit_one_user_runs_its_next_job_in_the_same_call_that_completes_the_last() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account carol = fx.user("USER", 1);
         submit(carol, q, 3);
         WorkerAccount w = fx.worker();
@@ -192,13 +178,8 @@ class WorkerProtocolIT extends ApiTestBase {
         assertEquals(1, got.size(), "carol may run one job at a time");
         for (int step = 0; step < 2; step++) {
             JsonObject running = got.getJsonObject(0);
-            JsonObject answer = claimCarrying(
-                    w,
-                    q,
-                    claim(w, q, 5)
-                            .add(
-                                    "complete",
-                                    Json.createArrayBuilder().add(done(running, running.getString("leaseToken")))));
+            JsonObject answer =
+                    claimCarrying(w, q, claim(w, q, 5).withComplete(done(running, running.getString("leaseToken"))));
             assertEquals(
                     "COMPLETED",
                     answer.getJsonArray("completed").getJsonObject(0).getString("status"));
@@ -206,11 +187,7 @@ class WorkerProtocolIT extends ApiTestBase {
             assertEquals(1, got.size(), "the slot the completion freed is claimed in the same call: " + answer);
         }
         JsonObject last = got.getJsonObject(0);
-        JsonObject answer = claimCarrying(
-                w,
-                q,
-                claim(w, q, 5)
-                        .add("complete", Json.createArrayBuilder().add(done(last, last.getString("leaseToken")))));
+        JsonObject answer = claimCarrying(w, q, claim(w, q, 5).withComplete(done(last, last.getString("leaseToken"))));
         assertEquals(0, answer.getJsonArray("jobs").size(), "nothing left");
         assertEquals(
                 0,
@@ -223,34 +200,22 @@ class WorkerProtocolIT extends ApiTestBase {
 
     @Test
     void a_bad_claim_applies_no_outcome_and_names_the_field() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account dave = fx.user("USER", 2);
         submit(dave, q, 1);
         WorkerAccount w = fx.worker();
         JsonObject job = claimRunning(w, q, 1).getJsonObject(0);
-        JsonArrayBuilder complete = Json.createArrayBuilder().add(done(job, job.getString("leaseToken")));
+        JsonObject completion = done(job, job.getString("leaseToken"));
 
         String unknownWorker =
-                refusedField(w, claim(w, q, 1).add("workerId", "no-such-worker").add("complete", complete));
+                refusedField(w, claim(w, q, 1).withWorkerId("no-such-worker").withComplete(completion));
         assertEquals("workerId", unknownWorker);
-        String missingLease = refusedField(
-                w,
-                claim(w, q, 1)
-                        .add(
-                                "complete",
-                                Json.createArrayBuilder()
-                                        .add(done(job, job.getString("leaseToken")))
-                                        .add(Json.createObjectBuilder().add("id", 1))));
+        String missingLease = refusedField(w, claim(w, q, 1).withComplete(completion, object("id", 1)));
         assertEquals("complete[1].leaseToken", missingLease);
         String missingError = refusedField(
                 w,
                 claim(w, q, 1)
-                        .add(
-                                "fail",
-                                Json.createArrayBuilder()
-                                        .add(Json.createObjectBuilder()
-                                                .add("id", job.getJsonNumber("id"))
-                                                .add("leaseToken", job.getString("leaseToken")))));
+                        .withFail(object("id", job.getJsonNumber("id"), "leaseToken", job.getString("leaseToken"))));
         assertEquals("fail[0].error", missingError);
         assertEquals("RUNNING", status(job), "no outcome of a refused claim was applied");
         assertEquals(

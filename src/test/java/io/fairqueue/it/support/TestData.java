@@ -385,6 +385,21 @@ public final class TestData {
         public Claim withWaitSeconds(int seconds) {
             return with("waitSeconds", seconds);
         }
+
+        /** Claim straight into RUNNING (the one-call worker protocol). */
+        public Claim withStart(boolean start) {
+            return with("start", start);
+        }
+
+        /** The previous batch's completions: items {@code {id, leaseToken, result?}} (see {@link TestData#object}). */
+        public Claim withComplete(Object... items) {
+            return with("complete", array(items));
+        }
+
+        /** The previous batch's failures: items {@code {id, leaseToken, error, retryable?}}. */
+        public Claim withFail(Object... items) {
+            return with("fail", array(items));
+        }
     }
 
     public static final class Worker extends Body<Worker> {
