@@ -6,7 +6,10 @@ import static io.fairqueue.bench.Report.met;
 
 import io.fairqueue.bench.Benchmark.Clients;
 import io.fairqueue.bench.Benchmark.Mode;
+import jakarta.json.Json;
 import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * (long poll), start and complete in batches; jobs per second from the first submit until the last
  * job completed. Unmeasured warm-up runs of each system first, then the median of the measured
  * runs, their ratios, and where FairQueue's time goes (call p50s, empty claims).
+ *
+ * <p>Each FairQueue run is followed by the same run in the one-call worker protocol (issue 18):
+ * each worker's claim starts its jobs ({@code start: true}) and carries the completions of its
+ * previous batch ({@code complete}), one call per batch instead of three; reported beside the
+ * three-call run, with its own ratios.
  */
 final class EndToEnd {
 
@@ -60,6 +68,7 @@ final class EndToEnd {
 
     void run() throws Exception {
         List<Double> fq = new ArrayList<>();
+        List<Double> oneCall = new ArrayList<>();
         List<Double> dbs = new ArrayList<>();
         List<Double> jr = new ArrayList<>();
         String dbScheduler = BenchDatabase.PG + "bench_dbscheduler";
@@ -72,24 +81,28 @@ final class EndToEnd {
         // 878, 1004 and then 1028-1077 jobs/s.
         report.put("endToEndWarmupRuns", warmupRuns);
         for (int w = 0; w < warmupRuns; w++) {
-            double warm = fairQueue("e2e-warm-up-" + w);
+            double warm = fairQueue("e2e-warm-up-" + w, false);
+            double warmOne = fairQueue("e2e-one-call-warm-up-" + w, true);
             double warmDbs = peers ? Peers.dbScheduler(dbScheduler, mode.e2eJobs(), threads, -1 - w) : Double.NaN;
             double warmJr = peers ? Peers.jobRunr(jobRunr, mode.e2eJobs(), threads) : Double.NaN;
             System.out.printf(
-                    "bench: end-to-end warm-up %d (not counted): FairQueue %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
-                    w + 1, warm, warmDbs, warmJr);
+                    "bench: end-to-end warm-up %d (not counted): FairQueue %.0f, one call %.0f, db-scheduler %.0f,"
+                            + " JobRunr %.0f jobs/s%n",
+                    w + 1, warm, warmOne, warmDbs, warmJr);
         }
         List.of(submit, claim, start, complete).forEach(Stats::clear);
         List.of(emptyClaims, claimed, claimCalls).forEach(c -> c.set(0));
         for (int rep = 0; rep < mode.e2eReps(); rep++) {
-            fq.add(fairQueue("e2e-" + rep));
+            fq.add(fairQueue("e2e-" + rep, false));
+            oneCall.add(fairQueue("e2e-one-call-" + rep, true));
             dbs.add(peers ? Peers.dbScheduler(dbScheduler, mode.e2eJobs(), threads, rep) : Double.NaN);
             jr.add(peers ? Peers.jobRunr(jobRunr, mode.e2eJobs(), threads) : Double.NaN);
             System.out.printf(
-                    "bench: end-to-end rep %d: FairQueue %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
-                    rep + 1, fq.get(rep), dbs.get(rep), jr.get(rep));
+                    "bench: end-to-end rep %d: FairQueue %.0f, one call %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
+                    rep + 1, fq.get(rep), oneCall.get(rep), dbs.get(rep), jr.get(rep));
         }
         double f = Stats.median(fq);
+        double o = Stats.median(oneCall);
         double d = Stats.median(dbs);
         double j = Stats.median(jr);
         Map<String, Object> e2e = new LinkedHashMap<>();
@@ -100,6 +113,10 @@ final class EndToEnd {
         e2e.put("dbSchedulerJobsPerSec", d);
         e2e.put("jobRunrJobsPerSec", j);
         e2e.put("fairQueueRuns", fq);
+        e2e.put("fairQueueOneCallJobsPerSec", o);
+        e2e.put("fairQueueOneCallRuns", oneCall);
+        e2e.put("oneCallRatioToDbScheduler", o / d);
+        e2e.put("oneCallRatioToJobRunr", o / j);
         e2e.put("dbSchedulerRuns", dbs);
         e2e.put("jobRunrRuns", jr);
         e2e.put("ratioToDbScheduler", f / d);
@@ -126,6 +143,9 @@ final class EndToEnd {
         report.row("throughput JobRunr (jobs/s, poll " + Peers.jobRunrPoll + ")", fmt(j), "", "", "");
         report.row("throughput ratio FairQueue/db-scheduler", fmt2(f / d), "", ">= 1", met(f >= d));
         report.row("throughput ratio FairQueue/JobRunr", fmt2(f / j), "", ">= 1", met(f >= j));
+        report.row("throughput FairQueue, one call per batch (jobs/s, median)", fmt(o), "", "", "");
+        report.row("  one-call ratio FairQueue/db-scheduler", fmt2(o / d), "", ">= 1", met(o >= d));
+        report.row("  one-call ratio FairQueue/JobRunr", fmt2(o / j), "", ">= 1", met(o >= j));
     }
 
     /** Where the time of FairQueue's measured runs went: call p50s and how full the claims were. */
@@ -144,9 +164,10 @@ final class EndToEnd {
     /**
      * One FairQueue run on a new queue: N trivial jobs of 100 users (user limits 1..3, a queue limit
      * of 400): one thread submits batches of 500 while 8 workers claim up to 50 (long poll), start
-     * and complete in batches. Answers jobs per second.
+     * and complete in batches (or, {@code oneCall}, claim with start and carry the completions).
+     * Answers jobs per second. The call latencies are taken from the three-call runs only.
      */
-    private double fairQueue(String queue) throws Exception {
+    private double fairQueue(String queue, boolean oneCall) throws Exception {
         admin.post("queues", "{\"name\":\"" + queue + "\",\"maxConcurrent\":400}", 201);
         int n = mode.e2eJobs();
         AtomicInteger done = new AtomicInteger();
@@ -163,6 +184,10 @@ final class EndToEnd {
         List<Future<?>> workers = new ArrayList<>();
         for (String id : workerIds) {
             workers.add(pool.submit(() -> {
+                if (oneCall) {
+                    oneCallWorker(id, queue, n, done, stop);
+                    return null;
+                }
                 while (!stop.get() && done.get() < n) {
                     String body = "{\"workerId\":\"" + id + "\",\"queues\":[\"" + queue + "\"],\"limit\":"
                             + Benchmark.CLAIM_BATCH + ",\"waitSeconds\":1}";
@@ -188,5 +213,31 @@ final class EndToEnd {
         stop.set(true);
         pool.shutdown();
         return perSec;
+    }
+
+    /**
+     * A worker of the one-call protocol: every claim starts its jobs and carries the completions of
+     * the batch before; a job counts as done once its completion was answered COMPLETED.
+     */
+    private void oneCallWorker(String id, String queue, int n, AtomicInteger done, AtomicBoolean stop) {
+        JsonArray running = Json.createArrayBuilder().build();
+        while (!stop.get() && done.get() < n) {
+            String head = "{\"workerId\":\"" + id + "\",\"queues\":[\"" + queue + "\"],\"limit\":"
+                    + Benchmark.CLAIM_BATCH + ",\"waitSeconds\":1,\"start\":true";
+            if (running.isEmpty()) {
+                running = Http.array(worker.post("claims", head + "}", 200));
+                continue;
+            }
+            JsonObject answer =
+                    Http.object(worker.post("claims", head + ",\"complete\":" + Http.leaseItems(running) + "}", 200));
+            int completed = 0;
+            for (JsonValue o : answer.getJsonArray("completed")) {
+                if ("COMPLETED".equals(o.asJsonObject().getString("status"))) {
+                    completed++;
+                }
+            }
+            done.addAndGet(completed);
+            running = answer.getJsonArray("jobs");
+        }
     }
 }

@@ -121,7 +121,12 @@ final class Http {
 
     /** A {@code POST /jobs/start} or {@code /jobs/complete} body: the id and lease token of each claimed job. */
     static String leases(JsonArray claimed) {
-        StringBuilder b = new StringBuilder("{\"jobs\":[");
+        return "{\"jobs\":" + leaseItems(claimed) + "}";
+    }
+
+    /** {@code [{id, leaseToken}, ...]} of claimed jobs: the items of a batch start or complete, or of a claim's complete. */
+    static String leaseItems(JsonArray claimed) {
+        StringBuilder b = new StringBuilder("[");
         for (int i = 0; i < claimed.size(); i++) {
             JsonObject j = claimed.getJsonObject(i);
             b.append(i == 0 ? "" : ",")
@@ -131,6 +136,6 @@ final class Http {
                     .append(j.getString("leaseToken"))
                     .append("\"}");
         }
-        return b.append("]}").toString();
+        return b.append("]").toString();
     }
 }
