@@ -23,6 +23,7 @@ export function apiUrl(path) {
 }
 
 export async function call(method, path, body, token = session.token) {
+  if (!token) throw new ApiError(401, { title: 'Unauthorized', detail: 'not signed in' }); // signed out meanwhile
   const headers = { Accept: 'application/json', Authorization: 'Bearer ' + token };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;

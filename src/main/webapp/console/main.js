@@ -61,11 +61,6 @@ class Console {
     } finally {
       button.disabled = false;
     }
-    $('#token').value = '';
-    $('#sign-in').hidden = true;
-    $('#nav').hidden = $('#session').hidden = false;
-    $('#who').textContent = `${this.me.id} (${this.me.role.toLowerCase()})`;
-    document.body.dataset.role = this.me.role;
     const signedIn = this.me;
     try {
       await this.queue.prepare(signedIn);
@@ -73,7 +68,13 @@ class Console {
     } catch (e) {
       this.problem(e);
     }
-    if (this.me !== signedIn) return; // signed out while the views were being prepared
+    if (this.me !== signedIn) return; // signed out (an expired token) while the views were prepared
+    // the page shows the caller only now that its views are ready for it
+    $('#token').value = '';
+    $('#sign-in').hidden = true;
+    $('#nav').hidden = $('#session').hidden = false;
+    $('#who').textContent = `${this.me.id} (${this.me.role.toLowerCase()})`;
+    document.body.dataset.role = this.me.role;
     if (typed && !location.hash) location.hash = '#/queue';
     this.route(false);
     this.refresher.start($('#refresh').value);

@@ -2,13 +2,14 @@ package io.fairqueue.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Api;
 import io.fairqueue.it.support.ApiTestBase;
 import io.fairqueue.it.support.Browser;
+import io.fairqueue.it.support.ConsolePage;
+import io.fairqueue.it.support.EventStreamClient;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonArray;
@@ -20,9 +21,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
@@ -43,66 +44,16 @@ class ConsoleIT extends ApiTestBase {
 
     static final Duration LIVE = Duration.ofSeconds(2);
 
+    ConsolePage page;
+
+    @BeforeEach
+    void page() {
+        page = new ConsolePage(browser, url.getPort());
+    }
+
     /** The tiers' colours as the browser computes them: urgent red, normal blue, background grey. */
     static final Map<String, String> TIER_COLOURS =
             Map.of("URGENT", "rgb(185, 28, 28)", "NORMAL", "rgb(29, 78, 216)", "BACKGROUND", "rgb(75, 85, 99)");
-
-    String base() {
-        return "http://127.0.0.1:" + url.getPort() + "/";
-    }
-
-    /** Opens the console signed out (a fresh tab state), then signs in with the token by keyboard. */
-    void signIn(String token) {
-        signOutCompletely();
-        browser.find("#token").sendKeys(token, Keys.ENTER);
-        browser.await(
-                "signed in",
-                d -> browser.visible("#who") && !browser.find("#who").getText().isEmpty());
-    }
-
-    /** Opens the console and, when a previous test left it signed in, signs out with its button. */
-    void signOutCompletely() {
-        browser.open(base());
-        String state = browser.await(
-                "the sign-in form or a signed-in page",
-                d -> browser.visible("#token") ? "signed out" : browser.visible("#sign-out") ? "signed in" : null);
-        if (state.equals("signed in")) {
-            browser.find("#sign-out").click();
-        }
-        browser.await("the sign-in form", d -> browser.visible("#token"));
-    }
-
-    /** The queue view of one queue; status "" is every status, newest first. */
-    void showQueue(String queue, String status) {
-        browser.open(base() + "#/queue");
-        browser.await(
-                "the queue filter lists " + queue,
-                d -> !browser.all("#filters select[name=queue] option[value='" + queue + "']")
-                        .isEmpty());
-        new Select(browser.find("#filters select[name=status]")).selectByValue(status);
-        new Select(browser.find("#filters select[name=queue]")).selectByValue(queue);
-    }
-
-    /** The rows of the job table as a person reads them. */
-    @SuppressWarnings("unchecked")
-    List<Map<String, Object>> rows() {
-        return (List<Map<String, Object>>) browser.script("""
-                return [...document.querySelectorAll('#jobs tbody tr[data-job-id]')].map(tr => ({
-                  id: Number(tr.dataset.jobId), status: tr.dataset.status,
-                  pos: tr.querySelector('td.pos').textContent, user: tr.querySelector('td.user').textContent,
-                  tier: tr.querySelector('.badge').dataset.tier,
-                  colour: getComputedStyle(tr.querySelector('.badge')).color,
-                  reason: tr.querySelector('td.reason').textContent, code: tr.querySelector('td.reason').dataset.reason,
-                  actions: [...tr.querySelectorAll('button[data-action]')].map(b => b.dataset.action).join(',')}));
-                """);
-    }
-
-    Map<String, Object> row(long id) {
-        return rows().stream()
-                .filter(r -> ((Number) r.get("id")).longValue() == id)
-                .findFirst()
-                .orElse(null);
-    }
 
     static long submit(Account who, String queue, String priority, String payload) {
         return who.api()
@@ -133,15 +84,6 @@ class ConsoleIT extends ApiTestBase {
         return admin.get("jobs/" + id + "/transitions").expect(200).array();
     }
 
-    /** Clicks a job's button; a live refresh may replace the row in between, so it finds it again. */
-    void click(long job, String action) {
-        browser.await("the " + action + " button of job " + job, d -> {
-            browser.find("#jobs tr[data-job-id='" + job + "'] button[data-action='" + action + "']")
-                    .click();
-            return true;
-        });
-    }
-
     @Test
     void the_console_answers_at_the_root_and_signs_in_with_a_token_and_refuses_a_bad_one_with_the_reason() {
         Api.Res root = admin.as(null).get("/");
@@ -151,7 +93,7 @@ class ConsoleIT extends ApiTestBase {
         assertEquals(200, admin.as(null).get("/favicon.svg").status(), "a favicon, so no page logs its 404");
 
         Account alice = fx.user("USER");
-        signOutCompletely();
+        page.signOutCompletely();
         browser.find("#token").sendKeys("fq_not-a-token-of-anyone", Keys.ENTER);
         String refused = browser.await(
                 "the refusal",
@@ -200,14 +142,14 @@ class ConsoleIT extends ApiTestBase {
         long a2 = submit(alice, q, "BACKGROUND", "{}");
         long b2 = submit(bob, q, "URGENT", "{}");
 
-        signIn(admin.token());
-        showQueue(q, "PENDING");
-        List<Map<String, Object>> page = null;
+        page.signIn(admin.token());
+        page.showQueue(q, "PENDING");
+        List<Map<String, Object>> shown = null;
         List<Map<String, Object>> api = null;
         for (int attempt = 0; attempt < 5; attempt++) { // a read may race a change elsewhere in the database
             int attemptNo = attempt;
-            page = browser.await("four rows", d -> {
-                List<Map<String, Object>> r = rows();
+            shown = browser.await("four rows", d -> {
+                List<Map<String, Object>> r = page.rows();
                 return r.size() == 4 ? r : null;
             });
             api = admin.get("queue?queue=" + q + "&limit=200").expect(200).json().getJsonArray("jobs").stream()
@@ -218,7 +160,7 @@ class ConsoleIT extends ApiTestBase {
                             "tier", j.getString("tier"),
                             "code", j.getString("waitingReason")))
                     .toList();
-            if (api.equals(page.stream()
+            if (api.equals(shown.stream()
                     .map(r -> Map.of(
                             "id",
                             ((Number) r.get("id")).longValue(),
@@ -231,14 +173,14 @@ class ConsoleIT extends ApiTestBase {
                     .toList())) {
                 break;
             }
-            assertTrue(attemptNo < 4, "the page " + page + " shows GET /queue " + api);
+            assertTrue(attemptNo < 4, "the page " + shown + " shows GET /queue " + api);
             sleep(1500);
         }
         assertEquals(
                 List.of(a1, b2, b1, a2),
-                page.stream().map(r -> ((Number) r.get("id")).longValue()).toList(),
+                shown.stream().map(r -> ((Number) r.get("id")).longValue()).toList(),
                 "priority first, then age");
-        for (Map<String, Object> r : page) {
+        for (Map<String, Object> r : shown) {
             assertEquals(TIER_COLOURS.get(r.get("tier")), r.get("colour"), "the colour of " + r);
             long position = Long.parseLong((String) r.get("pos"));
             String expected = r.get("user").equals(alice.id())
@@ -260,8 +202,8 @@ class ConsoleIT extends ApiTestBase {
         String q = fx.queue("");
         Account alice = fx.user("USER");
         WorkerAccount worker = fx.worker();
-        signIn(admin.token());
-        showQueue(q, "PENDING");
+        page.signIn(admin.token());
+        page.showQueue(q, "PENDING");
         browser.await(
                 "the empty list", d -> browser.find("#jobs tbody").getText().contains("No jobs match."));
         browser.await(
@@ -270,18 +212,59 @@ class ConsoleIT extends ApiTestBase {
 
         long id = submit(alice, q, "URGENT", "{\"scene\":\"intro\"}");
         long sent = System.nanoTime();
-        browser.await(LIVE, "job " + id + " in the list within 2 s", d -> row(id) != null);
+        browser.await(LIVE, "job " + id + " in the list within 2 s", d -> page.row(id) != null);
         long millis = (System.nanoTime() - sent) / 1_000_000;
         System.out.println("CONSOLE-FIGURES submit to row on the page: " + millis + " ms");
-        assertEquals("PENDING", row(id).get("status"));
+        assertEquals("PENDING", page.row(id).get("status"));
         assertEquals(Boolean.TRUE, browser.script("return window.samePage === true"), "no reload");
 
         lease(worker.claim(q, 1), id);
-        browser.await(LIVE, "job " + id + " leaves the pending list when claimed", d -> row(id) == null);
+        browser.await(LIVE, "job " + id + " leaves the pending list when claimed", d -> page.row(id) == null);
         assertEquals(Boolean.TRUE, browser.script("return window.samePage === true"), "no reload");
         browser.await(
                 "the running card",
                 d -> browser.find("#cards [data-card=running] .big").getText().matches("[1-9]\\d* / .*"));
+    }
+
+    @Test
+    void a_refused_stream_falls_back_to_polling_every_ten_seconds_and_the_refresh_control_sets_the_pace() {
+        String q = fx.queue("");
+        Account alice = fx.user("USER");
+        Account viewer = fx.user("VIEWER");
+        List<EventStreamClient> taken = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) { // the viewer's token holds every stream it may: the page's is refused
+                taken.add(EventStreamClient.open(viewer.api()));
+                assertEquals(200, taken.get(i).status());
+            }
+            page.signIn(viewer.token());
+            page.showQueue(q, "PENDING");
+            browser.await(
+                    "the fallback",
+                    d -> browser.find("#live-state").getText().equals("stream lost: refreshing every 10 s"));
+            browser.awaitErrors(
+                    1,
+                    Browser.mentioning(
+                            "queue/events - Failed to load resource: the server responded with a status of 429"));
+        } finally {
+            taken.forEach(EventStreamClient::close);
+        }
+        long polled = submit(alice, q, "NORMAL", "{}");
+        browser.await(Duration.ofSeconds(12), "job " + polled + " by the 10 s poll", d -> page.row(polled) != null);
+
+        new Select(browser.find("#refresh")).selectByValue("off");
+        browser.await(
+                "refreshing off", d -> browser.find("#live-state").getText().equals("not refreshing"));
+        sleep(1000); // the one read that choosing a pace makes is over
+        long unseen = submit(alice, q, "NORMAL", "{}");
+        sleep(3000);
+        assertNull(page.row(unseen), "no refresh when it is off");
+
+        new Select(browser.find("#refresh")).selectByValue("2");
+        browser.await("every 2 s", d -> browser.find("#live-state").getText().equals("refreshing every 2 s"));
+        browser.await(LIVE, "read again when the pace is chosen", d -> page.row(unseen) != null);
+        long next = submit(alice, q, "NORMAL", "{}");
+        browser.await(Duration.ofSeconds(3), "job " + next + " by the 2 s poll", d -> page.row(next) != null);
     }
 
     @Test
@@ -291,15 +274,16 @@ class ConsoleIT extends ApiTestBase {
         long mine = submit(alice, q, "NORMAL", "{}");
         long other = submit(alice, q, "NORMAL", "{}");
 
-        signIn(alice.token());
-        showQueue(q, "");
+        page.signIn(alice.token());
+        page.showQueue(q, "");
         browser.await(
                 "alice's jobs with their buttons",
-                d -> row(mine) != null && "pause,ask-cancel".equals(row(mine).get("actions")));
-        click(mine, "pause");
-        browser.await("paused on the page", d -> "PAUSED".equals(row(mine).get("status")));
+                d -> page.row(mine) != null
+                        && "pause,ask-cancel".equals(page.row(mine).get("actions")));
+        page.click(mine, "pause");
+        browser.await("paused on the page", d -> "PAUSED".equals(page.row(mine).get("status")));
         assertEquals("PAUSED", status(mine));
-        assertEquals("resume,ask-cancel", row(mine).get("actions"));
+        assertEquals("resume,ask-cancel", page.row(mine).get("actions"));
 
         browser.await(
                 "resume by keyboard",
@@ -308,16 +292,18 @@ class ConsoleIT extends ApiTestBase {
                             .sendKeys(Keys.ENTER);
                     return true;
                 });
-        browser.await("resumed on the page", d -> "PENDING".equals(row(mine).get("status")));
+        browser.await(
+                "resumed on the page", d -> "PENDING".equals(page.row(mine).get("status")));
         assertEquals("PENDING", status(mine));
 
-        click(mine, "ask-cancel");
+        page.click(mine, "ask-cancel");
         browser.await("asked to confirm", d -> browser.visible("#jobs tr[data-job-id='" + mine + "'] .confirm"));
         assertEquals("PENDING", status(mine), "nothing happens before the confirmation");
-        click(mine, "cancel");
-        browser.await("cancelled on the page", d -> "CANCELLED".equals(row(mine).get("status")));
+        page.click(mine, "cancel");
+        browser.await(
+                "cancelled on the page", d -> "CANCELLED".equals(page.row(mine).get("status")));
         assertEquals("CANCELLED", status(mine));
-        assertEquals("", row(mine).get("actions"), "a cancelled job has no buttons");
+        assertEquals("", page.row(mine).get("actions"), "a cancelled job has no buttons");
 
         JsonArray audit = transitions(mine);
         List<String> moves = new ArrayList<>();
@@ -334,14 +320,15 @@ class ConsoleIT extends ApiTestBase {
                 moves);
 
         // an ADMIN acts on anybody's job
-        signIn(admin.token());
-        showQueue(q, "");
+        page.signIn(admin.token());
+        page.showQueue(q, "");
         browser.await(
                 "alice's other job",
-                d -> row(other) != null
-                        && String.valueOf(row(other).get("actions")).contains("pause"));
-        click(other, "pause");
-        browser.await("paused by the admin", d -> "PAUSED".equals(row(other).get("status")));
+                d -> page.row(other) != null
+                        && String.valueOf(page.row(other).get("actions")).contains("pause"));
+        page.click(other, "pause");
+        browser.await(
+                "paused by the admin", d -> "PAUSED".equals(page.row(other).get("status")));
         JsonArray its = transitions(other);
         JsonObject last = its.getJsonObject(its.size() - 1);
         assertEquals("PAUSED", last.getString("to"));
@@ -375,8 +362,8 @@ class ConsoleIT extends ApiTestBase {
                 .expect(200);
         JsonArray audit = transitions(id);
 
-        signIn(admin.token());
-        browser.open(base() + "#/job/" + id);
+        page.signIn(admin.token());
+        browser.open(page.base() + "#/job/" + id);
         browser.await("the timeline", d -> browser.all("#job .timeline li").size() == audit.size());
         assertTrue(browser.find("#job-title").getText().startsWith("Job #" + id));
         assertTrue(browser.find("#job [data-json=payload]").getText().contains("\"frames\": 240"));
@@ -407,7 +394,7 @@ class ConsoleIT extends ApiTestBase {
         long busy = submit(bob, q, "NORMAL", "{}");
         lease(w.claim(q, 1), busy);
         long waiting = submit(bob, q, "NORMAL", "{}");
-        browser.open(base() + "#/job/" + waiting);
+        browser.open(page.base() + "#/job/" + waiting);
         browser.await(
                 "the waiting job", d -> browser.all("#job [data-fact=reason]").size() == 1);
         @SuppressWarnings("unchecked")
@@ -449,8 +436,8 @@ class ConsoleIT extends ApiTestBase {
                 .json()
                 .getBoolean("warning"));
 
-        signIn(admin.token());
-        browser.open(base() + "#/fairness");
+        page.signIn(admin.token());
+        browser.open(page.base() + "#/fairness");
         browser.find("#fairness-user").sendKeys(carol.id());
         String card = "#fairness [data-user='" + carol.id() + "']";
         browser.await(
@@ -480,22 +467,24 @@ class ConsoleIT extends ApiTestBase {
         long hers = submit(alice, q, "NORMAL", "{}");
         long his = submit(bob, q, "URGENT", "{}");
 
-        signIn(alice.token());
-        showQueue(q, "PENDING");
-        browser.await("alice's job", d -> row(hers) != null);
-        assertNull(row(his), "bob's job is not shown to alice");
-        assertTrue(rows().stream().allMatch(r -> r.get("user").equals(alice.id())), rows().toString());
-        assertEquals("pause,ask-cancel", row(hers).get("actions"), "her own job has her buttons");
+        page.signIn(alice.token());
+        page.showQueue(q, "PENDING");
+        browser.await("alice's job", d -> page.row(hers) != null);
+        assertNull(page.row(his), "bob's job is not shown to alice");
+        assertTrue(
+                page.rows().stream().allMatch(r -> r.get("user").equals(alice.id())),
+                page.rows().toString());
+        assertEquals("pause,ask-cancel", page.row(hers).get("actions"), "her own job has her buttons");
         assertFalse(
                 browser.find("#filters input[name=user]").isEnabled(), "no user filter: only her jobs exist for her");
         assertTrue(browser.all("#users option").isEmpty(), "no list of users");
 
-        browser.open(base() + "#/fairness");
+        browser.open(page.base() + "#/fairness");
         browser.await("her own card", d -> browser.all("#fairness .user-card").size() == 1);
         assertEquals(alice.id(), browser.find("#fairness .user-card").getDomAttribute("data-user"));
         assertFalse(browser.visible("#fairness-user"), "no search among users");
 
-        browser.open(base() + "#/job/" + his);
+        browser.open(page.base() + "#/job/" + his);
         browser.await(
                 "bob's job is not hers to see",
                 d -> browser.find("#job").getText().contains("does not exist or is not yours to see"));
@@ -520,18 +509,18 @@ class ConsoleIT extends ApiTestBase {
         long hers = submit(alice, q, "NORMAL", "{}");
         long his = submit(bob, q, "URGENT", "{}");
 
-        signIn(viewer.token());
+        page.signIn(viewer.token());
         assertEquals(viewer.id() + " (viewer)", browser.find("#who").getText());
-        showQueue(q, "PENDING");
-        browser.await("everybody's jobs", d -> row(hers) != null && row(his) != null);
-        assertTrue(rows().stream().allMatch(r -> "".equals(r.get("actions"))), "no buttons: " + rows());
+        page.showQueue(q, "PENDING");
+        browser.await("everybody's jobs", d -> page.row(hers) != null && page.row(his) != null);
+        assertTrue(page.rows().stream().allMatch(r -> "".equals(r.get("actions"))), "no buttons: " + page.rows());
         assertTrue(browser.all("#jobs button").isEmpty());
 
-        browser.open(base() + "#/job/" + hers);
+        browser.open(page.base() + "#/job/" + hers);
         browser.await("the detail", d -> browser.all("#job .timeline li").size() == 1);
         assertTrue(browser.all("#job button").isEmpty(), "no buttons in the detail either");
 
-        browser.open(base() + "#/fairness");
+        browser.open(page.base() + "#/fairness");
         browser.find("#fairness-user").sendKeys(alice.id());
         browser.await(
                 "alice's card",
@@ -556,30 +545,25 @@ class ConsoleIT extends ApiTestBase {
         long job = submit(bob, q, "URGENT", "{\"epochs\":3}");
         submit(bob, q, "BACKGROUND", "{\"epochs\":5}");
 
-        signIn(admin.token());
-        showQueue(q, "PENDING");
-        browser.await("the list", d -> rows().size() == 3);
+        page.signIn(admin.token());
+        page.showQueue(q, "PENDING");
+        browser.await("the list", d -> page.rows().size() == 3);
         Path shots = Path.of("target", "console");
         Files.createDirectories(shots);
         Files.write(shots.resolve("queue-1280x800.png"), browser.driver().getScreenshotAs(OutputType.BYTES));
-        assertFits("the queue at 1280x800");
+        page.assertFits("the queue at 1280x800");
 
-        browser.driver().manage().window().setSize(new Dimension(390, 844));
-        assertFits("the queue at phone width");
+        browser.emulatePhone(390, 844);
+        assertEquals(390L, browser.script("return window.innerWidth;"));
+        page.assertFits("the queue at phone width");
         assertFalse(browser.visible("#jobs thead th"), "at phone width each job is a card of labelled lines");
-        browser.open(base() + "#/fairness");
+        browser.open(page.base() + "#/fairness");
         browser.await("the fairness panel", d -> browser.visible("#fairness .note"));
-        assertFits("the fairness panel at phone width");
-        browser.open(base() + "#/job/" + job);
+        page.assertFits("the fairness panel at phone width");
+        browser.open(page.base() + "#/job/" + job);
         browser.await("the detail", d -> browser.all("#job .timeline li").size() == 1);
-        assertFits("the job detail at phone width");
+        page.assertFits("the job detail at phone width");
         Files.write(shots.resolve("job-390.png"), browser.driver().getScreenshotAs(OutputType.BYTES));
-    }
-
-    void assertFits(String what) {
-        Object overflow = browser.script("return document.documentElement.scrollWidth - window.innerWidth;");
-        assertNotNull(overflow);
-        assertTrue(((Number) overflow).longValue() <= 0, what + " scrolls sideways by " + overflow + " px");
     }
 
     static void sleep(long millis) {

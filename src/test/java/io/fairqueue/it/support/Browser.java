@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.logging.Level;
@@ -76,6 +77,7 @@ public final class Browser
 
     @Override
     public void beforeEach(ExtensionContext context) {
+        driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
         driver.manage().window().setSize(DESKTOP);
         drain();
         log.clear();
@@ -136,6 +138,16 @@ public final class Browser
 
     public void open(String url) {
         driver.get(url);
+    }
+
+    /**
+     * Lays pages out at a phone's width (a headless window is at least 500 px wide, so the width
+     * is emulated, as the browser's device toolbar does).
+     */
+    public void emulatePhone(int width, int height) {
+        driver.executeCdpCommand(
+                "Emulation.setDeviceMetricsOverride",
+                Map.of("width", width, "height", height, "deviceScaleFactor", 1, "mobile", true));
     }
 
     public WebElement find(String css) {
