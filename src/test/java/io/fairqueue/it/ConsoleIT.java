@@ -227,7 +227,8 @@ class ConsoleIT extends ApiTestBase {
     }
 
     @Test
-    void a_refused_stream_falls_back_to_polling_every_ten_seconds_and_the_refresh_control_sets_the_pace() {
+    void
+            a_refused_stream_falls_back_to_polling_every_ten_seconds_the_refresh_control_sets_the_pace_and_a_hidden_tab_waits() {
         String q = fx.queue("");
         Account alice = fx.user("USER");
         Account viewer = fx.user("VIEWER");
@@ -265,6 +266,18 @@ class ConsoleIT extends ApiTestBase {
         browser.await(LIVE, "read again when the pace is chosen", d -> page.row(unseen) != null);
         long next = submit(alice, q, "NORMAL", "{}");
         browser.await(Duration.ofSeconds(3), "job " + next + " by the 2 s poll", d -> page.row(next) != null);
+
+        page.setHidden(true);
+        browser.await(
+                "paused while hidden",
+                d -> browser.find("#live-state").getText().equals("paused while the tab is hidden"));
+        sleep(1000);
+        long whileHidden = submit(alice, q, "NORMAL", "{}");
+        sleep(3000);
+        assertNull(page.row(whileHidden), "a hidden tab does not refresh");
+        page.setHidden(false);
+        browser.await(LIVE, "read again when the tab shows", d -> page.row(whileHidden) != null);
+        assertEquals("refreshing every 2 s", browser.find("#live-state").getText());
     }
 
     @Test

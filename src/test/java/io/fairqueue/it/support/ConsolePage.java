@@ -93,4 +93,15 @@ public final class ConsolePage {
         assertNotNull(overflow);
         assertTrue(((Number) overflow).longValue() <= 0, what + " scrolls sideways by " + overflow + " px");
     }
+
+    /**
+     * Tells the page its tab is hidden or shown again, as the browser does when one switches tabs
+     * (a headless browser's only tab never is hidden).
+     */
+    public void setHidden(boolean hidden) {
+        browser.script(
+                "Object.defineProperty(document, 'visibilityState', {value: arguments[0], configurable: true});"
+                        + "document.dispatchEvent(new Event('visibilitychange'));",
+                hidden ? "hidden" : "visible");
+    }
 }
