@@ -1,5 +1,6 @@
 package io.fairqueue.it;
 
+import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -55,12 +56,14 @@ class ConsoleIT extends ApiTestBase {
     static final Map<String, String> TIER_COLOURS =
             Map.of("URGENT", "rgb(185, 28, 28)", "NORMAL", "rgb(29, 78, 216)", "BACKGROUND", "rgb(75, 85, 99)");
 
-    static long submit(Account who, String queue, String priority, String payload) {
+    static long submit(Account who, String queue, String priority, JsonObject payload) {
         return who.api()
                 .post(
                         "jobs",
-                        "{\"queue\":\"" + queue + "\",\"type\":\"render\",\"priority\":\"" + priority
-                                + "\",\"payload\":" + payload + "}")
+                        aJob().withQueue(queue)
+                                .withType("render")
+                                .withPriority(priority)
+                                .withPayload(payload))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
@@ -131,16 +134,16 @@ class ConsoleIT extends ApiTestBase {
 
     @Test
     void the_ordered_list_matches_get_queue_with_positions_colours_and_waiting_reasons() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         WorkerAccount worker = fx.worker();
-        long running = submit(alice, q, "NORMAL", "{}");
+        long running = submit(alice, q, "NORMAL", object());
         lease(worker.claim(q, 1), running);
-        long a1 = submit(alice, q, "URGENT", "{}");
-        long b1 = submit(bob, q, "NORMAL", "{}");
-        long a2 = submit(alice, q, "BACKGROUND", "{}");
-        long b2 = submit(bob, q, "URGENT", "{}");
+        long a1 = submit(alice, q, "URGENT", object());
+        long b1 = submit(bob, q, "NORMAL", object());
+        long a2 = submit(alice, q, "BACKGROUND", object());
+        long b2 = submit(bob, q, "URGENT", object());
 
         page.signIn(admin.token());
         page.showQueue(q, "PENDING");
@@ -199,7 +202,7 @@ class ConsoleIT extends ApiTestBase {
 
     @Test
     void a_job_submitted_through_the_api_appears_within_two_seconds_and_leaves_when_a_worker_claims_it() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         WorkerAccount worker = fx.worker();
         page.signIn(admin.token());
@@ -210,7 +213,7 @@ class ConsoleIT extends ApiTestBase {
                 "the live stream", d -> browser.find("#live-state").getText().equals("live"));
         browser.script("window.samePage = true;");
 
-        long id = submit(alice, q, "URGENT", "{\"scene\":\"intro\"}");
+        long id = submit(alice, q, "URGENT", object("scene", "intro"));
         long sent = System.nanoTime();
         browser.await(LIVE, "job " + id + " in the list within 2 s", d -> page.row(id) != null);
         long millis = (System.nanoTime() - sent) / 1_000_000;
@@ -229,7 +232,7 @@ class ConsoleIT extends ApiTestBase {
     @Test
     void
             a_refused_stream_falls_back_to_polling_every_ten_seconds_the_refresh_control_sets_the_pace_and_a_hidden_tab_waits() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account viewer = fx.user("VIEWER");
         List<EventStreamClient> taken = new ArrayList<>();
@@ -250,21 +253,21 @@ class ConsoleIT extends ApiTestBase {
         } finally {
             taken.forEach(EventStreamClient::close);
         }
-        long polled = submit(alice, q, "NORMAL", "{}");
+        long polled = submit(alice, q, "NORMAL", object());
         browser.await(Duration.ofSeconds(12), "job " + polled + " by the 10 s poll", d -> page.row(polled) != null);
 
         new Select(browser.find("#refresh")).selectByValue("off");
         browser.await(
                 "refreshing off", d -> browser.find("#live-state").getText().equals("not refreshing"));
         sleep(1000); // the one read that choosing a pace makes is over
-        long unseen = submit(alice, q, "NORMAL", "{}");
+        long unseen = submit(alice, q, "NORMAL", object());
         sleep(3000);
         assertNull(page.row(unseen), "no refresh when it is off");
 
         new Select(browser.find("#refresh")).selectByValue("2");
         browser.await("every 2 s", d -> browser.find("#live-state").getText().equals("refreshing every 2 s"));
         browser.await(LIVE, "read again when the pace is chosen", d -> page.row(unseen) != null);
-        long next = submit(alice, q, "NORMAL", "{}");
+        long next = submit(alice, q, "NORMAL", object());
         browser.await(Duration.ofSeconds(3), "job " + next + " by the 2 s poll", d -> page.row(next) != null);
 
         page.setHidden(true);
@@ -272,7 +275,7 @@ class ConsoleIT extends ApiTestBase {
                 "paused while hidden",
                 d -> browser.find("#live-state").getText().equals("paused while the tab is hidden"));
         sleep(1000);
-        long whileHidden = submit(alice, q, "NORMAL", "{}");
+        long whileHidden = submit(alice, q, "NORMAL", object());
         sleep(3000);
         assertNull(page.row(whileHidden), "a hidden tab does not refresh");
         page.setHidden(false);
@@ -282,10 +285,10 @@ class ConsoleIT extends ApiTestBase {
 
     @Test
     void pause_resume_and_cancel_from_the_page_change_the_job_and_its_audit_rows() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
-        long mine = submit(alice, q, "NORMAL", "{}");
-        long other = submit(alice, q, "NORMAL", "{}");
+        long mine = submit(alice, q, "NORMAL", object());
+        long other = submit(alice, q, "NORMAL", object());
 
         page.signIn(alice.token());
         page.showQueue(q, "");
@@ -350,28 +353,24 @@ class ConsoleIT extends ApiTestBase {
 
     @Test
     void the_job_detail_shows_payload_result_attempts_the_timeline_and_where_a_waiting_job_stands() {
-        String q = fx.queue("\"retryBaseDelaySeconds\":1");
+        String q = fx.queue(aQueue().withRetryBaseDelaySeconds(1));
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         WorkerAccount w = fx.worker();
-        long id = submit(alice, q, "URGENT", "{\"scene\":\"intro\",\"frames\":240}");
+        long id = submit(alice, q, "URGENT", object("scene", "intro", "frames", 240));
         String first = lease(w.claim(q, 1), id);
-        w.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + first + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + id + "/start", aLease(first)).expect(200);
         w.api()
                 .post(
                         "jobs/" + id + "/fail",
-                        "{\"leaseToken\":\"" + first + "\",\"error\":\"GPU fell off the bus\",\"retryable\":true}")
+                        aFailure(first).withError("GPU fell off the bus").withRetryable(true))
                 .expect(200);
         String second = lease(w.claimWithin(q, 1), id);
-        w.api()
-                .post("jobs/" + id + "/start", "{\"leaseToken\":\"" + second + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + id + "/start", aLease(second)).expect(200);
         w.api()
                 .post(
                         "jobs/" + id + "/complete",
-                        "{\"leaseToken\":\"" + second + "\",\"result\":{\"url\":\"s3://renders/intro.mp4\"}}")
+                        aCompletion(second).withResult(object("url", "s3://renders/intro.mp4")))
                 .expect(200);
         JsonArray audit = transitions(id);
 
@@ -404,9 +403,9 @@ class ConsoleIT extends ApiTestBase {
         assertTrue(attempts.get(1).contains("completed"), attempts.get(1));
 
         // a waiting job: its place, its estimated start and why it waits
-        long busy = submit(bob, q, "NORMAL", "{}");
+        long busy = submit(bob, q, "NORMAL", object());
         lease(w.claim(q, 1), busy);
-        long waiting = submit(bob, q, "NORMAL", "{}");
+        long waiting = submit(bob, q, "NORMAL", object());
         browser.open(page.base() + "#/job/" + waiting);
         browser.await(
                 "the waiting job", d -> browser.all("#job [data-fact=reason]").size() == 1);
@@ -427,23 +426,21 @@ class ConsoleIT extends ApiTestBase {
 
     @Test
     void the_fairness_panel_shows_running_against_the_limit_and_quota_bars_with_the_warning() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account carol = fx.user("USER", 2);
         WorkerAccount w = fx.worker();
-        admin.put("admin/users/" + carol.id() + "/quota", "{\"dailyLimitSecs\":100,\"weeklyLimitSecs\":1000}")
+        admin.put(
+                        "admin/users/" + carol.id() + "/quota",
+                        aQuota().withDailyLimitSecs(100).withWeeklyLimitSecs(1000))
                 .expect(200);
-        long done = submit(carol, q, "NORMAL", "{}");
+        long done = submit(carol, q, "NORMAL", object());
         String lease = lease(w.claim(q, 1), done);
-        w.api()
-                .post("jobs/" + done + "/start", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
+        w.api().post("jobs/" + done + "/start", aLease(lease)).expect(200);
         advance(85);
-        w.api()
-                .post("jobs/" + done + "/complete", "{\"leaseToken\":\"" + lease + "\"}")
-                .expect(200);
-        long runs = submit(carol, q, "NORMAL", "{}");
+        w.api().post("jobs/" + done + "/complete", aCompletion(lease)).expect(200);
+        long runs = submit(carol, q, "NORMAL", object());
         lease(w.claim(q, 1), runs);
-        submit(carol, q, "NORMAL", "{}");
+        submit(carol, q, "NORMAL", object());
         assertTrue(admin.get("quota/status?userId=" + carol.id())
                 .expect(200)
                 .json()
@@ -474,11 +471,11 @@ class ConsoleIT extends ApiTestBase {
 
     @Test
     void a_user_sees_only_its_own_jobs_and_quota_and_no_admin_controls_and_the_api_refuses_it_admin_calls() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
-        long hers = submit(alice, q, "NORMAL", "{}");
-        long his = submit(bob, q, "URGENT", "{}");
+        long hers = submit(alice, q, "NORMAL", object());
+        long his = submit(bob, q, "URGENT", object());
 
         page.signIn(alice.token());
         page.showQueue(q, "PENDING");
@@ -507,20 +504,20 @@ class ConsoleIT extends ApiTestBase {
         assertEquals(
                 403,
                 alice.api()
-                        .put("admin/queue/reorder", "{\"jobId\":" + his + ",\"priority\":50}")
+                        .put("admin/queue/reorder", aReorder(his).withPriority(50))
                         .status());
-        assertEquals(404, alice.api().post("jobs/" + his + "/cancel", "{}").status());
+        assertEquals(404, alice.api().post("jobs/" + his + "/cancel").status());
         assertEquals("PENDING", status(his));
     }
 
     @Test
     void a_viewer_sees_what_an_admin_sees_without_a_button_and_the_api_refuses_it_every_change() {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         Account viewer = fx.user("VIEWER");
-        long hers = submit(alice, q, "NORMAL", "{}");
-        long his = submit(bob, q, "URGENT", "{}");
+        long hers = submit(alice, q, "NORMAL", object());
+        long his = submit(bob, q, "URGENT", object());
 
         page.signIn(viewer.token());
         assertEquals(viewer.id() + " (viewer)", browser.find("#who").getText());
@@ -539,8 +536,8 @@ class ConsoleIT extends ApiTestBase {
                 "alice's card",
                 d -> browser.all("#fairness [data-user='" + alice.id() + "']").size() == 1);
 
-        assertEquals(403, viewer.api().post("jobs/" + hers + "/pause", "{}").status());
-        assertEquals(403, viewer.api().post("jobs/" + his + "/cancel", "{}").status());
+        assertEquals(403, viewer.api().post("jobs/" + hers + "/pause").status());
+        assertEquals(403, viewer.api().post("jobs/" + his + "/cancel").status());
         assertEquals("PENDING", status(hers));
         assertEquals("PENDING", status(his));
         assertEquals(200, viewer.api().get("admin/users").status(), "it reads what an admin reads");
@@ -548,15 +545,15 @@ class ConsoleIT extends ApiTestBase {
 
     @Test
     void every_view_fits_a_phone_and_1280_by_800_without_a_console_error() throws Exception {
-        String q = fx.queue("");
+        String q = fx.queue();
         Account alice = fx.user("USER");
         Account bob = fx.user("USER");
         WorkerAccount w = fx.worker();
-        long running = submit(alice, q, "URGENT", "{\"scene\":\"intro\",\"frames\":240}");
+        long running = submit(alice, q, "URGENT", object("scene", "intro", "frames", 240));
         lease(w.claim(q, 1), running);
-        submit(alice, q, "NORMAL", "{\"scene\":\"outro\"}");
-        long job = submit(bob, q, "URGENT", "{\"epochs\":3}");
-        submit(bob, q, "BACKGROUND", "{\"epochs\":5}");
+        submit(alice, q, "NORMAL", object("scene", "outro"));
+        long job = submit(bob, q, "URGENT", object("epochs", 3));
+        submit(bob, q, "BACKGROUND", object("epochs", 5));
 
         page.signIn(admin.token());
         page.showQueue(q, "PENDING");
