@@ -45,17 +45,20 @@ export class JobView {
   show(id) {
     this.id = id;
     this.job = null;
+    this.missing = null;
     $('#job-title').textContent = `Job #${id}`;
     replace(this.root, h('p', { class: 'note' }, 'Loading…'));
   }
 
   async load() {
+    if (this.missing === this.id) return; // a job that does not exist (for this caller) is not asked for again on refresh
     let job;
     let transitions;
     try {
       [job, transitions] = await Promise.all([get(`jobs/${this.id}`), get(`jobs/${this.id}/transitions`)]);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) {
+        this.missing = this.id;
         replace(this.root, h('p', { class: 'error', role: 'alert' }, `Job #${this.id} does not exist or is not yours to see.`));
         return;
       }

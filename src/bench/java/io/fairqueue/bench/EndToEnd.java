@@ -222,14 +222,12 @@ final class EndToEnd {
     private void oneCallWorker(String id, String queue, int n, AtomicInteger done, AtomicBoolean stop) {
         JsonArray running = Json.createArrayBuilder().build();
         while (!stop.get() && done.get() < n) {
-            String head = "{\"workerId\":\"" + id + "\",\"queues\":[\"" + queue + "\"],\"limit\":"
-                    + Benchmark.CLAIM_BATCH + ",\"waitSeconds\":1,\"start\":true";
-            if (running.isEmpty()) {
-                running = Http.array(worker.post("claims", head + "}", 200));
-                continue;
-            }
-            JsonObject answer =
-                    Http.object(worker.post("claims", head + ",\"complete\":" + Http.leaseItems(running) + "}", 200));
+            JsonObject answer = Http.object(worker.post(
+                    "claims/next",
+                    "{\"workerId\":\"" + id + "\",\"queues\":[\"" + queue + "\"],\"limit\":"
+                            + Benchmark.CLAIM_BATCH + ",\"waitSeconds\":1,\"start\":true,\"complete\":"
+                            + Http.leaseItems(running) + "}",
+                    200));
             int completed = 0;
             for (JsonValue o : answer.getJsonArray("completed")) {
                 if ("COMPLETED".equals(o.asJsonObject().getString("status"))) {

@@ -304,9 +304,13 @@ class ConsoleIT extends ApiTestBase {
         browser.await(
                 "resume by keyboard",
                 d -> { // the keyboard works the buttons
-                    browser.find("#jobs tr[data-job-id='" + mine + "'] button[data-action='resume']")
-                            .sendKeys(Keys.ENTER);
-                    return true;
+                    try {
+                        browser.find("#jobs tr[data-job-id='" + mine + "'] button[data-action='resume']")
+                                .sendKeys(Keys.ENTER);
+                        return true;
+                    } catch (org.openqa.selenium.WebDriverException redrawn) {
+                        return false; // the row was redrawn by a refresh right then: press again
+                    }
                 });
         browser.await(
                 "resumed on the page", d -> "PENDING".equals(page.row(mine).get("status")));

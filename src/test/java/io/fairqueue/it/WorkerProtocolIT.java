@@ -39,14 +39,14 @@ class WorkerProtocolIT extends ApiTestBase {
         return w.api().post("claims", claim(w, queue, limit)).expect(200).array();
     }
 
-    /** A start claim that carries outcomes: its answer is {completed, failed, jobs}. */
+    /** A start claim that carries outcomes ({@code POST /claims/next}): its answer is {completed, failed, jobs}. */
     static JsonObject claimCarrying(WorkerAccount w, String queue, Claim body) {
-        return w.api().post("claims", body).expect(200).json();
+        return w.api().post("claims/next", body).expect(200).json();
     }
 
-    /** A claim refused with 400: the field its problem names. */
+    /** A claim with outcomes refused with 400: the field its problem names. */
     static String refusedField(WorkerAccount w, Claim body) {
-        return w.api().post("claims", body).expect(400).json().getString("field");
+        return w.api().post("claims/next", body).expect(400).json().getString("field");
     }
 
     static JsonObject done(JsonObject job, String lease) {
@@ -217,6 +217,14 @@ class WorkerProtocolIT extends ApiTestBase {
                 claim(w, q, 1)
                         .withFail(object("id", job.getJsonNumber("id"), "leaseToken", job.getString("leaseToken"))));
         assertEquals("fail[0].error", missingError);
+        assertEquals(
+                "complete",
+                w.api()
+                        .post("claims", claim(w, q, 1).withComplete(completion))
+                        .expect(400)
+                        .json()
+                        .getString("field"),
+                "outcomes go to POST /claims/next, whose answer reports them");
         assertEquals("RUNNING", status(job), "no outcome of a refused claim was applied");
         assertEquals(
                 List.of("PENDING", "DISPATCHED", "RUNNING"),

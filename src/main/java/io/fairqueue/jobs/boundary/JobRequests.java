@@ -176,17 +176,17 @@ public final class JobRequests {
         return new CompleteItem(i.longValue("id"), i.string("leaseToken"), i.document("result"));
     }
 
-    /** The {@code complete} list of a claim, or null when absent. */
+    /** The {@code complete} list of a claim (possibly empty: the first call has none), or null when absent. */
     public static List<CompleteItem> completeItems(JsonFields f, String field) {
-        List<JsonFields> items = f.objects(field, MAX_BATCH);
+        List<JsonFields> items = f.objects(field, 0, MAX_BATCH);
         return items == null
                 ? null
                 : items.stream().map(JobRequests::completeItem).toList();
     }
 
-    /** The {@code fail} list of a claim, or null when absent. */
+    /** The {@code fail} list of a claim (possibly empty), or null when absent. */
     public static List<FailItem> failItems(JsonFields f, String field) {
-        List<JsonFields> items = f.objects(field, MAX_BATCH);
+        List<JsonFields> items = f.objects(field, 0, MAX_BATCH);
         return items == null ? null : items.stream().map(FailItem::read).toList();
     }
 

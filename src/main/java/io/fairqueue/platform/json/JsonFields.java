@@ -200,6 +200,11 @@ public final class JsonFields {
      * e.g. {@code jobs[3].leaseToken}.
      */
     public List<JsonFields> objects(String name, int max) {
+        return objects(name, 1, max);
+    }
+
+    /** As {@link #objects(String, int)}, with {@code min} items at the least (0: an empty list is fine). */
+    public List<JsonFields> objects(String name, int min, int max) {
         JsonValue v = value(name);
         if (v == null) {
             return null;
@@ -207,8 +212,8 @@ public final class JsonFields {
         if (v.getValueType() != JsonValue.ValueType.ARRAY) {
             throw badRequest(path + name, "must be an array of objects");
         }
-        if (v.asJsonArray().isEmpty() || v.asJsonArray().size() > max) {
-            throw badRequest(path + name, "must hold between 1 and " + max + " items");
+        if (v.asJsonArray().size() < min || v.asJsonArray().size() > max) {
+            throw badRequest(path + name, "must hold between " + min + " and " + max + " items");
         }
         List<JsonFields> out = new ArrayList<>();
         for (JsonValue item : v.asJsonArray()) {

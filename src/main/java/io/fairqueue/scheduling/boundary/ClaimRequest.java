@@ -14,7 +14,8 @@ import java.util.List;
  * {@code POST /claims}: {@code limit} 1..100 (default 1); {@code userId}: that user's next job only;
  * {@code waitSeconds} 0..60 (default 0): how long an empty claim may wait for a job (long poll).
  * The one-call worker protocol: {@code start} claims straight into RUNNING; {@code complete} and
- * {@code fail} carry the previous batch's outcomes (at most 1000 each), applied before the claim.
+ * {@code fail} carry the previous batch's outcomes (at most 1000 each), applied before the claim
+ * ({@code POST /claims/next} only).
  */
 public record ClaimRequest(
         @NotBlank(message = "is required") String workerId,
@@ -37,9 +38,9 @@ public record ClaimRequest(
         List<JobRequests.@Valid FailItem> fail)
         implements JsonRequest {
 
-    /** Whether the claim carries outcomes: its answer is then an object, not a list. */
+    /** Whether the claim carries outcomes (which only {@code POST /claims/next} takes). */
     public boolean carriesOutcomes() {
-        return complete != null || fail != null;
+        return (complete != null && !complete.isEmpty()) || (fail != null && !fail.isEmpty());
     }
 
     public static ClaimRequest from(JsonFields f) {

@@ -36,12 +36,14 @@ import java.util.logging.Logger;
  * as a claim succeeds: woken by LISTEN/NOTIFY when a job becomes PENDING or a slot frees, with a
  * one-second poll as backup ({@link ClaimWakeups}). The HTTP thread is not held while waiting.
  *
- * <p>The one-call worker protocol: with {@code start} the jobs come RUNNING; with {@code complete}
- * and {@code fail} the claim first applies the previous batch's outcomes in their own transaction,
- * each item fenced on its own, and then answers an object: {@code completed} and {@code failed}
- * (one outcome per item, as {@code POST /jobs/complete} answers) and {@code jobs}. The request is
- * checked (worker, queues, user) before any outcome is applied; once they are applied the answer
- * is 200 whatever the claim meets afterwards: a claim that then fails answers {@code jobs: []} and
+ * <p>The one-call worker protocol: with {@code start} the jobs come RUNNING; {@code POST
+ * /claims/next} takes the same request plus {@code complete} and {@code fail}, applies the previous
+ * batch's outcomes in their own transaction, each item fenced on its own, then claims, and always
+ * answers an object: {@code completed} and {@code failed} (one outcome per item, as
+ * {@code POST /jobs/complete} answers) and {@code jobs}. (One operation per answer shape, so that
+ * clients generated from the OpenAPI document get one type each.) The request is checked
+ * (worker, queues, user) before any outcome is applied; once they are applied the answer is 200
+ * whatever the claim meets afterwards: a claim that then fails answers {@code jobs: []} and
  * {@code claimProblem}, never an error for outcomes that were committed.
  */
 @Path("claims")
@@ -66,11 +68,27 @@ public class ClaimsResource {
 
     @POST
     public void claim(ClaimRequest request, @Suspended AsyncResponse response) {
+        serve(request, response, false);
+    }
+
+    /** {@code POST /claims/next}: the previous batch's outcomes, then the claim; always an object. */
+    @POST
+    @Path("next")
+    public void next(ClaimRequest request, @Suspended AsyncResponse response) {
+        serve(request, response, true);
+    }
+
+    private void serve(ClaimRequest request, AsyncResponse response, boolean withOutcomes) {
         LeaseService.Outcomes outcomes = null;
         try {
             ClaimRequest r = body(request);
+            if (!withOutcomes && r.carriesOutcomes()) {
+                throw ProblemException.badRequest(
+                        r.complete() != null && !r.complete().isEmpty() ? "complete" : "fail",
+                        "outcomes go with POST /api/v1/claims/next, which answers them item by item");
+            }
             ClaimService.Target target = claims.resolve(caller, r);
-            if (r.carriesOutcomes()) {
+            if (withOutcomes) {
                 outcomes = leases.applyOutcomes(caller, r.complete(), r.fail());
             }
             int wait = r.waitSeconds() == null ? 0 : r.waitSeconds();
@@ -84,13 +102,14 @@ public class ClaimsResource {
         }
     }
 
-    /** What a claim carrying outcomes answers, and the plain list otherwise. */
+    /** What {@code POST /claims/next} answers. */
     public record OutcomesAndJobs(
             List<LeaseService.ItemOutcome> completed,
             List<LeaseService.ItemOutcome> failed,
             List<JobView> jobs,
             Problem claimProblem) {}
 
+    /** The plain list ({@code POST /claims}) or the object with the outcomes ({@code /claims/next}). */
     static Response answer(LeaseService.Outcomes outcomes, List<JobView> jobs) {
         if (outcomes == null) {
             return Response.ok(new GenericEntity<List<JobView>>(jobs) {}).build();

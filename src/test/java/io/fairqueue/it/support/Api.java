@@ -15,7 +15,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 
-/** A small HTTP client for the FairQueue API, as one caller (bearer token). */
+/**
+ * A small HTTP client for the FairQueue API, as one caller (bearer token). Every answer is
+ * checked against the OpenAPI document before the test sees it ({@link ApiContract}): an
+ * undocumented status, media type or member, a missing required member or a wrong type fails the
+ * test, whatever the test itself asserts.
+ */
 public final class Api {
 
     private static final HttpClient HTTP = HttpClient.newBuilder()
@@ -119,12 +124,11 @@ public final class Api {
         }
         headers.forEach(b::header);
         try {
-            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            return new Res(
-                    r.statusCode(),
-                    r.body(),
-                    r.headers().firstValue("Content-Type").orElse(""),
-                    r);
+            HttpRequest request = b.build();
+            HttpResponse<String> r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            String contentType = r.headers().firstValue("Content-Type").orElse("");
+            ApiContract.get().check(method, request.uri().getRawPath(), r.statusCode(), contentType, r.body());
+            return new Res(r.statusCode(), r.body(), contentType, r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
