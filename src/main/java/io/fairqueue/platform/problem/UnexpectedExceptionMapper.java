@@ -29,8 +29,11 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
         return problemFor(e).getResponse();
     }
 
-    /** The problem that answers {@code e}; a 500 is logged with its cause. */
-    static ProblemException problemFor(Throwable e) {
+    /**
+     * The problem that answers {@code e}; a 500 is logged with its cause. Also for answers written
+     * outside a mapper (a servlet, a claim reporting beside committed outcomes).
+     */
+    public static ProblemException problemFor(Throwable e) {
         if (Outages.isUnavailable(e)) {
             LOG.log(Level.WARNING, "Database unavailable, answered 503: {0}", rootMessage(e));
             return Outages.unavailable();

@@ -4,6 +4,7 @@ import io.fairqueue.platform.boundary.ErrorPageServlet;
 import io.fairqueue.platform.problem.Outages;
 import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.platform.problem.UnexpectedExceptionMapper;
 import io.fairqueue.queues.control.QueueEvents;
 import io.fairqueue.security.boundary.BearerTokenMechanism;
 import io.fairqueue.security.control.Caller;
@@ -54,14 +55,9 @@ public class QueueEventsServlet extends HttpServlet {
         async.setTimeout(0);
         try {
             events.open(Tokens.hash(token), caller, async);
-        } catch (ProblemException e) {
-            ErrorPageServlet.write(response, e.problem());
-            async.complete();
-        } catch (RuntimeException e) {
-            if (!Outages.isUnavailable(e)) {
-                throw e;
-            }
-            ErrorPageServlet.write(response, Outages.unavailable().problem());
+        } catch (RuntimeException e) { // the token's cap (429), an outage (503), else a logged 500
+            ErrorPageServlet.write(
+                    response, UnexpectedExceptionMapper.problemFor(e).problem());
             async.complete();
         }
     }

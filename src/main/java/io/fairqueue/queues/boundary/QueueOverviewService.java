@@ -5,9 +5,9 @@ import static io.fairqueue.platform.problem.ProblemException.badRequest;
 import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.jobs.control.JobPositions;
 import io.fairqueue.jobs.entity.Job;
-import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.queues.control.StatusCounts;
 import io.fairqueue.queues.entity.Queue;
 import io.fairqueue.scheduling.boundary.SchedulingAdmin;
 import io.fairqueue.scheduling.entity.Settings;
@@ -21,9 +21,7 @@ import jakarta.persistence.PersistenceContext;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The queue view. Nothing here scans the backlog: counts come from {@code fq_counts} (folded
@@ -96,11 +94,7 @@ public class QueueOverviewService {
             throw badRequest("userId", "unknown user '" + owner + "'");
         }
         OffsetDateTime now = Time.now(clock);
-        Map<String, Long> counts = new LinkedHashMap<>();
-        for (JobStatus s : JobStatus.values()) {
-            counts.put(s.name(), 0L);
-        }
-        long[] tiers = new long[3];
+        StatusCounts counts = new StatusCounts();
         List<?> rows = owner == null
                 ? em.createNativeQuery("SELECT status, tier, n FROM fq_counts(?1)")
                         .setParameter(1, queueName)
@@ -111,14 +105,9 @@ public class QueueOverviewService {
                         .getResultList();
         for (Object o : rows) {
             Object[] row = (Object[]) o;
-            String status = (String) row[0];
-            long n = ((Number) row[2]).longValue();
-            counts.merge(status, n, Long::sum);
-            if (JobStatus.PENDING.name().equals(status)) {
-                tiers[((Number) row[1]).intValue() + 1] += n;
-            }
+            counts.add((String) row[0], ((Number) row[1]).intValue(), ((Number) row[2]).longValue());
         }
-        long slotsUsed = counts.get(JobStatus.DISPATCHED.name()) + counts.get(JobStatus.RUNNING.name());
+        long slotsUsed = counts.slotsUsed();
         Integer slotsMax = queue != null
                 ? queue.maxConcurrent()
                 : em.find(Settings.class, Settings.ID).globalSlots();
@@ -170,8 +159,8 @@ public class QueueOverviewService {
         return new QueueOverview(
                 queueName,
                 owner,
-                counts,
-                new QueueOverview.Pending(tiers[2], tiers[1], tiers[0], tiers[0] + tiers[1] + tiers[2]),
+                counts.byStatus(),
+                new QueueOverview.Pending(counts.urgent(), counts.normal(), counts.background(), counts.pendingTotal()),
                 new QueueOverview.Active(slotsUsed, slotsMax, byUser),
                 locks,
                 avgWait == null ? null : ((Number) avgWait).doubleValue(),

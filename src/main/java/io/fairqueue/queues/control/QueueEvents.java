@@ -1,6 +1,5 @@
 package io.fairqueue.queues.control;
 
-import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.platform.control.FairQueueMetrics;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.Problem;
@@ -279,9 +278,7 @@ public class QueueEvents {
             }
         }
         gaps.values().removeIf(since -> nowNanos - since > GAP_GIVE_UP_NANOS);
-        fresh.sort(java.util.Comparator.comparingLong(
-                c -> c.getJsonNumber("transitionId").longValue()));
-        return fresh;
+        return fresh; // in id order: fq_events orders the rows, gaps and new ones alike
     }
 
     private void fanOut(List<EventStream> now, JsonObject read, List<JsonObject> fresh) {
@@ -332,35 +329,29 @@ public class QueueEvents {
 
     /** The counts event's data: by status (all nine), PENDING by tier, and the slots. */
     static String counts(JsonArray rows, JsonObject slots) {
-        Map<String, Long> byStatus = new LinkedHashMap<>();
-        for (JobStatus s : JobStatus.values()) {
-            byStatus.put(s.name(), 0L);
-        }
-        long[] tiers = new long[3];
+        StatusCounts counts = new StatusCounts();
         for (JsonValue v : rows) {
             JsonObject r = v.asJsonObject();
-            long n = r.getJsonNumber("n").longValue();
-            byStatus.merge(r.getString("status"), n, Long::sum);
-            if (JobStatus.PENDING.name().equals(r.getString("status"))) {
-                tiers[r.getInt("tier") + 1] += n;
-            }
+            counts.add(
+                    r.getString("status"),
+                    r.getInt("tier"),
+                    r.getJsonNumber("n").longValue());
         }
-        JsonObjectBuilder counts = Json.createObjectBuilder();
-        byStatus.forEach(counts::add);
-        long used = byStatus.get(JobStatus.DISPATCHED.name()) + byStatus.get(JobStatus.RUNNING.name());
+        JsonObjectBuilder byStatus = Json.createObjectBuilder();
+        counts.byStatus().forEach(byStatus::add);
         return Json.createObjectBuilder()
-                .add("counts", counts)
+                .add("counts", byStatus)
                 .add(
                         "pending",
                         Json.createObjectBuilder()
-                                .add("urgent", tiers[2])
-                                .add("normal", tiers[1])
-                                .add("background", tiers[0])
-                                .add("total", tiers[0] + tiers[1] + tiers[2]))
+                                .add("urgent", counts.urgent())
+                                .add("normal", counts.normal())
+                                .add("background", counts.background())
+                                .add("total", counts.pendingTotal()))
                 .add(
                         "active",
                         Json.createObjectBuilder()
-                                .add("slotsUsed", used)
+                                .add("slotsUsed", counts.slotsUsed())
                                 .add("slotsMax", slots.get("max"))
                                 .add("byUser", slots.getJsonArray("byUser")))
                 .build()

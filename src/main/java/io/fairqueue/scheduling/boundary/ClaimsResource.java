@@ -4,9 +4,9 @@ import static io.fairqueue.platform.json.Params.body;
 
 import io.fairqueue.jobs.boundary.JobView;
 import io.fairqueue.jobs.boundary.LeaseService;
-import io.fairqueue.platform.problem.Outages;
 import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.problem.ProblemException;
+import io.fairqueue.platform.problem.UnexpectedExceptionMapper;
 import io.fairqueue.scheduling.control.ClaimWaiters;
 import io.fairqueue.scheduling.control.ClaimWaiters.Outcome;
 import io.fairqueue.scheduling.control.ClaimWakeups;
@@ -27,8 +27,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * {@code POST /claims}: the next eligible jobs with their lease tokens; {@code []} when none.
@@ -63,8 +61,6 @@ public class ClaimsResource {
 
     @Inject
     LeaseService leases;
-
-    private static final Logger LOG = Logger.getLogger(ClaimsResource.class.getName());
 
     @POST
     public void claim(ClaimRequest request, @Suspended AsyncResponse response) {
@@ -133,22 +129,7 @@ public class ClaimsResource {
 
     /** The outcomes were committed: the claim's failure is reported beside them, never as an error. */
     static Response claimFailed(LeaseService.Outcomes outcomes, RuntimeException e) {
-        Problem problem;
-        if (e instanceof ProblemException p) {
-            problem = p.problem();
-        } else if (Outages.isUnavailable(e)) {
-            problem = Outages.unavailable().problem();
-        } else {
-            LOG.log(Level.SEVERE, "a claim failed after its outcomes were applied", e);
-            problem = new Problem(
-                    Problem.TYPE_BASE + "internal-error",
-                    "Internal Server Error",
-                    500,
-                    "the claim failed after the outcomes were applied; the cause is in the server log",
-                    null,
-                    null,
-                    null);
-        }
+        Problem problem = UnexpectedExceptionMapper.problemFor(e).problem();
         return Response.ok(new OutcomesAndJobs(outcomes.completed(), outcomes.failed(), List.of(), problem))
                 .build();
     }
