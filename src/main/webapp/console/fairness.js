@@ -9,7 +9,7 @@ const WARNING = 0.8;
  * Per user: running against maxConcurrent, PENDING jobs, and quota bars (GET /quota/status) for
  * the day, week and month, amber from 80 % and red when used up. A USER sees itself; an ADMIN or
  * VIEWER every user with jobs running or waiting (the busiest first, at most 40 at a time; the
- * filter finds any other).
+ * filter finds any other), read in one call (GET /admin/fairness) whatever the number of users.
  */
 export class FairnessView {
   constructor(app) {
@@ -37,20 +37,21 @@ export class FairnessView {
 
   async load() {
     let users;
+    let quotas;
     if (this.head.hidden) {
       users = [await get('me')];
+      quotas = [await get('quota/status' + query({ userId: users[0].id }))];
       this.note.textContent = '';
     } else {
-      const wanted = this.filter.value.trim().toLowerCase();
-      const all = await get('admin/users');
-      const busy = all.filter((u) => (wanted ? u.id.toLowerCase().includes(wanted) : u.running > 0 || u.pending > 0));
-      busy.sort((a, b) => b.running - a.running || b.pending - a.pending || a.id.localeCompare(b.id));
-      users = busy.slice(0, MAX_USERS);
+      const wanted = this.filter.value.trim();
+      const answer = await get('admin/fairness' + query({ user: wanted || undefined, limit: MAX_USERS }));
+      users = answer.users.map((s) => s.user);
+      quotas = answer.users.map((s) => s.quota);
+      const more = answer.matched > users.length;
       this.note.textContent = wanted
-        ? `${busy.length} users match “${wanted}”${busy.length > MAX_USERS ? `, the first ${MAX_USERS} shown` : ''}.`
-        : `${busy.length} of ${all.length} users have jobs running or waiting${busy.length > MAX_USERS ? `; the busiest ${MAX_USERS} shown` : ''}.`;
+        ? `${answer.matched} users match “${wanted}”${more ? `, the busiest ${users.length} shown` : ''}.`
+        : `${answer.matched} of ${answer.total} users have jobs running or waiting${more ? `; the busiest ${users.length} shown` : ''}.`;
     }
-    const quotas = await Promise.all(users.map((u) => get('quota/status' + query({ userId: u.id }))));
     const key = JSON.stringify([users, quotas]);
     if (key === this.lastKey) return;
     this.lastKey = key;

@@ -24,7 +24,7 @@ export class QueueView {
     this.form.addEventListener('submit', (e) => e.preventDefault());
   }
 
-  /** Once per sign-in: the queues for the filter and the reasons, and the users for the user filter. */
+  /** Once per sign-in: the queues for the filter and the reasons, and the busiest users for the user filter. */
   async prepare(me) {
     this.me = me;
     this.last = null;
@@ -35,8 +35,9 @@ export class QueueView {
     this.queuesRead = 0;
     await this.freshQueues();
     if (me.role === 'ADMIN' || me.role === 'VIEWER') {
-      const users = await get('admin/users');
-      replace($('#users'), users.map((u) => h('option', { value: u.id }, u.displayName)));
+      // suggestions: the busiest 200 users (any other id can still be typed)
+      const busiest = await get('admin/fairness' + query({ limit: 200 }));
+      replace($('#users'), busiest.users.map(({ user: u }) => h('option', { value: u.id }, u.displayName)));
     } else {
       replace($('#users'));
     }

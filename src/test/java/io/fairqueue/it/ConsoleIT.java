@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -64,6 +66,15 @@ class ConsoleIT extends ApiTestBase {
                                 .withType("render")
                                 .withPriority(priority)
                                 .withPayload(payload))
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .longValue();
+    }
+
+    static long submit(Account who, String queue, String type, String priority) {
+        return who.api()
+                .post("jobs", aJob().withQueue(queue).withType(type).withPriority(priority))
                 .expect(201)
                 .json()
                 .getJsonNumber("id")
@@ -426,6 +437,109 @@ class ConsoleIT extends ApiTestBase {
                 ((String) facts.get("eta")).matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC (in .*|now|.* ago)"),
                 facts.toString());
         assertTrue(((String) facts.get("local")).startsWith("local time: "), facts.toString());
+    }
+
+    @Test
+    void the_filters_narrow_the_list_by_queue_user_type_status_priority_and_submission_time() {
+        String q = fx.queue();
+        String other = fx.queue();
+        Account alice = fx.user("USER");
+        Account bob = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        long done = submit(alice, q, "render", "NORMAL");
+        String lease = lease(w.claim(q, 1), done);
+        w.api().post("jobs/" + done + "/start", aLease(lease)).expect(200);
+        w.api().post("jobs/" + done + "/complete", aCompletion(lease)).expect(200);
+        long old = submit(alice, q, "render", "BACKGROUND");
+        advance(7200); // the jobs below are submitted two hours after `old`
+        long a1 = submit(alice, q, "encode", "URGENT");
+        long b1 = submit(bob, q, "render", "NORMAL");
+        long b2 = submit(bob, q, "encode", "BACKGROUND");
+        long x = submit(bob, other, "render", "URGENT");
+
+        page.signIn(admin.token());
+        page.showQueue(q, "PENDING");
+        awaitShown("the queue's pending jobs", old, a1, b1, b2);
+
+        WebElement user = browser.find("#filters input[name=user]");
+        user.sendKeys(bob.id(), Keys.TAB); // a change: asked of the API
+        awaitShown("bob's jobs", b1, b2);
+        WebElement type = browser.find("#filters input[name=type]");
+        type.sendKeys("ENC"); // typing narrows at once, in any case
+        awaitShown("bob's encode jobs", b2);
+        user.clear();
+        user.sendKeys(Keys.TAB);
+        awaitShown("everybody's encode jobs", a1, b2);
+        type.clear();
+        type.sendKeys(Keys.TAB);
+        new Select(browser.find("#filters select[name=tier]")).selectByValue("URGENT");
+        awaitShown("the urgent job", a1);
+        new Select(browser.find("#filters select[name=tier]")).selectByValue("");
+        awaitShown("every priority again", old, a1, b1, b2);
+
+        // the page's clock as the server's: two hours on, so `old` was submitted two hours ago
+        browser.script("const real = Date.now; Date.now = () => real() + 7200000;");
+        new Select(browser.find("#filters select[name=since]")).selectByValue("900");
+        awaitShown("the last 15 minutes", a1, b1, b2);
+        new Select(browser.find("#filters select[name=since]")).selectByValue("86400");
+        awaitShown("the last 24 hours", old, a1, b1, b2);
+        new Select(browser.find("#filters select[name=since]")).selectByValue("");
+
+        new Select(browser.find("#filters select[name=status]")).selectByValue("COMPLETED");
+        awaitShown("the completed job", done);
+        new Select(browser.find("#filters select[name=status]")).selectByValue("");
+        awaitShown("every status, newest first", done, old, a1, b1, b2);
+        assertEquals(
+                List.of(b2, b1, a1, old, done),
+                page.rows().stream()
+                        .map(r -> ((Number) r.get("id")).longValue())
+                        .toList(),
+                "newest first");
+
+        new Select(browser.find("#filters select[name=status]")).selectByValue("PENDING");
+        user.sendKeys(bob.id(), Keys.TAB);
+        new Select(browser.find("#filters select[name=queue]")).selectByValue("");
+        browser.await(
+                "bob's pending jobs in every queue",
+                d -> page.row(x) != null && page.row(b1) != null && page.row(b2) != null && page.row(a1) == null);
+        assertTrue(
+                page.rows().stream().allMatch(r -> r.get("user").equals(bob.id())),
+                page.rows().toString());
+    }
+
+    /** Waits until the list shows exactly these jobs (in any order). */
+    void awaitShown(String what, Long... ids) {
+        Set<Long> wanted = Set.of(ids);
+        browser.await(
+                what + " " + wanted,
+                d -> page.rows().stream()
+                        .map(r -> ((Number) r.get("id")).longValue())
+                        .collect(Collectors.toSet())
+                        .equals(wanted));
+    }
+
+    @Test
+    void a_worker_signs_in_and_sees_every_users_jobs_without_a_button() {
+        String q = fx.queue();
+        Account alice = fx.user("USER");
+        Account bob = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        long hers = submit(alice, q, "NORMAL", object());
+        long his = submit(bob, q, "URGENT", object());
+
+        page.signIn(w.account().token());
+        assertEquals(w.account().id() + " (worker)", browser.find("#who").getText());
+        page.showQueue(q, "PENDING");
+        awaitShown("everybody's jobs", hers, his);
+        assertTrue(page.rows().stream().allMatch(r -> "".equals(r.get("actions"))), "no buttons: " + page.rows());
+
+        browser.open(page.base() + "#/fairness");
+        browser.await("its own card", d -> browser.all("#fairness .user-card").size() == 1);
+        assertEquals(w.account().id(), browser.find("#fairness .user-card").getDomAttribute("data-user"));
+        assertFalse(browser.visible("#fairness-user"), "no search among users");
+
+        assertEquals(403, w.api().post("jobs/" + hers + "/pause").status(), "the API refuses it too");
+        assertEquals("PENDING", status(hers));
     }
 
     @Test

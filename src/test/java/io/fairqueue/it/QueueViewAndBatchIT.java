@@ -202,6 +202,91 @@ class QueueViewAndBatchIT extends ApiTestBase {
     }
 
     @Test
+    void the_fairness_read_lists_the_busiest_users_with_their_quotas_in_one_call() {
+        String q = fx.queue();
+        String prefix = Fixtures.unique("fair");
+        List<Account> users = new ArrayList<>();
+        for (String suffix : List.of("a", "b", "c")) {
+            String id = prefix + "-" + suffix;
+            JsonObject created = admin.post(
+                            "admin/users",
+                            aUser().withId(id)
+                                    .withDisplayName(id)
+                                    .withRole("USER")
+                                    .withMaxConcurrent(suffix.equals("a") ? 2 : 1))
+                    .expect(201)
+                    .json();
+            users.add(new Account(id, created.getString("token"), admin.as(created.getString("token"))));
+        }
+        Account a = users.get(0);
+        Account b = users.get(1);
+        Account c = users.get(2);
+        a.api()
+                .post("jobs/batch", aBatch(job(q, "t"), job(q, "t"), job(q, "t")))
+                .expect(201);
+        b.api().post("jobs/batch", aBatch(job(q, "t"), job(q, "t"))).expect(201);
+        assertEquals(3, fx.worker().claim(q, 5).size(), "a runs 2 of 2, b 1 of 1");
+
+        JsonObject found = admin.get("admin/fairness?user=" + prefix.toUpperCase())
+                .expect(200)
+                .json();
+        assertEquals(3, found.getJsonNumber("matched").longValue(), "every user whose id contains it, in any case");
+        assertTrue(found.getJsonNumber("total").longValue() >= 3);
+        JsonArray shares = found.getJsonArray("users");
+        assertEquals(
+                List.of(a.id(), b.id(), c.id()),
+                shares.stream()
+                        .map(s -> s.asJsonObject().getJsonObject("user").getString("id"))
+                        .toList(),
+                "running first, then pending, then id");
+        JsonObject first = shares.getJsonObject(0);
+        assertEquals(2, first.getJsonObject("user").getInt("running"));
+        assertEquals(1, first.getJsonObject("user").getJsonNumber("pending").longValue());
+        assertEquals(2, first.getJsonObject("user").getInt("maxConcurrent"));
+        assertEquals(a.id(), first.getJsonObject("quota").getString("userId"));
+        assertEquals(
+                a.api().get("quota/status").expect(200).json(),
+                first.getJsonObject("quota"),
+                "each user's quota as GET /quota/status answers it");
+        assertEquals(0, shares.getJsonObject(2).getJsonObject("user").getInt("running"));
+
+        JsonObject two =
+                admin.get("admin/fairness?limit=2&user=" + prefix).expect(200).json();
+        assertEquals(2, two.getJsonArray("users").size());
+        assertEquals(3, two.getJsonNumber("matched").longValue(), "the count is of all that match");
+
+        // without a filter: only users with jobs running or waiting, busiest first
+        JsonArray busy =
+                admin.get("admin/fairness?limit=200").expect(200).json().getJsonArray("users");
+        List<JsonObject> shown =
+                busy.stream().map(s -> s.asJsonObject().getJsonObject("user")).toList();
+        assertTrue(
+                shown.stream()
+                        .allMatch(u -> u.getInt("running") > 0
+                                || u.getJsonNumber("pending").longValue() > 0),
+                shown.toString());
+        for (int i = 1; i < shown.size(); i++) {
+            JsonObject before = shown.get(i - 1);
+            JsonObject after = shown.get(i);
+            assertTrue(
+                    before.getInt("running") > after.getInt("running")
+                            || before.getInt("running") == after.getInt("running")
+                                    && before.getJsonNumber("pending").longValue()
+                                            >= after.getJsonNumber("pending").longValue(),
+                    "busiest first: " + before + " before " + after);
+        }
+        assertFalse(shown.stream().anyMatch(u -> u.getString("id").equals(c.id())), "c has nothing running or waiting");
+
+        assertEquals(
+                "limit", admin.get("admin/fairness?limit=0").expect(400).json().getString("field"));
+        assertEquals(
+                "limit",
+                admin.get("admin/fairness?limit=201").expect(400).json().getString("field"));
+        assertEquals(403, a.api().get("admin/fairness").status(), "a USER sees only itself (GET /me, /quota/status)");
+        assertEquals(200, fx.user("VIEWER").api().get("admin/fairness").status());
+    }
+
+    @Test
     void a_batch_submit_creates_all_jobs_or_none_and_names_the_bad_item() {
         String q = fx.queue();
         Account alice = fx.user("USER", 1);
