@@ -59,7 +59,7 @@ export class FairnessView {
   }
 }
 
-function card(user, quota) {
+export function card(user, quota) {
   const full = user.running >= user.maxConcurrent;
   return h('article', { class: 'user-card', dataset: { user: user.id }, 'aria-label': `User ${user.id}` },
     h('h3', {}, user.id, user.displayName && user.displayName !== user.id ? h('span', { class: 'small' }, ` ${user.displayName}`) : null,

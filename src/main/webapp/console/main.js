@@ -5,16 +5,35 @@ import { Refresher } from './live.js';
 import { QueueView } from './queue.js';
 import { JobView } from './job.js';
 import { FairnessView } from './fairness.js';
+import { DeadLetterView } from './deadletter.js';
+import { LocksView } from './locks.js';
+import { QuotasView } from './quotas.js';
+import { QueuesView } from './queues.js';
+import { PoliciesView } from './policies.js';
+import { WorkersView } from './workers.js';
+import { setUpAsk } from './ask.js';
 
 const REFRESH_KEY = 'fairqueue.refresh';
 
-/** The console: sign-in, the three views (#/queue, #/fairness, #/job/<id>), and their refresh. */
+/** Views only ADMINs and VIEWERs see (a VIEWER without the controls). */
+const OPS = ['dead-letter', 'locks', 'quotas', 'queues', 'policies', 'workers'];
+
+/**
+ * The console: sign-in, the views (#/queue, #/fairness, #/job/<id>, and for ADMINs and VIEWERs
+ * #/dead-letter, #/locks, #/quotas, #/queues, #/policies, #/workers), and their refresh.
+ */
 class Console {
   constructor() {
     this.me = null;
     this.queue = new QueueView(this);
     this.job = new JobView(this);
     this.fairness = new FairnessView(this);
+    this.views = {
+      queue: this.queue, job: this.job, fairness: this.fairness,
+      'dead-letter': new DeadLetterView(this), locks: new LocksView(this), quotas: new QuotasView(this),
+      queues: new QueuesView(this), policies: new PoliciesView(this), workers: new WorkersView(this),
+    };
+    setUpAsk();
     this.refresher = new Refresher(() => this.reload(), (event) => this.wants(event), (s) => { $('#live-state').textContent = s; },
       () => this.expired({ message: 'the server no longer accepts this token' }));
     $('#sign-in-form').addEventListener('submit', (e) => { e.preventDefault(); this.signIn($('#token').value.trim(), true); });
@@ -36,8 +55,8 @@ class Console {
 
   showSignIn(message) {
     $('#nav').hidden = $('#session').hidden = true;
-    for (const v of ['queue', 'fairness', 'job']) $(`#view-${v}`).hidden = true;
-    $('#error').hidden = true;
+    for (const v of Object.keys(this.views)) $(`#view-${v}`).hidden = true;
+    $('#error').hidden = $('#notice').hidden = true;
     $('#sign-in').hidden = false;
     const error = $('#sign-in-error');
     error.hidden = !message;
@@ -64,7 +83,7 @@ class Console {
     const signedIn = this.me;
     try {
       await this.queue.prepare(signedIn);
-      this.fairness.prepare(signedIn);
+      for (const view of Object.values(this.views)) if (view !== this.queue && view.prepare) view.prepare(signedIn);
     } catch (e) {
       this.problem(e);
     }
@@ -75,6 +94,8 @@ class Console {
     $('#nav').hidden = $('#session').hidden = false;
     $('#who').textContent = `${this.me.id} (${this.me.role.toLowerCase()})`;
     document.body.dataset.role = this.me.role;
+    this.ops = this.me.role === 'ADMIN' || this.me.role === 'VIEWER';
+    for (const a of document.querySelectorAll('#nav a[data-ops]')) a.hidden = !this.ops;
     if (typed && !location.hash) location.hash = '#/queue';
     this.route(false);
     this.refresher.start($('#refresh').value);
@@ -92,7 +113,7 @@ class Console {
     this.refresher.stop();
     session.clear();
     this.me = null;
-    for (const view of [this.queue, this.job, this.fairness]) view.clear();
+    for (const view of Object.values(this.views)) view.clear();
   }
 
   expired(e) {
@@ -103,11 +124,13 @@ class Console {
   route(reload) {
     const hash = location.hash || '#/queue';
     const job = /^#\/job\/(\d+)$/.exec(hash);
-    this.view = job ? 'job' : hash === '#/fairness' ? 'fairness' : 'queue';
-    for (const v of ['queue', 'fairness', 'job']) $(`#view-${v}`).hidden = v !== this.view;
+    const named = hash.slice(2);
+    this.view = job ? 'job' : named === 'fairness' || (this.ops && OPS.includes(named)) ? named : 'queue';
+    for (const v of Object.keys(this.views)) $(`#view-${v}`).hidden = v !== this.view;
     for (const a of document.querySelectorAll('#nav a')) {
       if (a.dataset.view === this.view) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     }
+    if (reload) $('#notice').hidden = true;
     if (job) {
       this.job.show(job[1]);
       if (reload) $('#job-title').focus();
@@ -133,7 +156,7 @@ class Console {
   async reload() {
     if (!this.me) return;
     try {
-      await (this.view === 'job' ? this.job : this.view === 'fairness' ? this.fairness : this.queue).load();
+      await this.views[this.view].load();
       if (!$('#error').dataset.sticky) $('#error').hidden = true;
     } catch (e) {
       this.problem(e);
@@ -147,8 +170,16 @@ class Console {
     this.refreshNow();
   }
 
+  /** What an action did, in words, until the next action. */
+  notice(text) {
+    const el = $('#notice');
+    el.textContent = text;
+    el.hidden = false;
+  }
+
   problem(e, sticky) {
     if (e instanceof ApiError && e.status === 401) { this.expired(e); return; }
+    $('#notice').hidden = true;
     const el = $('#error');
     el.textContent = e instanceof ApiError ? `${e.problem.title || 'Error'}: ${e.message}` : String(e.message || e);
     if (sticky) el.dataset.sticky = '1'; else delete el.dataset.sticky;

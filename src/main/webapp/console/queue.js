@@ -2,6 +2,7 @@ import { get, query, ApiError } from './api.js';
 import { h, replace, $ } from './dom.js';
 import { time, duration, priority, status, reason } from './format.js';
 import { jobActions } from './actions.js';
+import { reorderControls, enableDrag } from './reorder.js';
 
 const LIST_LIMIT = 200;
 
@@ -120,8 +121,11 @@ export class QueueView {
       queues: this.queues,
       slotsMax: overview.queue ? null : overview.active.slotsMax,
     };
-    replace(this.body, shown.length ? shown.map((j) => this.row(j, ctx))
+    // an ADMIN reorders the PENDING list: a priority dropdown, move buttons and drag and drop
+    ctx.reorder = this.me.role === 'ADMIN' && f.status === 'PENDING' ? shown : null;
+    replace(this.body, shown.length ? shown.map((j, i) => this.row(j, ctx, i))
       : h('tr', {}, h('td', { colspan: 11, class: 'empty' }, 'No jobs match.')));
+    if (ctx.reorder) enableDrag(this.body, shown, (e) => this.app.acted(e));
     const total = f.status === 'PENDING' ? overview.pending.total : null;
     $('#list-note').textContent = f.status === 'PENDING'
       ? `${shown.length} shown of ${total} pending, in the order they will be claimed (priority, then age).`
@@ -132,7 +136,7 @@ export class QueueView {
     }
   }
 
-  row(job, ctx) {
+  row(job, ctx, index) {
     const words = reason(job, ctx);
     const place = job.position == null ? '—'
       : job.userPosition != null && this.me.role === 'USER' ? `${job.position} (yours: ${job.userPosition})` : String(job.position);
@@ -148,7 +152,8 @@ export class QueueView {
       h('td', { dataset: { label: 'Estimated start' } }, time(job.estimatedStartAt)),
       h('td', { class: 'reason', dataset: { label: 'Why it waits', reason: job.waitingReason || '' },
         title: (job.waitingReasons || []).join(', ') || null }, words),
-      h('td', { class: 'act' }, jobActions(this.me, job, (e) => this.app.acted(e), (key) => this.render(key))));
+      h('td', { class: 'act' }, jobActions(this.me, job, (e) => this.app.acted(e), (key) => this.render(key)),
+        ctx.reorder ? reorderControls(job, index, ctx.reorder, (e) => this.app.acted(e)) : null));
   }
 
   cards(o) {

@@ -688,6 +688,10 @@ class ConsoleIT extends ApiTestBase {
         browser.open(page.base() + "#/fairness");
         browser.await("the fairness panel", d -> browser.visible("#fairness .note"));
         page.assertFits("the fairness panel at phone width");
+        for (String view : List.of("dead-letter", "locks", "quotas", "queues", "policies", "workers")) {
+            page.showView(view);
+            page.assertFits("the " + view + " view at phone width");
+        }
         browser.open(page.base() + "#/job/" + job);
         browser.await("the detail", d -> browser.all("#job .timeline li").size() == 1);
         page.assertFits("the job detail at phone width");

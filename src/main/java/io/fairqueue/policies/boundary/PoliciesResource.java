@@ -2,6 +2,7 @@ package io.fairqueue.policies.boundary;
 
 import static io.fairqueue.platform.json.Params.body;
 
+import io.fairqueue.policies.control.OffPeakWindows;
 import io.fairqueue.security.boundary.RequiresRole;
 import io.fairqueue.users.entity.Role;
 import jakarta.enterprise.context.RequestScoped;
@@ -39,6 +40,16 @@ public class PoliciesResource {
                         .build(p.id()))
                 .entity(p)
                 .build();
+    }
+
+    /**
+     * {@code GET /admin/scheduling-policies/off-peak}: off-peak now or not and until when (a
+     * literal path segment, so JAX-RS prefers it to {id}).
+     */
+    @GET
+    @Path("off-peak")
+    public OffPeakWindows.Preview offPeak() {
+        return policies.offPeakPreview();
     }
 
     @GET

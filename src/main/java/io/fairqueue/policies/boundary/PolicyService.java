@@ -38,6 +38,14 @@ public class PolicyService {
     @Inject
     Limits limits;
 
+    @Inject
+    OffPeakWindows offPeak;
+
+    /** Off-peak now or not, and until when: the console's preview of the enabled windows. */
+    public OffPeakWindows.Preview offPeakPreview() {
+        return offPeak.preview(Time.now(clock));
+    }
+
     public List<PolicyView> list() {
         return em
                 .createQuery("SELECT p FROM SchedulingPolicy p ORDER BY p.id", SchedulingPolicy.class)

@@ -56,6 +56,39 @@ public class OffPeakWindows {
         return windows().stream().anyMatch(w -> w.contains(now));
     }
 
+    /**
+     * Is it off-peak now, and when does that change (null: never, as with no window or one that
+     * spans the whole day)? Read from the table, not the node's copy, so a policy just saved shows
+     * at once. The answer changes only at a window's start or end, so the first such instant
+     * (in each window's zone, over the next two days) where the state flips is exact.
+     */
+    public Preview preview(OffsetDateTime now) {
+        List<Window> windows = read();
+        boolean open = windows.stream().anyMatch(w -> w.contains(now));
+        java.util.TreeSet<OffsetDateTime> edges = new java.util.TreeSet<>();
+        for (Window w : windows) {
+            java.time.LocalDate today = now.atZoneSameInstant(w.zone()).toLocalDate();
+            for (int day = -1; day <= 2; day++) {
+                for (LocalTime t : List.of(w.start(), w.end())) {
+                    OffsetDateTime edge = java.time.ZonedDateTime.of(today.plusDays(day), t, w.zone())
+                            .toOffsetDateTime();
+                    if (edge.isAfter(now)) {
+                        edges.add(edge);
+                    }
+                }
+            }
+        }
+        for (OffsetDateTime edge : edges) {
+            if (windows.stream().anyMatch(w -> w.contains(edge)) != open) {
+                return new Preview(open, edge, windows.size());
+            }
+        }
+        return new Preview(open, null, windows.size());
+    }
+
+    /** Off-peak now or not, the instant that changes (null: never), and how many windows are enabled. */
+    public record Preview(boolean offPeak, OffsetDateTime changesAt, int windows) {}
+
     private List<Window> windows() {
         Loaded l = loaded;
         if (l != null && l.generation() == GENERATION.get() && System.nanoTime() - l.atNanos() < MAX_AGE_NANOS) {
@@ -63,7 +96,15 @@ public class OffPeakWindows {
         }
         long generation = GENERATION.get();
         long at = System.nanoTime();
-        List<Window> windows = em
+        List<Window> windows = read();
+        // kept with the generation it was read in: a change that lands meanwhile makes it stale at
+        // once, however the store and the invalidation interleave
+        loaded = new Loaded(windows, at, generation);
+        return windows;
+    }
+
+    private List<Window> read() {
+        return em
                 .createQuery(
                         "SELECT p FROM SchedulingPolicy p WHERE p.policyType = :t AND p.enabled = true",
                         SchedulingPolicy.class)
@@ -73,10 +114,6 @@ public class OffPeakWindows {
                 .map(OffPeakWindows::window)
                 .flatMap(Optional::stream)
                 .toList();
-        // kept with the generation it was read in: a change that lands meanwhile makes it stale at
-        // once, however the store and the invalidation interleave
-        loaded = new Loaded(windows, at, generation);
-        return windows;
     }
 
     private static Optional<Window> window(SchedulingPolicy policy) {

@@ -30,15 +30,19 @@ public class LockRelease {
     @Inject
     AuditLog audit;
 
-    /** False when the job ended meanwhile. */
-    public boolean release(long jobId, String adminId) {
+    /** False when the job ended meanwhile. The admin's reason, when given, follows the fixed text. */
+    public boolean release(long jobId, String adminId, String reason) {
         Job job = em.find(Job.class, jobId, LockModeType.PESSIMISTIC_WRITE);
         if (job == null || !job.status().holdsSlot()) {
             return false;
         }
         Queue queue = em.find(Queue.class, job.queue());
         audit.record(job.fail(
-                "lock released by admin " + adminId, true, queue.retryBaseDelaySeconds(), Time.now(clock), adminId));
+                "lock released by admin " + adminId + (reason == null ? "" : ": " + reason),
+                true,
+                queue.retryBaseDelaySeconds(),
+                Time.now(clock),
+                adminId));
         return true;
     }
 }

@@ -102,7 +102,7 @@ public class SchedulingAdmin {
      * Releases a user's locks by hand: each running attempt (or only {@code jobId}) ends as failed
      * with the reason recorded; the retry policy applies, and the slot is free at once.
      */
-    public Released release(Caller caller, String userId, Long jobId) {
+    public Released release(Caller caller, String userId, Long jobId, String reason) {
         if (em.find(User.class, userId) == null) {
             throw ProblemException.notFound("user", userId);
         }
@@ -121,7 +121,7 @@ public class SchedulingAdmin {
         }
         List<Long> released = new java.util.ArrayList<>();
         for (Long id : ids) {
-            if (lockRelease.release(id, caller.id())) {
+            if (lockRelease.release(id, caller.id(), reason)) {
                 released.add(id);
             }
         }

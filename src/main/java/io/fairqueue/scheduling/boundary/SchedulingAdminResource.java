@@ -3,6 +3,7 @@ package io.fairqueue.scheduling.boundary;
 import static io.fairqueue.platform.json.Params.body;
 
 import io.fairqueue.platform.json.Params;
+import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.security.boundary.RequiresRole;
 import io.fairqueue.security.control.Caller;
 import io.fairqueue.users.entity.Role;
@@ -52,8 +53,15 @@ public class SchedulingAdminResource {
 
     @DELETE
     @Path("locks/{userId}")
-    public SchedulingAdmin.Released release(@PathParam("userId") String userId, @QueryParam("jobId") String jobId) {
-        return admin.release(caller, userId, Params.longIn("jobId", jobId, 1, Long.MAX_VALUE));
+    public SchedulingAdmin.Released release(
+            @PathParam("userId") String userId,
+            @QueryParam("jobId") String jobId,
+            @QueryParam("reason") String reason) {
+        String why = Params.text("reason", reason);
+        if (why != null && why.length() > 1000) {
+            throw ProblemException.badRequest("reason", "must be at most 1000 characters");
+        }
+        return admin.release(caller, userId, Params.longIn("jobId", jobId, 1, Long.MAX_VALUE), why);
     }
 
     /**

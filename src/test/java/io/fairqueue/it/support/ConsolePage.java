@@ -88,6 +88,29 @@ public final class ConsolePage {
         });
     }
 
+    /**
+     * Answers the console's confirmation dialog: types the reason when it asks for one (null: it
+     * must not ask), then confirms. Answers the dialog's message.
+     */
+    public String confirm(String reason) {
+        browser.await("the confirmation dialog", d -> browser.visible("#ask"));
+        String message = browser.find("#ask-message").getText();
+        if (reason != null) {
+            browser.find("#ask-reason").sendKeys(reason);
+        } else {
+            assertTrue(!browser.visible("#ask-reason"), "no reason is asked for");
+        }
+        browser.find("#ask-ok").click();
+        browser.await("the dialog closed", d -> !browser.visible("#ask"));
+        return message;
+    }
+
+    /** Opens one of the console's views, e.g. "locks", and waits until it shows. */
+    public void showView(String view) {
+        browser.open(base() + "#/" + view);
+        browser.await("the " + view + " view", d -> browser.visible("#view-" + view));
+    }
+
     public void assertFits(String what) {
         Object overflow = browser.script("return document.documentElement.scrollWidth - window.innerWidth;");
         assertNotNull(overflow);
