@@ -4,6 +4,7 @@ import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.BulkCancel;
+import io.fairqueue.jobs.control.JobSearch;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
@@ -18,14 +19,11 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
-import jakarta.persistence.TypedQuery;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Jobs as their owners and admins see them: look up, list, pause, resume, cancel, audit log,
@@ -50,43 +48,34 @@ public class JobService {
     @Inject
     BulkCancel bulkCancel;
 
+    @Inject
+    JobSearch search;
+
     public JobView get(Caller caller, long id) {
         return view(visible(caller, id, LockModeType.NONE, false));
     }
 
-    public JobView.Page list(Caller caller, JobStatus status, String queue, String userId, int limit, String cursor) {
-        String owner = userId;
-        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
-            if (userId != null && !userId.equals(caller.id())) {
-                throw ProblemException.forbidden("a USER may list only its own jobs (userId)");
-            }
-            owner = caller.id();
-        }
-        StringBuilder jpql = new StringBuilder("SELECT j FROM Job j WHERE 1 = 1");
-        Map<String, Object> params = new HashMap<>();
-        if (status != null) {
-            jpql.append(" AND j.status = :status");
-            params.put("status", status);
-        }
-        if (queue != null) {
-            jpql.append(" AND j.queue = :queue");
-            params.put("queue", queue);
-        }
-        if (owner != null) {
-            jpql.append(" AND j.userId = :owner");
-            params.put("owner", owner);
-        }
+    /** One page of jobs matching the filter, newest first (see {@link JobSearch} for the bounded filters). */
+    public JobView.Page list(Caller caller, JobSearch.Filter filter, int limit, String cursor) {
+        JobSearch.Where where = JobSearch.where(filter.withUserId(owner(caller, filter.userId(), "list")));
         if (cursor != null) {
-            jpql.append(" AND j.id < :cursor");
-            params.put("cursor", decodeCursor(cursor));
+            where.idBelow(decodeCursor(cursor));
         }
-        jpql.append(" ORDER BY j.id DESC");
-        TypedQuery<Job> q = em.createQuery(jpql.toString(), Job.class).setMaxResults(limit + 1);
-        params.forEach(q::setParameter);
-        List<Job> rows = q.getResultList();
+        List<Job> rows = search.jobs(where, "j.id DESC", limit + 1);
         List<JobView> items = rows.stream().limit(limit).map(JobView::of).toList();
         String next = rows.size() > limit ? encodeCursor(rows.get(limit - 1).id()) : null;
         return new JobView.Page(items, next);
+    }
+
+    /** A USER's own id (403 when it names another user); anyone else's choice. */
+    private static String owner(Caller caller, String userId, String what) {
+        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
+            if (userId != null && !userId.equals(caller.id())) {
+                throw ProblemException.forbidden("a USER may " + what + " only its own jobs (userId)");
+            }
+            return caller.id();
+        }
+        return userId;
     }
 
     public JobView pause(Caller caller, long id, String reason) {
@@ -128,26 +117,13 @@ public class JobService {
                 .toList();
     }
 
-    /** The dead-letter queue: FAILED jobs, newest failure first. */
-    public List<JobView> deadLetters(Caller caller, String queue, int limit) {
-        StringBuilder jpql = new StringBuilder("SELECT j FROM Job j WHERE j.status = :failed");
-        if (queue != null) {
-            jpql.append(" AND j.queue = :queue");
-        }
-        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
-            jpql.append(" AND j.userId = :owner");
-        }
-        jpql.append(" ORDER BY j.finishedAt DESC, j.id DESC");
-        TypedQuery<Job> q = em.createQuery(jpql.toString(), Job.class)
-                .setParameter("failed", JobStatus.FAILED)
-                .setMaxResults(limit);
-        if (queue != null) {
-            q.setParameter("queue", queue);
-        }
-        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
-            q.setParameter("owner", caller.id());
-        }
-        return q.getResultList().stream().map(JobView::of).toList();
+    /** The dead-letter queue: FAILED jobs matching the filter, newest failure first. */
+    public List<JobView> deadLetters(Caller caller, JobSearch.Filter filter, int limit) {
+        JobSearch.Where where =
+                JobSearch.where(filter.withStatus(JobStatus.FAILED).withUserId(owner(caller, filter.userId(), "list")));
+        return search.jobs(where, "j.finished_at DESC, j.id DESC", limit).stream()
+                .map(JobView::of)
+                .toList();
     }
 
     /** Retry from the dead-letter queue: a new PENDING job with {@code retryOf}; the old one stays FAILED. */
