@@ -2,6 +2,7 @@ package io.fairqueue.it;
 
 import static io.fairqueue.it.support.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.Api;
 import io.fairqueue.it.support.ApiTestBase;
@@ -9,9 +10,12 @@ import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -144,5 +148,258 @@ class OperatorApiIT extends ApiTestBase {
         alice.api().get("dead-letter?userId=" + bob.id()).expect(403);
         badRequest(admin.get("dead-letter?payload=x"), "payload");
         assertEquals(Set.of(oom), search(admin, "queue=" + dq + "&status=FAILED&error=memory"));
+    }
+
+    static List<Long> longs(JsonArray a) {
+        List<Long> out = new ArrayList<>();
+        a.forEach(v -> out.add(((jakarta.json.JsonNumber) v).longValue()));
+        return out;
+    }
+
+    /** {@code n} dead letters of {@code owner} in {@code q} (a queue without retries). */
+    List<Long> deadLetters(Account owner, WorkerAccount w, String q, int n, String error) {
+        List<Long> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(deadLetter(owner, w, q, "render", error));
+        }
+        return out;
+    }
+
+    static JsonObject lastTransition(Api api, long id) {
+        JsonArray t = api.get("jobs/" + id + "/transitions").expect(200).array();
+        return t.getJsonObject(t.size() - 1);
+    }
+
+    void noDrift() {
+        JsonObject recount = admin.post("admin/recount").expect(200).json();
+        assertEquals(0, recount.getJsonArray("drift").size(), "counters equal a recount: " + recount);
+    }
+
+    @Test
+    void a_bulk_retry_by_filter_retries_each_dead_letter_once_capped_per_call_and_audited() {
+        String q = fx.queue(aQueue().withMaxRetries(0));
+        Account alice = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        List<Long> dead = deadLetters(alice, w, q, 12, "CUDA out of memory");
+        long other = deadLetter(alice, w, q, "render", "disk full");
+        Account ops = fx.user("ADMIN");
+        JsonObject filter = object("queue", q, "error", "cuda");
+
+        JsonObject dry = admin.post(
+                        "admin/jobs/bulk",
+                        aBulk("retry", "driver fixed").withFilter(filter).withDryRun(true))
+                .expect(200)
+                .json();
+        assertEquals(12, dry.getJsonNumber("matched").longValue());
+        assertEquals(0, dry.getJsonArray("applied").size(), "a dry run changes nothing");
+        assertEquals(12, dry.getJsonNumber("remaining").longValue());
+        assertEquals(13, search(admin, "queue=" + q).size(), "nothing was created");
+
+        List<Long> created = new ArrayList<>();
+        List<Long> applied = new ArrayList<>();
+        for (long expectRemaining : new long[] {7, 2, 0}) {
+            JsonObject r = ops.api()
+                    .post(
+                            "admin/jobs/bulk",
+                            aBulk("retry", "driver fixed").withFilter(filter).withMax(5))
+                    .expect(200)
+                    .json();
+            assertEquals(expectRemaining, r.getJsonNumber("remaining").longValue(), r.toString());
+            assertEquals(0, r.getJsonArray("skipped").size(), r.toString());
+            applied.addAll(longs(r.getJsonArray("applied")));
+            created.addAll(longs(r.getJsonArray("created")));
+        }
+        assertEquals(dead, applied, "oldest first, each once");
+        assertEquals(12, created.size());
+        for (int i = 0; i < created.size(); i++) {
+            JsonObject copy = admin.get("jobs/" + created.get(i)).expect(200).json();
+            assertEquals("PENDING", copy.getString("status"));
+            assertEquals(dead.get(i), copy.getJsonNumber("retryOf").longValue());
+            JsonObject first = lastTransition(admin, created.get(i));
+            assertEquals(ops.id(), first.getString("triggeredBy"));
+            assertEquals("driver fixed", first.getString("reason"));
+        }
+        JsonObject again = admin.post("admin/jobs/bulk", aBulk("retry", "again").withFilter(filter))
+                .expect(200)
+                .json();
+        assertEquals(0, again.getJsonNumber("matched").longValue(), "a dead letter is retried once");
+        assertEquals(25, search(admin, "queue=" + q).size(), "12 new jobs and nothing else");
+        assertEquals("FAILED", admin.get("jobs/" + other).expect(200).json().getString("status"));
+
+        // a selection reports what it cannot retry
+        JsonObject sel = admin.post(
+                        "admin/jobs/bulk",
+                        aBulk("retry", "by hand").withIds(dead.get(0), other, created.get(0), 999999999L))
+                .expect(200)
+                .json();
+        assertEquals(4, sel.getJsonNumber("matched").longValue());
+        assertEquals(List.of(other), longs(sel.getJsonArray("applied")));
+        assertEquals(3, sel.getJsonArray("skipped").size(), sel.toString());
+        assertEquals(0, sel.getJsonNumber("remaining").longValue());
+        noDrift();
+    }
+
+    @Test
+    void bulk_cancel_and_reprioritize_move_waiting_jobs_skip_the_others_and_keep_the_counters() throws Exception {
+        String q = fx.queue();
+        Account alice = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        long running =
+                id(alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201));
+        assertEquals(1, w.claim(q, 1).size());
+        List<Long> waiting = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            waiting.add(id(alice.api()
+                    .post("jobs", aJob().withQueue(q).withType("t").withPayload(object("batch", i % 2)))
+                    .expect(201)));
+        }
+        alice.api().post("jobs/" + waiting.get(3) + "/pause").expect(200);
+
+        // reprioritize by filter: the payload's batch 1 jobs
+        JsonObject re = admin.post(
+                        "admin/jobs/bulk",
+                        aBulk("reprioritize", "customer escalation")
+                                .withPriority(50)
+                                .withFilter(object("queue", q, "payload", object("batch", 1))))
+                .expect(200)
+                .json();
+        assertEquals(List.of(waiting.get(1), waiting.get(3)), longs(re.getJsonArray("applied")));
+        JsonObject boosted = admin.get("jobs/" + waiting.get(1)).expect(200).json();
+        assertEquals(50, boosted.getInt("priority"));
+        JsonObject row = lastTransition(admin, waiting.get(1));
+        assertEquals("PENDING", row.getString("from"));
+        assertEquals("PENDING", row.getString("to"));
+        assertEquals("customer escalation", row.getString("reason"));
+        noDrift();
+
+        // a job another transaction holds right now is skipped, not waited for
+        try (java.sql.Connection c = io.fairqueue.it.support.AuditTrail.db()) {
+            c.setAutoCommit(false);
+            c.createStatement().execute("SELECT 1 FROM job WHERE id = " + waiting.get(2) + " FOR UPDATE");
+            JsonObject held = admin.post(
+                            "admin/jobs/bulk", aBulk("cancel", "tidy up").withIds(waiting.get(2), waiting.get(0)))
+                    .expect(200)
+                    .json();
+            assertEquals(List.of(waiting.get(0)), longs(held.getJsonArray("applied")));
+            assertEquals(
+                    waiting.get(2),
+                    held.getJsonArray("skipped")
+                            .getJsonObject(0)
+                            .getJsonNumber("id")
+                            .longValue());
+            assertTrue(held.getJsonArray("skipped")
+                    .getJsonObject(0)
+                    .getString("reason")
+                    .contains("held"));
+            c.rollback();
+        }
+
+        // cancel by selection: waiting ones move; the running one, a cancelled one and an unknown id are skipped
+        JsonObject cancel = admin.post(
+                        "admin/jobs/bulk",
+                        aBulk("cancel", "queue retired")
+                                .withIds(
+                                        running,
+                                        waiting.get(0),
+                                        waiting.get(1),
+                                        waiting.get(2),
+                                        waiting.get(3),
+                                        999999999L))
+                .expect(200)
+                .json();
+        assertEquals(List.of(waiting.get(1), waiting.get(2), waiting.get(3)), longs(cancel.getJsonArray("applied")));
+        assertEquals(3, cancel.getJsonArray("skipped").size(), cancel.toString());
+        assertEquals(0, cancel.getJsonArray("created").size());
+        for (long id : waiting) {
+            assertEquals("CANCELLED", admin.get("jobs/" + id).expect(200).json().getString("status"));
+        }
+        JsonObject paused = lastTransition(admin, waiting.get(3));
+        assertEquals("PAUSED", paused.getString("from"));
+        assertEquals("queue retired", paused.getString("reason"));
+        assertEquals(admin.get("me").expect(200).json().getString("id"), paused.getString("triggeredBy"));
+        assertEquals(
+                "DISPATCHED", admin.get("jobs/" + running).expect(200).json().getString("status"));
+        noDrift();
+    }
+
+    @Test
+    void bulk_input_is_checked_and_only_an_admin_may_act() {
+        String q = fx.queue();
+        JsonObject f = object("queue", q);
+        badRequest(admin.post("admin/jobs/bulk", aBulk("cancel", "x")), "ids");
+        badRequest(admin.post("admin/jobs/bulk", aBulk("cancel", "x").withIds(1).withFilter(f)), "filter");
+        badRequest(admin.post("admin/jobs/bulk", aBulk("reprioritize", "x").withFilter(f)), "priority");
+        badRequest(
+                admin.post(
+                        "admin/jobs/bulk",
+                        aBulk("reprioritize", "x").withPriority(101).withFilter(f)),
+                "priority");
+        badRequest(
+                admin.post(
+                        "admin/jobs/bulk", aBulk("cancel", "x").withPriority(5).withFilter(f)),
+                "priority");
+        badRequest(admin.post("admin/jobs/bulk", aBulk("cancel", " ").withFilter(f)), "reason");
+        badRequest(
+                admin.post("admin/jobs/bulk", aBulk("cancel", "x").withFilter(f).without("reason")), "reason");
+        badRequest(admin.post("admin/jobs/bulk", aBulk("delete", "x").withFilter(f)), "action");
+        badRequest(
+                admin.post("admin/jobs/bulk", aBulk("cancel", "x").withFilter(f).withMax(0)), "max");
+        badRequest(
+                admin.post("admin/jobs/bulk", aBulk("cancel", "x").withFilter(f).withMax(1001)), "max");
+        badRequest(
+                admin.post("admin/jobs/bulk", aBulk("cancel", "x").withFilter(object("queue", q, "status", "RUNNING"))),
+                "filter.status");
+        badRequest(
+                admin.post("admin/jobs/bulk", aBulk("cancel", "x").withFilter(object("payload", array(1)))),
+                "filter.payload");
+        badRequest(
+                admin.post("admin/jobs/bulk", aBulk("cancel", "x").withFilter(object("colour", "red"))),
+                "filter.colour");
+        for (String role : List.of("VIEWER", "USER", "WORKER")) {
+            fx.user(role)
+                    .api()
+                    .post("admin/jobs/bulk", aBulk("cancel", "x").withFilter(f))
+                    .expect(403);
+        }
+    }
+
+    @Test
+    void workers_show_the_jobs_they_run_now_to_an_admin_and_a_viewer() {
+        String q = fx.queue();
+        Account alice = fx.user("USER", 5);
+        WorkerAccount w = fx.worker();
+        List<Long> jobs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            jobs.add(id(
+                    alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201)));
+        }
+        JsonArray claimed = w.claim(q, 2);
+        assertEquals(2, claimed.size());
+        JsonObject first = claimed.getJsonObject(0);
+        w.api()
+                .post("jobs/" + first.getJsonNumber("id") + "/start", aLease(first.getString("leaseToken")))
+                .expect(200);
+        List<Long> running = new ArrayList<>(ids(claimed));
+
+        Account viewer = fx.user("VIEWER");
+        for (Api api : List.of(admin, viewer.api(), w.api())) {
+            JsonObject mine = null;
+            for (JsonValue v : api.get("workers").expect(200).array()) {
+                if (v.asJsonObject().getString("id").equals(w.workerId())) {
+                    mine = v.asJsonObject();
+                }
+            }
+            assertEquals(2, mine.getInt("running"), mine.toString());
+            assertEquals(running, longs(mine.getJsonArray("runningJobIds")));
+            assertTrue(mine.getBoolean("online"));
+        }
+        JsonObject one = admin.get("workers/" + w.workerId()).expect(200).json();
+        assertEquals(2, one.getInt("running"));
+        w.api()
+                .post("jobs/" + first.getJsonNumber("id") + "/complete", aCompletion(first.getString("leaseToken")))
+                .expect(200);
+        assertEquals(
+                1,
+                viewer.api().get("workers/" + w.workerId()).expect(200).json().getInt("running"));
     }
 }

@@ -4,6 +4,7 @@ import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.BulkCancel;
+import io.fairqueue.jobs.control.BulkMoves;
 import io.fairqueue.jobs.control.JobSearch;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.entity.Job;
@@ -50,6 +51,9 @@ public class JobService {
 
     @Inject
     JobSearch search;
+
+    @Inject
+    BulkMoves bulkMoves;
 
     public JobView get(Caller caller, long id) {
         return view(visible(caller, id, LockModeType.NONE, false));
@@ -104,6 +108,53 @@ public class JobService {
         }
         audit.record(job.reprioritize(priority, Time.now(clock), caller.id(), reason));
         return view(job);
+    }
+
+    /**
+     * An admin's bulk action: the selection, or the oldest {@code max} jobs the filter matches in a
+     * state the action applies to (a retry leaves out dead letters retried before), moved in one
+     * statement ({@link BulkMoves}) with their audit rows; with {@code dryRun} only counted.
+     */
+    public BulkResult bulk(Caller caller, BulkRequest r) {
+        String action = r.action().sqlName();
+        long matched;
+        List<Long> ids;
+        if (r.ids() != null) {
+            List<Long> distinct = r.ids().stream().distinct().sorted().toList();
+            matched = distinct.size();
+            ids = distinct.stream().limit(r.max()).toList();
+        } else {
+            JobSearch.Where where = JobSearch.where(r.filter()).statusIn(r.action().from);
+            if (r.action() == BulkRequest.Action.RETRY) {
+                where.and("NOT EXISTS (SELECT 1 FROM job r WHERE r.retry_of = j.id)");
+            }
+            matched = search.count(where);
+            ids = r.dryRun() ? List.of() : search.ids(where, r.max());
+        }
+        if (r.dryRun() || ids.isEmpty()) {
+            return new BulkResult(action, r.dryRun(), matched, List.of(), List.of(), List.of(), matched);
+        }
+        List<BulkMoves.Outcome> outcomes = bulkMoves.move(
+                action,
+                ids,
+                r.priority(),
+                Time.now(clock),
+                caller.id(),
+                r.reason().trim());
+        List<Long> applied = outcomes.stream()
+                .filter(o -> o.skipped() == null)
+                .map(BulkMoves.Outcome::jobId)
+                .toList();
+        List<Long> created = outcomes.stream()
+                .filter(o -> o.newJobId() != null)
+                .map(BulkMoves.Outcome::newJobId)
+                .toList();
+        List<BulkResult.Skipped> skipped = outcomes.stream()
+                .filter(o -> o.skipped() != null)
+                .map(o -> new BulkResult.Skipped(o.jobId(), o.skipped()))
+                .toList();
+        long remaining = Math.max(0, matched - applied.size() - skipped.size());
+        return new BulkResult(action, false, matched, applied, created, skipped, remaining);
     }
 
     public List<JobView.TransitionView> transitions(Caller caller, long id) {
