@@ -402,4 +402,140 @@ class OperatorApiIT extends ApiTestBase {
                 1,
                 viewer.api().get("workers/" + w.workerId()).expect(200).json().getInt("running"));
     }
+
+    @Test
+    void a_projects_quota_shows_its_limits_and_usage_to_an_admin_and_a_viewer() {
+        String project = io.fairqueue.it.support.Fixtures.unique("proj");
+        JsonObject none =
+                admin.get("admin/projects/" + project + "/quota").expect(200).json();
+        assertEquals(project, none.getString("projectId"));
+        assertTrue(!none.containsKey("dailyLimitSecs"), "no quota: unlimited");
+        assertEquals(0.0, none.getJsonObject("day").getJsonNumber("usedSecs").doubleValue());
+
+        admin.put(
+                        "admin/projects/" + project + "/quota",
+                        aQuota().withDailyLimitSecs(100).withWeeklyLimitSecs(1000))
+                .expect(200);
+        String q = fx.queue();
+        Account alice = fx.user("USER");
+        WorkerAccount w = fx.worker();
+        long id = id(alice.api()
+                .post("jobs", aJob().withQueue(q).withType("t").withProjectId(project))
+                .expect(201));
+        JsonObject job = w.claim(q, 1).getJsonObject(0);
+        assertEquals(id, job.getJsonNumber("id").longValue());
+        w.api()
+                .post("jobs/" + id + "/start", aLease(job.getString("leaseToken")))
+                .expect(200);
+        advance(85);
+        w.api()
+                .post("jobs/" + id + "/complete", aCompletion(job.getString("leaseToken")))
+                .expect(200);
+
+        Account viewer = fx.user("VIEWER");
+        JsonObject st = viewer.api()
+                .get("admin/projects/" + project + "/quota")
+                .expect(200)
+                .json();
+        assertEquals(100, st.getJsonNumber("dailyLimitSecs").longValue());
+        assertEquals(1000, st.getJsonNumber("weeklyLimitSecs").longValue());
+        double used = st.getJsonObject("day").getJsonNumber("usedSecs").doubleValue();
+        assertTrue(used >= 85 && used < 90, st.toString());
+        assertEquals(100, st.getJsonObject("day").getJsonNumber("limitSecs").longValue());
+        assertTrue(st.getBoolean("warning"), "85 % of the daily limit");
+        assertTrue(!st.getBoolean("exhausted"));
+        assertTrue(!st.getJsonObject("month").containsKey("limitSecs"), "projects have no monthly plan");
+        badRequest(admin.get("admin/projects/-x/quota"), "id");
+        alice.api().get("admin/projects/" + project + "/quota").expect(403);
+    }
+
+    @Test
+    void the_history_shows_the_jobs_a_test_ran_in_the_minute_they_ended() throws Exception {
+        String q = fx.queue(aQueue().withMaxRetries(0));
+        Account alice = fx.user("USER", 5);
+        WorkerAccount w = fx.worker();
+        for (int i = 0; i < 3; i++) {
+            alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201);
+        }
+        advance(30);
+        JsonArray claimed = w.claim(q, 3);
+        assertEquals(3, claimed.size());
+        for (int i = 0; i < 2; i++) {
+            JsonObject j = claimed.getJsonObject(i);
+            w.api()
+                    .post("jobs/" + j.getJsonNumber("id") + "/start", aLease(j.getString("leaseToken")))
+                    .expect(200);
+        }
+        advance(10);
+        OffsetDateTime ended = null;
+        for (int i = 0; i < 2; i++) {
+            JsonObject j = claimed.getJsonObject(i);
+            ended = OffsetDateTime.parse(w.api()
+                    .post("jobs/" + j.getJsonNumber("id") + "/complete", aCompletion(j.getString("leaseToken")))
+                    .expect(200)
+                    .json()
+                    .getString("finishedAt"));
+        }
+        JsonObject third = claimed.getJsonObject(2);
+        w.api()
+                .post(
+                        "jobs/" + third.getJsonNumber("id") + "/fail",
+                        aFailure(third.getString("leaseToken")).withError("boom"))
+                .expect(200);
+        alice.api().post("jobs", aJob().withQueue(q).withType("t")).expect(201);
+        advance(120);
+        try (javax.management.remote.JMXConnector c = javax.management.remote.JMXConnectorFactory.connect(
+                new javax.management.remote.JMXServiceURL(io.fairqueue.it.support.JmxPort.url()))) {
+            c.getMBeanServerConnection()
+                    .invoke(new javax.management.ObjectName("fairqueue:type=Timer,name=History"), "runNow", null, null);
+        }
+
+        OffsetDateTime minute = ended.withOffsetSameInstant(java.time.ZoneOffset.UTC)
+                .truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        Account viewer = fx.user("VIEWER");
+        JsonObject h = viewer.api()
+                .get("admin/history?queue=" + q + "&range=hour")
+                .expect(200)
+                .json();
+        assertEquals(60, h.getInt("bucketSeconds"));
+        JsonArray points = h.getJsonArray("points");
+        assertEquals(60, points.size());
+        JsonObject p = null;
+        long completed = 0;
+        Long depth = null;
+        for (JsonValue v : points) {
+            JsonObject o = v.asJsonObject();
+            if (OffsetDateTime.parse(o.getString("at")).isEqual(minute)) {
+                p = o;
+            }
+            completed += o.getJsonNumber("completed").longValue();
+            if (o.containsKey("pendingDepth")) {
+                depth = o.getJsonNumber("pendingDepth").longValue();
+            }
+        }
+        assertTrue(p != null, "a point for " + minute + " in " + h);
+        assertEquals(2, p.getJsonNumber("completed").longValue(), p.toString());
+        assertEquals(1, p.getJsonNumber("failed").longValue(), p.toString());
+        assertEquals(2, completed, "nothing else completed in the queue");
+        long wait = p.getJsonNumber("waitP50Ms").longValue();
+        assertTrue(wait >= 30_000 && wait < 32_000, p.toString());
+        long run = p.getJsonNumber("runP50Ms").longValue();
+        assertTrue(run >= 10_000 && run < 12_000, p.toString());
+        assertEquals(1L, depth, "the job still pending");
+
+        advance(300); // the day's points end with the last whole five minutes
+        JsonObject day =
+                admin.get("admin/history?queue=" + q + "&range=day").expect(200).json();
+        assertEquals(288, day.getJsonArray("points").size());
+        long dayCompleted = 0;
+        for (JsonValue v : day.getJsonArray("points")) {
+            dayCompleted += v.asJsonObject().getJsonNumber("completed").longValue();
+        }
+        assertEquals(2, dayCompleted);
+        JsonObject all = admin.get("admin/history").expect(200).json();
+        assertEquals(60, all.getJsonArray("points").size());
+        badRequest(admin.get("admin/history?range=week"), "range");
+        admin.get("admin/history?queue=no-such-queue-" + q).expect(404);
+        alice.api().get("admin/history").expect(403);
+    }
 }
