@@ -258,6 +258,84 @@ END $$;
 
 
 --
+-- Name: fq_bulk_move(text, bigint[], integer, timestamp with time zone, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_bulk_move(p_action text, p_ids bigint[], p_priority integer, p_now timestamp with time zone, p_by text, p_reason text) RETURNS TABLE(job_id bigint, new_job_id bigint, skipped text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    src    text[] := CASE p_action WHEN 'retry' THEN ARRAY['FAILED']
+                                   ELSE ARRAY['PENDING', 'SCHEDULED', 'RETRY_WAIT', 'PAUSED'] END;
+    picked bigint[];
+BEGIN
+    IF p_action NOT IN ('retry', 'cancel', 'reprioritize') THEN
+        RAISE EXCEPTION 'unknown bulk action %', p_action;
+    END IF;
+    -- Ordered against fq_recount and limit changes (EXCLUSIVE on job) before any row lock.
+    LOCK TABLE job IN ROW EXCLUSIVE MODE;
+    picked := ARRAY(SELECT j.id FROM job j WHERE j.id = ANY (p_ids) AND j.status = ANY (src)
+                     ORDER BY j.id FOR UPDATE SKIP LOCKED);
+    IF p_action = 'retry' THEN
+        -- a dead letter is retried once (job_retry_of_idx), however often the filter is sent
+        picked := ARRAY(SELECT x FROM unnest(picked) x
+                         WHERE NOT EXISTS (SELECT 1 FROM job r WHERE r.retry_of = x) ORDER BY x);
+    END IF;
+    IF cardinality(picked) > 0 THEN
+        PERFORM fq_lock_users(picked);
+        IF p_action = 'retry' THEN
+            RETURN QUERY
+            WITH created AS (
+                INSERT INTO job (queue, user_id, project_id, type, payload, priority, status, off_peak_only,
+                                 attempts, max_retries, retry_of, created_at)
+                SELECT f.queue, f.user_id, f.project_id, f.type, f.payload, f.priority, 'PENDING', f.off_peak_only,
+                       0, f.max_retries, f.id, p_now
+                  FROM job f WHERE f.id = ANY (picked) ORDER BY f.id
+                RETURNING id, retry_of),
+            audited AS (
+                INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+                SELECT c.id, NULL, 'PENDING', p_now, p_by, p_reason FROM created c ORDER BY c.id
+                RETURNING 1)
+            SELECT c.retry_of, c.id, NULL::text FROM created c ORDER BY c.retry_of;
+        ELSIF p_action = 'cancel' THEN
+            RETURN QUERY
+            WITH moved AS (
+                UPDATE job j SET status = 'CANCELLED', finished_at = p_now, next_retry_at = NULL, version = j.version + 1
+                  FROM (SELECT o.id, o.status FROM job o WHERE o.id = ANY (picked)) p
+                 WHERE j.id = p.id
+                RETURNING j.id, p.status AS from_status),
+            audited AS (
+                INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+                SELECT m.id, m.from_status, 'CANCELLED', p_now, p_by, p_reason FROM moved m ORDER BY m.id
+                RETURNING 1)
+            SELECT m.id, NULL::bigint, NULL::text FROM moved m ORDER BY m.id;
+        ELSE
+            RETURN QUERY
+            WITH moved AS (
+                UPDATE job j SET priority = p_priority, version = j.version + 1
+                 WHERE j.id = ANY (picked)
+                RETURNING j.id, j.status),
+            audited AS (
+                INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+                SELECT m.id, m.status, m.status, p_now, p_by, p_reason FROM moved m ORDER BY m.id
+                RETURNING 1)
+            SELECT m.id, NULL::bigint, NULL::text FROM moved m ORDER BY m.id;
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT i, NULL::bigint,
+           CASE WHEN j.id IS NULL THEN 'not found'
+                WHEN NOT (j.status = ANY (src)) THEN 'is ' || j.status || '; ' || p_action || ' applies to '
+                                                     || array_to_string(src, ', ')
+                WHEN p_action = 'retry' AND EXISTS (SELECT 1 FROM job r WHERE r.retry_of = i) THEN 'already retried'
+                ELSE 'held by another transaction (being claimed or changed); try again' END
+      FROM unnest(p_ids) i LEFT JOIN job j ON j.id = i
+     WHERE NOT (i = ANY (picked))
+     ORDER BY i;
+END $$;
+
+
+--
 -- Name: fq_callers_changed(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1210,6 +1288,22 @@ END $$;
 
 
 --
+-- Name: fq_prune_history(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_prune_history(p_before timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    n integer;
+BEGIN
+    DELETE FROM job_minute WHERE minute < p_before;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
+
+--
 -- Name: fq_queue_running(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1369,6 +1463,71 @@ END $$;
 
 
 --
+-- Name: fq_roll_history(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_roll_history(p_now timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    upto  timestamptz := date_trunc('minute', p_now - interval '10 seconds');
+    last  timestamptz;
+    since timestamptz;
+    n     integer := 0;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(7312220043) THEN
+        RETURN 0;
+    END IF;
+    SELECT rolled_until INTO last FROM history_mark;
+    IF last > upto THEN
+        last := NULL;  -- the clock went back (a test's movable clock, a node's wrong clock): start afresh
+    END IF;
+    since := greatest(coalesce(last - interval '2 minutes', upto - interval '1 hour'), upto - interval '1 day');
+    IF since >= upto THEN
+        RETURN 0;
+    END IF;
+    -- completions, failures, percentiles of the jobs finished in [since, upto), per queue and all
+    WITH done AS (
+        SELECT date_trunc('minute', j.finished_at) AS minute, j.queue, j.status,
+               extract(epoch FROM j.claimed_at - coalesce(j.scheduled_start_at, j.created_at)) * 1000 AS wait_ms,
+               j.actual_duration_secs * 1000 AS run_ms
+          FROM job j
+         WHERE j.status IN ('COMPLETED', 'FAILED') AND j.finished_at >= since AND j.finished_at < upto),
+    agg AS (
+        SELECT d.minute, CASE WHEN GROUPING(d.queue) = 1 THEN '*' ELSE d.queue END AS queue,
+               count(*) FILTER (WHERE d.status = 'COMPLETED') AS completed,
+               count(*) FILTER (WHERE d.status = 'FAILED') AS failed,
+               round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d.wait_ms)) AS w50,
+               round(percentile_cont(0.95) WITHIN GROUP (ORDER BY d.wait_ms)) AS w95,
+               round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d.run_ms)) AS r50,
+               round(percentile_cont(0.95) WITHIN GROUP (ORDER BY d.run_ms)) AS r95
+          FROM done d
+         GROUP BY GROUPING SETS ((d.minute, d.queue), (d.minute)))
+    INSERT INTO job_minute AS m (minute, queue, completed, failed, wait_p50_ms, wait_p95_ms, run_p50_ms, run_p95_ms)
+    SELECT a.minute, a.queue, a.completed, a.failed, a.w50, a.w95, a.r50, a.r95 FROM agg a
+    ON CONFLICT (minute, queue) DO UPDATE
+       SET completed = EXCLUDED.completed, failed = EXCLUDED.failed,
+           wait_p50_ms = EXCLUDED.wait_p50_ms, wait_p95_ms = EXCLUDED.wait_p95_ms,
+           run_p50_ms = EXCLUDED.run_p50_ms, run_p95_ms = EXCLUDED.run_p95_ms;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    -- the depth at the end of the last closed minute: PENDING now, from the counters (fq_counts)
+    IF last IS NULL OR upto > last THEN
+        INSERT INTO job_minute AS m (minute, queue, pending_depth)
+        SELECT upto - interval '1 minute', q.name,
+               coalesce((SELECT sum(c.n) FROM fq_counts(q.name) c WHERE c.status = 'PENDING'), 0)
+          FROM queue q
+        UNION ALL
+        SELECT upto - interval '1 minute', '*',
+               coalesce((SELECT sum(c.n) FROM fq_counts(NULL) c WHERE c.status = 'PENDING'), 0)
+        ON CONFLICT (minute, queue) DO UPDATE SET pending_depth = EXCLUDED.pending_depth;
+    END IF;
+    INSERT INTO history_mark (id, rolled_until) VALUES (true, upto)
+    ON CONFLICT (id) DO UPDATE SET rolled_until = EXCLUDED.rolled_until;
+    RETURN n;
+END $$;
+
+
+--
 -- Name: fq_slot_delta(text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1468,6 +1627,17 @@ CREATE TABLE public.fq_user (
 
 
 --
+-- Name: history_mark; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.history_mark (
+    id boolean DEFAULT true NOT NULL,
+    rolled_until timestamp with time zone NOT NULL,
+    CONSTRAINT history_mark_id_check CHECK (id)
+);
+
+
+--
 -- Name: job_archive; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1537,6 +1707,23 @@ ALTER TABLE public.job ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+
+--
+-- Name: job_minute; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.job_minute (
+    minute timestamp with time zone NOT NULL,
+    queue text NOT NULL,
+    completed integer DEFAULT 0 NOT NULL,
+    failed integer DEFAULT 0 NOT NULL,
+    pending_depth integer,
+    wait_p50_ms bigint,
+    wait_p95_ms bigint,
+    run_p50_ms bigint,
+    run_p95_ms bigint
 );
 
 
@@ -1773,6 +1960,14 @@ ALTER TABLE ONLY public.fq_user
 
 
 --
+-- Name: history_mark history_mark_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.history_mark
+    ADD CONSTRAINT history_mark_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: job_archive job_archive_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1786,6 +1981,14 @@ ALTER TABLE ONLY public.job_archive
 
 ALTER TABLE ONLY public.job_count
     ADD CONSTRAINT job_count_pkey PRIMARY KEY (queue, status, tier);
+
+
+--
+-- Name: job_minute job_minute_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_minute
+    ADD CONSTRAINT job_minute_pkey PRIMARY KEY (minute, queue);
 
 
 --

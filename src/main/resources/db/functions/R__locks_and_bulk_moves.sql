@@ -1,5 +1,5 @@
 -- Table and row locks that several paths share, and the moves of many jobs at once (promotion,
--- clearing a queue). Tested by SchedulingIT (a limit change cancelling a vacuum of job in
+-- clearing a queue, an admin's bulk actions). Tested by SchedulingIT (a limit change cancelling a vacuum of job in
 -- flight), TwoNodeRaceIT (the promoter on two nodes moving each job once) and JobLifecycleIT
 -- (queue clear, retry backoff, scheduled starts).
 --
@@ -8,6 +8,7 @@
 --   fq_lock_users      locks the users of some jobs in id order
 --   fq_promote         due RETRY_WAIT and SCHEDULED jobs become PENDING
 --   fq_cancel_waiting  a queue's waiting jobs become CANCELLED
+--   fq_bulk_move       an admin's bulk retry, cancel or reprioritize of given jobs
 --
 -- THE ONE RULE FOR MOVES OF SEVERAL USERS: their rows first, in id order. A transaction that
 -- moves jobs of several users locks those users before their lanes and usage: a batch submit and
@@ -122,4 +123,86 @@ BEGIN
     SELECT id, from_status, 'CANCELLED', p_now, p_by, 'queue cleared' FROM moved;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
+END $$;
+
+-- An admin's bulk action (POST /admin/jobs/bulk) on the given jobs: 'retry' (FAILED: a new PENDING
+-- job with retry_of each, once per dead letter), 'cancel' (PENDING, SCHEDULED, RETRY_WAIT, PAUSED
+-- become CANCELLED) or 'reprioritize' (the same waiting states get p_priority, an audit row with the
+-- same from and to status, as the reorder). Every audit row carries p_by and p_reason, in this
+-- transaction. The jobs are taken with SKIP LOCKED: one that a claim, a worker or another admin holds
+-- right now is skipped (and reported), never waited for or moved twice; one whose status changed
+-- meanwhile no longer qualifies. Then their users are locked in id order (THE ONE RULE above) and
+-- the job trigger keeps counters, lanes and positions right. Answers one row per given id: the job
+-- moved (new_job_id: the retry's new job), or skipped with why.
+CREATE OR REPLACE FUNCTION fq_bulk_move(p_action text, p_ids bigint[], p_priority integer, p_now timestamptz,
+                                        p_by text, p_reason text)
+RETURNS TABLE (job_id bigint, new_job_id bigint, skipped text) LANGUAGE plpgsql AS $$
+DECLARE
+    src    text[] := CASE p_action WHEN 'retry' THEN ARRAY['FAILED']
+                                   ELSE ARRAY['PENDING', 'SCHEDULED', 'RETRY_WAIT', 'PAUSED'] END;
+    picked bigint[];
+BEGIN
+    IF p_action NOT IN ('retry', 'cancel', 'reprioritize') THEN
+        RAISE EXCEPTION 'unknown bulk action %', p_action;
+    END IF;
+    -- Ordered against fq_recount and limit changes (EXCLUSIVE on job) before any row lock.
+    LOCK TABLE job IN ROW EXCLUSIVE MODE;
+    picked := ARRAY(SELECT j.id FROM job j WHERE j.id = ANY (p_ids) AND j.status = ANY (src)
+                     ORDER BY j.id FOR UPDATE SKIP LOCKED);
+    IF p_action = 'retry' THEN
+        -- a dead letter is retried once (job_retry_of_idx), however often the filter is sent
+        picked := ARRAY(SELECT x FROM unnest(picked) x
+                         WHERE NOT EXISTS (SELECT 1 FROM job r WHERE r.retry_of = x) ORDER BY x);
+    END IF;
+    IF cardinality(picked) > 0 THEN
+        PERFORM fq_lock_users(picked);
+        IF p_action = 'retry' THEN
+            RETURN QUERY
+            WITH created AS (
+                INSERT INTO job (queue, user_id, project_id, type, payload, priority, status, off_peak_only,
+                                 attempts, max_retries, retry_of, created_at)
+                SELECT f.queue, f.user_id, f.project_id, f.type, f.payload, f.priority, 'PENDING', f.off_peak_only,
+                       0, f.max_retries, f.id, p_now
+                  FROM job f WHERE f.id = ANY (picked) ORDER BY f.id
+                RETURNING id, retry_of),
+            audited AS (
+                INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+                SELECT c.id, NULL, 'PENDING', p_now, p_by, p_reason FROM created c ORDER BY c.id
+                RETURNING 1)
+            SELECT c.retry_of, c.id, NULL::text FROM created c ORDER BY c.retry_of;
+        ELSIF p_action = 'cancel' THEN
+            RETURN QUERY
+            WITH moved AS (
+                UPDATE job j SET status = 'CANCELLED', finished_at = p_now, next_retry_at = NULL, version = j.version + 1
+                  FROM (SELECT o.id, o.status FROM job o WHERE o.id = ANY (picked)) p
+                 WHERE j.id = p.id
+                RETURNING j.id, p.status AS from_status),
+            audited AS (
+                INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+                SELECT m.id, m.from_status, 'CANCELLED', p_now, p_by, p_reason FROM moved m ORDER BY m.id
+                RETURNING 1)
+            SELECT m.id, NULL::bigint, NULL::text FROM moved m ORDER BY m.id;
+        ELSE
+            RETURN QUERY
+            WITH moved AS (
+                UPDATE job j SET priority = p_priority, version = j.version + 1
+                 WHERE j.id = ANY (picked)
+                RETURNING j.id, j.status),
+            audited AS (
+                INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by, reason)
+                SELECT m.id, m.status, m.status, p_now, p_by, p_reason FROM moved m ORDER BY m.id
+                RETURNING 1)
+            SELECT m.id, NULL::bigint, NULL::text FROM moved m ORDER BY m.id;
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT i, NULL::bigint,
+           CASE WHEN j.id IS NULL THEN 'not found'
+                WHEN NOT (j.status = ANY (src)) THEN 'is ' || j.status || '; ' || p_action || ' applies to '
+                                                     || array_to_string(src, ', ')
+                WHEN p_action = 'retry' AND EXISTS (SELECT 1 FROM job r WHERE r.retry_of = i) THEN 'already retried'
+                ELSE 'held by another transaction (being claimed or changed); try again' END
+      FROM unnest(p_ids) i LEFT JOIN job j ON j.id = i
+     WHERE NOT (i = ANY (picked))
+     ORDER BY i;
 END $$;

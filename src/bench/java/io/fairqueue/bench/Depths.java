@@ -106,6 +106,7 @@ final class Depths {
                     top ? met(job.p99() < 50) : "");
         }
         report.put("depths", levels);
+        history(loaded);
         int first = mode.depths()[0];
         int last = mode.depths()[mode.depths().length - 1];
         double r1 = byDepth.get(last)[0] / byDepth.get(first)[0];
@@ -159,6 +160,95 @@ final class Depths {
                 "ALTER TABLE job ENABLE TRIGGER job_inserted",
                 "SELECT count(*) FROM fq_recount(true)",
                 "VACUUM ANALYZE");
+    }
+
+    /**
+     * The per-minute history at the deepest backlog (issue 17): 10,000 jobs finished over the last
+     * hour are added (trigger off, counters rebuilt as in {@link #load}), then {@code EXPLAIN
+     * (ANALYZE, BUFFERS)} of the rollup's read (R__history.sql, fq_roll_history: the same SELECT)
+     * over one closed minute (a steady run) and over the hour (a first run), the timings of
+     * {@code fq_roll_history} itself, and of the read of {@code GET /admin/history} (a day, 5-minute
+     * buckets). Printed as {@code bench: HISTORY} lines and as report rows.
+     */
+    private void history(int pending) throws SQLException {
+        BenchDatabase.sql(
+                BenchDatabase.FQ_DB,
+                "ALTER TABLE job DISABLE TRIGGER job_inserted",
+                """
+                INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at, claimed_at,
+                                 started_at, finished_at, actual_duration_secs)
+                SELECT 'deep', 'u' || (1 + g %% 100), 'render', 'COMPLETED', 0, 3,
+                       now() - interval '61 minutes' + g * interval '360 milliseconds',
+                       now() - interval '61 minutes' + g * interval '360 milliseconds' + interval '2 seconds',
+                       now() - interval '61 minutes' + g * interval '360 milliseconds' + interval '2 seconds',
+                       now() - interval '61 minutes' + g * interval '360 milliseconds' + interval '5 seconds', 3
+                  FROM generate_series(1, 10000) g
+                """.formatted(),
+                "ALTER TABLE job ENABLE TRIGGER job_inserted",
+                "SELECT count(*) FROM fq_recount(true)",
+                "ANALYZE job",
+                "DELETE FROM history_mark");
+        String rollRead = """
+                SELECT d.minute, CASE WHEN GROUPING(d.queue) = 1 THEN '*' ELSE d.queue END,
+                       count(*) FILTER (WHERE d.status = 'COMPLETED'), count(*) FILTER (WHERE d.status = 'FAILED'),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.wait_ms), percentile_cont(0.95) WITHIN GROUP (ORDER BY d.wait_ms),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.run_ms), percentile_cont(0.95) WITHIN GROUP (ORDER BY d.run_ms)
+                  FROM (SELECT date_trunc('minute', j.finished_at) AS minute, j.queue, j.status,
+                               extract(epoch FROM j.claimed_at - coalesce(j.scheduled_start_at, j.created_at)) * 1000 AS wait_ms,
+                               j.actual_duration_secs * 1000 AS run_ms
+                          FROM job j
+                         WHERE j.status IN ('COMPLETED', 'FAILED') AND j.finished_at >= %s AND j.finished_at < %s) d
+                 GROUP BY GROUPING SETS ((d.minute, d.queue), (d.minute))
+                """;
+        String upto = "date_trunc('minute', now() - interval '10 seconds')";
+        explain("rollup read, one minute", rollRead.formatted(upto + " - interval '1 minute'", upto), pending);
+        explain("rollup read, one hour (first run)", rollRead.formatted(upto + " - interval '1 hour'", upto), pending);
+        double first = timed("SELECT fq_roll_history(now())");
+        double steady = timed("SELECT fq_roll_history(now() + interval '1 minute')");
+        System.out.printf(
+                "bench: HISTORY fq_roll_history at %,d pending: first run (one hour) %.1f ms, next minute %.1f ms%n",
+                pending, first, steady);
+        report.row(
+                String.format("history rollup at %,d pending, first run / one minute (ms)", pending),
+                fmt2(first),
+                fmt2(steady),
+                "",
+                "");
+        String read = io.fairqueue.queues.control.HistoryQuery.READ
+                .replace("CAST(?1 AS timestamptz)", "(date_trunc('minute', now()) - interval '1 day')")
+                .replace("CAST(?2 AS timestamptz)", "date_trunc('minute', now())")
+                .replace("?3", "300")
+                .replace("?4", "'deep'");
+        double readMs = explain("GET /admin/history?range=day read", read, pending);
+        report.row(String.format("history read (a day) at %,d pending (ms)", pending), fmt2(readMs), "", "", "");
+    }
+
+    /** Prints the plan with its cost and buffers; answers the execution time in ms. */
+    private static double explain(String what, String sql, int pending) throws SQLException {
+        double ms = 0;
+        StringBuilder plan = new StringBuilder();
+        try (Connection c = BenchDatabase.connect(BenchDatabase.FQ_DB);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("EXPLAIN (ANALYZE, BUFFERS) " + sql)) {
+            while (rs.next()) {
+                String line = rs.getString(1);
+                plan.append("bench: HISTORY   ").append(line).append('\n');
+                if (line.startsWith("Execution Time:")) {
+                    ms = Double.parseDouble(line.replaceAll("[^0-9.]", ""));
+                }
+            }
+        }
+        System.out.printf("bench: HISTORY EXPLAIN (ANALYZE, BUFFERS) %s at %,d pending:%n%s", what, pending, plan);
+        return ms;
+    }
+
+    private static double timed(String sql) throws SQLException {
+        try (Connection c = BenchDatabase.connect(BenchDatabase.FQ_DB);
+                Statement s = c.createStatement()) {
+            long t = System.nanoTime();
+            s.execute(sql);
+            return (System.nanoTime() - t) / 1e6;
+        }
     }
 
     /** Ids of {@code n} random PENDING jobs of queue "deep". */

@@ -24,7 +24,18 @@ public class DeadLetterResource {
     JobService jobs;
 
     @GET
-    public List<JobView> list(@QueryParam("queue") String queue, @QueryParam("limit") String limit) {
-        return jobs.deadLetters(caller, Params.text("queue", queue), Params.intIn("limit", limit, 1, 500, 100));
+    public List<JobView> list(
+            @QueryParam("queue") String queue,
+            @QueryParam("userId") String userId,
+            @QueryParam("type") String type,
+            @QueryParam("error") String error,
+            @QueryParam("payload") String payload,
+            @QueryParam("createdFrom") String createdFrom,
+            @QueryParam("createdTo") String createdTo,
+            @QueryParam("limit") String limit) {
+        return jobs.deadLetters(
+                caller,
+                JobsResource.filter(null, queue, userId, type, error, payload, createdFrom, createdTo),
+                Params.intIn("limit", limit, 1, 500, 100));
     }
 }

@@ -4,6 +4,8 @@ import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.jobs.control.AuditLog;
 import io.fairqueue.jobs.control.BulkCancel;
+import io.fairqueue.jobs.control.BulkMoves;
+import io.fairqueue.jobs.control.JobSearch;
 import io.fairqueue.jobs.control.JobViews;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
@@ -18,14 +20,11 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
-import jakarta.persistence.TypedQuery;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Jobs as their owners and admins see them: look up, list, pause, resume, cancel, audit log,
@@ -50,43 +49,37 @@ public class JobService {
     @Inject
     BulkCancel bulkCancel;
 
+    @Inject
+    JobSearch search;
+
+    @Inject
+    BulkMoves bulkMoves;
+
     public JobView get(Caller caller, long id) {
         return view(visible(caller, id, LockModeType.NONE, false));
     }
 
-    public JobView.Page list(Caller caller, JobStatus status, String queue, String userId, int limit, String cursor) {
-        String owner = userId;
-        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
-            if (userId != null && !userId.equals(caller.id())) {
-                throw ProblemException.forbidden("a USER may list only its own jobs (userId)");
-            }
-            owner = caller.id();
-        }
-        StringBuilder jpql = new StringBuilder("SELECT j FROM Job j WHERE 1 = 1");
-        Map<String, Object> params = new HashMap<>();
-        if (status != null) {
-            jpql.append(" AND j.status = :status");
-            params.put("status", status);
-        }
-        if (queue != null) {
-            jpql.append(" AND j.queue = :queue");
-            params.put("queue", queue);
-        }
-        if (owner != null) {
-            jpql.append(" AND j.userId = :owner");
-            params.put("owner", owner);
-        }
+    /** One page of jobs matching the filter, newest first (see {@link JobSearch} for the bounded filters). */
+    public JobView.Page list(Caller caller, JobSearch.Filter filter, int limit, String cursor) {
+        JobSearch.Where where = JobSearch.where(filter.withUserId(owner(caller, filter.userId(), "list")));
         if (cursor != null) {
-            jpql.append(" AND j.id < :cursor");
-            params.put("cursor", decodeCursor(cursor));
+            where.idBelow(decodeCursor(cursor));
         }
-        jpql.append(" ORDER BY j.id DESC");
-        TypedQuery<Job> q = em.createQuery(jpql.toString(), Job.class).setMaxResults(limit + 1);
-        params.forEach(q::setParameter);
-        List<Job> rows = q.getResultList();
+        List<Job> rows = search.jobs(where, "j.id DESC", limit + 1);
         List<JobView> items = rows.stream().limit(limit).map(JobView::of).toList();
         String next = rows.size() > limit ? encodeCursor(rows.get(limit - 1).id()) : null;
         return new JobView.Page(items, next);
+    }
+
+    /** A USER's own id (403 when it names another user); anyone else's choice. */
+    private static String owner(Caller caller, String userId, String what) {
+        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
+            if (userId != null && !userId.equals(caller.id())) {
+                throw ProblemException.forbidden("a USER may " + what + " only its own jobs (userId)");
+            }
+            return caller.id();
+        }
+        return userId;
     }
 
     public JobView pause(Caller caller, long id, String reason) {
@@ -117,6 +110,53 @@ public class JobService {
         return view(job);
     }
 
+    /**
+     * An admin's bulk action: the selection, or the oldest {@code max} jobs the filter matches in a
+     * state the action applies to (a retry leaves out dead letters retried before), moved in one
+     * statement ({@link BulkMoves}) with their audit rows; with {@code dryRun} only counted.
+     */
+    public BulkResult bulk(Caller caller, BulkRequest r) {
+        String action = r.action().sqlName();
+        long matched;
+        List<Long> ids;
+        if (r.ids() != null) {
+            List<Long> distinct = r.ids().stream().distinct().sorted().toList();
+            matched = distinct.size();
+            ids = distinct.stream().limit(r.max()).toList();
+        } else {
+            JobSearch.Where where = JobSearch.where(r.filter()).statusIn(r.action().from);
+            if (r.action() == BulkRequest.Action.RETRY) {
+                where.and("NOT EXISTS (SELECT 1 FROM job r WHERE r.retry_of = j.id)");
+            }
+            matched = search.count(where);
+            ids = r.dryRun() ? List.of() : search.ids(where, r.max());
+        }
+        if (r.dryRun() || ids.isEmpty()) {
+            return new BulkResult(action, r.dryRun(), matched, List.of(), List.of(), List.of(), matched);
+        }
+        List<BulkMoves.Outcome> outcomes = bulkMoves.move(
+                action,
+                ids,
+                r.priority(),
+                Time.now(clock),
+                caller.id(),
+                r.reason().trim());
+        List<Long> applied = outcomes.stream()
+                .filter(o -> o.skipped() == null)
+                .map(BulkMoves.Outcome::jobId)
+                .toList();
+        List<Long> created = outcomes.stream()
+                .filter(o -> o.newJobId() != null)
+                .map(BulkMoves.Outcome::newJobId)
+                .toList();
+        List<BulkResult.Skipped> skipped = outcomes.stream()
+                .filter(o -> o.skipped() != null)
+                .map(o -> new BulkResult.Skipped(o.jobId(), o.skipped()))
+                .toList();
+        long remaining = Math.max(0, matched - applied.size() - skipped.size());
+        return new BulkResult(action, false, matched, applied, created, skipped, remaining);
+    }
+
     public List<JobView.TransitionView> transitions(Caller caller, long id) {
         visible(caller, id, LockModeType.NONE, false);
         return em
@@ -128,26 +168,13 @@ public class JobService {
                 .toList();
     }
 
-    /** The dead-letter queue: FAILED jobs, newest failure first. */
-    public List<JobView> deadLetters(Caller caller, String queue, int limit) {
-        StringBuilder jpql = new StringBuilder("SELECT j FROM Job j WHERE j.status = :failed");
-        if (queue != null) {
-            jpql.append(" AND j.queue = :queue");
-        }
-        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
-            jpql.append(" AND j.userId = :owner");
-        }
-        jpql.append(" ORDER BY j.finishedAt DESC, j.id DESC");
-        TypedQuery<Job> q = em.createQuery(jpql.toString(), Job.class)
-                .setParameter("failed", JobStatus.FAILED)
-                .setMaxResults(limit);
-        if (queue != null) {
-            q.setParameter("queue", queue);
-        }
-        if (caller.role() == io.fairqueue.users.entity.Role.USER) {
-            q.setParameter("owner", caller.id());
-        }
-        return q.getResultList().stream().map(JobView::of).toList();
+    /** The dead-letter queue: FAILED jobs matching the filter, newest failure first. */
+    public List<JobView> deadLetters(Caller caller, JobSearch.Filter filter, int limit) {
+        JobSearch.Where where =
+                JobSearch.where(filter.withStatus(JobStatus.FAILED).withUserId(owner(caller, filter.userId(), "list")));
+        return search.jobs(where, "j.finished_at DESC, j.id DESC", limit).stream()
+                .map(JobView::of)
+                .toList();
     }
 
     /** Retry from the dead-letter queue: a new PENDING job with {@code retryOf}; the old one stays FAILED. */

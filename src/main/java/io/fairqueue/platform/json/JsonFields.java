@@ -283,4 +283,42 @@ public final class JsonFields {
         }
         return p;
     }
+
+    /** A nested object read like a body of its own; errors name its members as {@code name.member}. */
+    public JsonFields object(String name) {
+        JsonValue v = value(name);
+        if (v == null) {
+            return null;
+        }
+        if (v.getValueType() != JsonValue.ValueType.OBJECT) {
+            throw badRequest(path + name, "must be a JSON object");
+        }
+        return new JsonFields(v.asJsonObject(), path + name + ".");
+    }
+
+    /** An array of {@code min..max} integers. */
+    public List<Long> longs(String name, int min, int max) {
+        JsonValue v = value(name);
+        if (v == null) {
+            return null;
+        }
+        if (v.getValueType() != JsonValue.ValueType.ARRAY) {
+            throw badRequest(path + name, "must be an array of integers");
+        }
+        if (v.asJsonArray().size() < min || v.asJsonArray().size() > max) {
+            throw badRequest(path + name, "must hold between " + min + " and " + max + " items");
+        }
+        List<Long> out = new ArrayList<>();
+        for (JsonValue item : v.asJsonArray()) {
+            if (!(item instanceof JsonNumber n) || !n.isIntegral()) {
+                throw badRequest(path + name, "must be an array of integers");
+            }
+            try {
+                out.add(n.longValueExact());
+            } catch (ArithmeticException e) {
+                throw badRequest(path + name, "is out of range");
+            }
+        }
+        return out;
+    }
 }

@@ -72,4 +72,44 @@ public final class Params {
         }
         return value.trim();
     }
+
+    /** An RFC 3339 instant with offset ({@code 2026-01-31T22:00:00Z}); blank is absent. */
+    public static java.time.OffsetDateTime instant(String name, String value) {
+        String v = text(name, value);
+        if (v == null) {
+            return null;
+        }
+        try {
+            java.time.OffsetDateTime t = java.time.OffsetDateTime.parse(v);
+            if (t.isBefore(JsonFields.EARLIEST) || t.isAfter(JsonFields.LATEST)) {
+                throw badRequest(
+                        name, "must lie between " + JsonFields.EARLIEST + " and " + JsonFields.LATEST + " (UTC)");
+            }
+            return t;
+        } catch (java.time.format.DateTimeParseException e) {
+            throw badRequest(name, "must be an RFC 3339 instant with offset, e.g. 2026-01-31T22:00:00Z");
+        }
+    }
+
+    /** The text of a JSON object ({@code {"scene":"intro"}}); blank is absent; 400 naming {@code name} otherwise. */
+    public static String jsonObject(String name, String value) {
+        String v = text(name, value);
+        if (v == null) {
+            return null;
+        }
+        jakarta.json.JsonValue parsed;
+        try {
+            parsed = JsonText.parse(v);
+        } catch (jakarta.json.JsonException e) {
+            throw badRequest(name, "must be a JSON object, e.g. {\"scene\":\"intro\"}");
+        }
+        if (parsed.getValueType() != jakarta.json.JsonValue.ValueType.OBJECT) {
+            throw badRequest(name, "must be a JSON object, e.g. {\"scene\":\"intro\"}");
+        }
+        String canonical = parsed.toString();
+        if (canonical.contains("\\u0000")) {
+            throw badRequest(name, JsonFields.NUL_MESSAGE);
+        }
+        return canonical;
+    }
 }

@@ -45,6 +45,12 @@ public class QuotaService {
               FROM p
             """;
 
+    /** The same windows for a project: its limits from its quota row; projects have no monthly plan. */
+    static final String PROJECT_STATUS = STATUS.replace("'USER'", "'PROJECT'")
+            .replace(
+                    "(SELECT round(monthly_hours_limit * 3600)::bigint FROM fq_user WHERE id = ?2)",
+                    "CAST(NULL AS bigint)");
+
     @PersistenceContext
     EntityManager em;
 
@@ -96,6 +102,25 @@ public class QuotaService {
         boolean warning = day.atLeast(0.8) || week.atLeast(0.8) || month.atLeast(0.8);
         boolean exhausted = day.atLeast(1.0) || week.atLeast(1.0) || month.atLeast(1.0);
         return new QuotaView.Status(who, (String) r[0], day, week, month, warning, exhausted);
+    }
+
+    /**
+     * {@code GET /admin/projects/{id}/quota}: the project's limits and its usage in the current
+     * day, week and month. Projects have no table: a project without a quota row is unlimited
+     * (limits absent), with the usage its jobs ran up.
+     */
+    public QuotaView.ProjectStatus projectStatus(String projectId) {
+        Object[] r = (Object[]) em.createNativeQuery(PROJECT_STATUS)
+                .setParameter(1, Time.now(clock))
+                .setParameter(2, projectId)
+                .getSingleResult();
+        QuotaView.Window day = QuotaView.Window.of(date(r[1]), time(r[2]), num(r[3]), lng(r[10]));
+        QuotaView.Window week = QuotaView.Window.of(date(r[4]), time(r[5]), num(r[6]), lng(r[11]));
+        QuotaView.Window month = QuotaView.Window.of(date(r[7]), time(r[8]), num(r[9]), null);
+        boolean warning = day.atLeast(0.8) || week.atLeast(0.8);
+        boolean exhausted = day.atLeast(1.0) || week.atLeast(1.0);
+        return new QuotaView.ProjectStatus(
+                projectId, (String) r[0], lng(r[10]), lng(r[11]), day, week, month, warning, exhausted);
     }
 
     private static LocalDate date(Object o) {

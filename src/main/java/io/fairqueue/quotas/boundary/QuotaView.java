@@ -18,6 +18,21 @@ public record QuotaView(String scope, String key, Long dailyLimitSecs, Long week
             boolean warning,
             boolean exhausted) {}
 
+    /**
+     * {@code GET /admin/projects/{id}/quota}: the project's limits (absent = unlimited) and its
+     * usage in the current day, week and month (in the QUOTA_RESET time zone).
+     */
+    public record ProjectStatus(
+            String projectId,
+            String timezone,
+            Long dailyLimitSecs,
+            Long weeklyLimitSecs,
+            Window day,
+            Window week,
+            Window month,
+            boolean warning,
+            boolean exhausted) {}
+
     /** One window; {@code limitSecs} and {@code remainingSecs} are absent when unlimited. */
     public record Window(
             LocalDate periodStart, OffsetDateTime resetsAt, double usedSecs, Long limitSecs, Double remainingSecs) {

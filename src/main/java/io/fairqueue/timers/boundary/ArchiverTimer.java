@@ -19,7 +19,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * Every minute: terminal jobs finished more than {@code fairqueue.archive.retention-days} (default
  * 90) ago move with their transitions to {@code job_archive} / {@code job_transition_archive},
- * in batches until none is left.
+ * in batches until none is left; the per-minute history older than {@code
+ * fairqueue.history.retention-days} (default 30) is deleted.
  */
 @Singleton
 @Startup
@@ -38,6 +39,10 @@ public class ArchiverTimer extends ManagedTimer {
     @Inject
     @ConfigProperty(name = "fairqueue.archive.retention-days", defaultValue = "90")
     int retentionDays;
+
+    @Inject
+    @ConfigProperty(name = "fairqueue.history.retention-days", defaultValue = "30")
+    int historyRetentionDays;
 
     public ArchiverTimer() {
         super("Archiver", Duration.ofMinutes(1));
@@ -61,6 +66,7 @@ public class ArchiverTimer extends ManagedTimer {
         if (total > 0) {
             LOG.info("Archived " + total + " jobs finished more than " + retentionDays + " days ago");
         }
-        return "archived " + total;
+        int pruned = housekeeping.pruneHistory(historyRetentionDays);
+        return "archived " + total + ", pruned " + pruned + " history rows";
     }
 }

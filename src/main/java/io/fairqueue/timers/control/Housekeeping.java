@@ -133,4 +133,20 @@ public class Housekeeping {
                         .getSingleResult())
                 .intValue();
     }
+
+    /** Rolls the closed minutes since the last run up into the per-minute history (fq_roll_history). */
+    public int rollHistory() {
+        return ((Number) em.createNativeQuery("SELECT fq_roll_history(CAST(?1 AS timestamptz))")
+                        .setParameter(1, Time.now(clock))
+                        .getSingleResult())
+                .intValue();
+    }
+
+    /** Deletes the per-minute history older than the retention. */
+    public int pruneHistory(int retentionDays) {
+        return ((Number) em.createNativeQuery("SELECT fq_prune_history(CAST(?1 AS timestamptz))")
+                        .setParameter(1, Time.now(clock).minusDays(retentionDays))
+                        .getSingleResult())
+                .intValue();
+    }
 }

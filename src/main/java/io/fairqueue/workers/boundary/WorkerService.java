@@ -60,13 +60,13 @@ public class WorkerService {
                 queues,
                 Time.now(clock));
         em.persist(w);
-        return WorkerView.of(w, Time.now(clock));
+        return WorkerView.of(w, Time.now(clock), running(List.of(w.id())).getOrDefault(w.id(), List.of()));
     }
 
     public WorkerView heartbeat(Caller caller, String id) {
         Worker w = owned(caller, id);
         w.heartbeat(Time.now(clock));
-        return WorkerView.of(w, Time.now(clock));
+        return WorkerView.of(w, Time.now(clock), running(List.of(w.id())).getOrDefault(w.id(), List.of()));
     }
 
     public List<WorkerView> list(Caller caller) {
@@ -77,13 +77,39 @@ public class WorkerService {
         if (!caller.readsEverything()) {
             q.setParameter("owner", caller.id());
         }
-        return q.getResultList().stream()
-                .map(w -> WorkerView.of(w, Time.now(clock)))
+        List<Worker> all = q.getResultList();
+        java.util.Map<String, List<Long>> running =
+                running(all.stream().map(Worker::id).toList());
+        return all.stream()
+                .map(w -> WorkerView.of(w, Time.now(clock), running.getOrDefault(w.id(), List.of())))
                 .toList();
     }
 
     public WorkerView get(Caller caller, String id) {
-        return WorkerView.of(owned(caller, id), Time.now(clock));
+        Worker w = owned(caller, id);
+        return WorkerView.of(w, Time.now(clock), running(List.of(w.id())).getOrDefault(w.id(), List.of()));
+    }
+
+    /**
+     * The DISPATCHED and RUNNING jobs leased through each of the workers, by worker id. One
+     * statement over the jobs holding a slot (job_running_idx covers exactly those), whatever the
+     * number of workers.
+     */
+    java.util.Map<String, List<Long>> running(List<String> workerIds) {
+        java.util.Map<String, List<Long>> out = new java.util.HashMap<>();
+        if (workerIds.isEmpty()) {
+            return out;
+        }
+        List<?> rows = em.createNativeQuery("SELECT worker_id, id FROM job WHERE status IN ('DISPATCHED', 'RUNNING')"
+                        + " AND worker_id = ANY (CAST(?1 AS text[])) ORDER BY id")
+                .setParameter(1, io.fairqueue.platform.control.SqlArrays.of(workerIds))
+                .getResultList();
+        for (Object r : rows) {
+            Object[] row = (Object[]) r;
+            out.computeIfAbsent((String) row[0], k -> new java.util.ArrayList<>())
+                    .add(((Number) row[1]).longValue());
+        }
+        return out;
     }
 
     /** The caller's worker (an ADMIN's: any), or 404. */

@@ -4,7 +4,7 @@ import io.fairqueue.workers.entity.Worker;
 import java.time.OffsetDateTime;
 import java.util.List;
 
-/** A worker; {@code online} while it was heard from (heartbeat, claim) in the last two minutes. */
+/** A worker, with the jobs it runs now; {@code online} while it was heard from (heartbeat, claim) in the last two minutes. */
 public record WorkerView(
         String id,
         String name,
@@ -14,11 +14,14 @@ public record WorkerView(
         List<String> queues,
         OffsetDateTime registeredAt,
         OffsetDateTime lastHeartbeatAt,
-        boolean online) {
+        boolean online,
+        int running,
+        List<Long> runningJobIds) {
 
     public static final java.time.Duration OFFLINE_AFTER = java.time.Duration.ofMinutes(2);
 
-    public static WorkerView of(Worker w, OffsetDateTime now) {
+    /** The worker with the jobs it holds now (DISPATCHED or RUNNING, leased through it), lowest id first. */
+    public static WorkerView of(Worker w, OffsetDateTime now, List<Long> runningJobIds) {
         return new WorkerView(
                 w.id(),
                 w.name(),
@@ -28,6 +31,8 @@ public record WorkerView(
                 w.queues(),
                 w.registeredAt(),
                 w.lastHeartbeatAt(),
-                !w.lastHeartbeatAt().isBefore(now.minus(OFFLINE_AFTER)));
+                !w.lastHeartbeatAt().isBefore(now.minus(OFFLINE_AFTER)),
+                runningJobIds.size(),
+                runningJobIds);
     }
 }

@@ -128,6 +128,11 @@ public final class TestData {
         return new Lease().with("leaseToken", leaseToken);
     }
 
+    /** {@code POST /admin/jobs/bulk}: {@code action} with {@code reason}; add {@code ids} or {@code filter}. */
+    public static Bulk aBulk(String action, String reason) {
+        return new Bulk().with("action", action).with("reason", reason);
+    }
+
     /** {@code POST /jobs/{id}/complete}. */
     public static Completion aCompletion(String leaseToken) {
         return new Completion().with("leaseToken", leaseToken);
@@ -518,6 +523,30 @@ public final class TestData {
     }
 
     public static final class Reason extends Body<Reason> {}
+
+    public static final class Bulk extends Body<Bulk> {
+
+        public Bulk withIds(Object... ids) {
+            return with("ids", array(ids));
+        }
+
+        /** The filter, e.g. {@code object("queue", q, "status", "FAILED")}. */
+        public Bulk withFilter(JsonObject filter) {
+            return with("filter", filter);
+        }
+
+        public Bulk withPriority(int priority) {
+            return with("priority", priority);
+        }
+
+        public Bulk withMax(int max) {
+            return with("max", max);
+        }
+
+        public Bulk withDryRun(boolean dryRun) {
+            return with("dryRun", dryRun);
+        }
+    }
 
     /** {@code {jobs: [{id, leaseToken, result?}, ...]}} of the batch start and complete. */
     public static final class LeaseBatch extends Body<LeaseBatch> {
