@@ -11,16 +11,17 @@ import { QuotasView } from './quotas.js';
 import { QueuesView } from './queues.js';
 import { PoliciesView } from './policies.js';
 import { WorkersView } from './workers.js';
+import { HistoryView } from './history.js';
 import { setUpAsk } from './ask.js';
 
 const REFRESH_KEY = 'fairqueue.refresh';
 
 /** Views only ADMINs and VIEWERs see (a VIEWER without the controls). */
-const OPS = ['dead-letter', 'locks', 'quotas', 'queues', 'policies', 'workers'];
+const OPS = ['dead-letter', 'locks', 'quotas', 'queues', 'policies', 'workers', 'history'];
 
 /**
  * The console: sign-in, the views (#/queue, #/fairness, #/job/<id>, and for ADMINs and VIEWERs
- * #/dead-letter, #/locks, #/quotas, #/queues, #/policies, #/workers), and their refresh.
+ * #/dead-letter, #/locks, #/quotas, #/queues, #/policies, #/workers, #/history), and their refresh.
  */
 class Console {
   constructor() {
@@ -32,6 +33,7 @@ class Console {
       queue: this.queue, job: this.job, fairness: this.fairness,
       'dead-letter': new DeadLetterView(this), locks: new LocksView(this), quotas: new QuotasView(this),
       queues: new QueuesView(this), policies: new PoliciesView(this), workers: new WorkersView(this),
+      history: new HistoryView(this),
     };
     setUpAsk();
     this.refresher = new Refresher(() => this.reload(), (event) => this.wants(event), (s) => { $('#live-state').textContent = s; },

@@ -408,6 +408,218 @@ class OperatorConsoleIT extends ApiTestBase {
     }
 
     @Test
+    void a_bulk_retry_by_filter_of_thirty_dead_letters_creates_thirty_new_jobs_and_nothing_else() {
+        String q = fx.queue(aQueue().withMaxRetries(0));
+        Account ivy = fx.user("USER", 10);
+        WorkerAccount w = fx.worker();
+        ivy.api()
+                .post(
+                        "jobs/batch",
+                        aBatch(java.util.Collections.nCopies(
+                                30, aJob().withQueue(q).withType("render"))))
+                .expect(201);
+        int failed = 0;
+        while (failed < 30) {
+            for (JsonValue j : w.claim(q, 10)) {
+                JsonObject claimed = j.asJsonObject();
+                w.api()
+                        .post(
+                                "jobs/" + claimed.getJsonNumber("id") + "/fail",
+                                aFailure(claimed.getString("leaseToken")).withError("driver crash " + failed))
+                        .expect(200);
+                failed++;
+            }
+        }
+        page.signIn(admin.token());
+        page.showView("dead-letter");
+        new Select(browser.find("#dl-filters select[name=queue]")).selectByValue(q);
+        WebElement error = browser.find("#dl-filters input[name=error]");
+        error.sendKeys("DRIVER CRASH", Keys.TAB); // any case
+        browser.await(
+                "the 30 dead letters",
+                d -> browser.all("#dead-letters tr[data-job-id]").size() == 30);
+        browser.find("#dl-bulk button[data-do='retry-matching']").click();
+        String message = page.confirm("driver fixed in 5.1");
+        assertEquals("Retry 30 of the 30 matching jobs.", message);
+        browser.await("done", d -> browser.find("#notice").getText().equals("30 jobs retried as 30 new jobs."));
+
+        JsonArray all =
+                admin.get("jobs?queue=" + q + "&limit=200").expect(200).json().getJsonArray("items");
+        assertEquals(60, all.size(), "30 dead letters and 30 new jobs, nothing else");
+        List<JsonObject> fresh = all.stream()
+                .map(JsonValue::asJsonObject)
+                .filter(j -> j.getString("status").equals("PENDING"))
+                .toList();
+        assertEquals(30, fresh.size());
+        assertTrue(fresh.stream().allMatch(j -> j.containsKey("retryOf")), "each points at its dead letter");
+        assertEquals(
+                30,
+                fresh.stream()
+                        .map(j -> j.getJsonNumber("retryOf").longValue())
+                        .distinct()
+                        .count());
+        assertEquals(
+                30,
+                all.stream()
+                        .filter(j -> j.asJsonObject().getString("status").equals("FAILED"))
+                        .count(),
+                "the dead letters stay FAILED: a retry is a new job");
+    }
+
+    @Test
+    void a_bulk_cancel_over_the_cap_asks_again_for_the_rest() {
+        String q = fx.queue();
+        Account jay = fx.user("USER");
+        for (int i = 0; i < 2; i++) {
+            int n = i == 0 ? 1000 : 1;
+            jay.api()
+                    .post(
+                            "jobs/batch",
+                            aBatch(java.util.Collections.nCopies(
+                                    n, aJob().withQueue(q).withType("sweep"))))
+                    .expect(201);
+        }
+        long keep = jay.api()
+                .post("jobs", aJob().withQueue(q).withType("keep"))
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .longValue();
+        page.signIn(admin.token());
+        page.showQueue(q, "PENDING");
+        browser.find("#filters input[name=type]").sendKeys("sweep");
+        browser.find("#queue-bulk button[data-do='cancel-matching']").click();
+        // the bulk filter's type is exact: "sweep" matches the 1,001, not "keep"
+        String first = page.confirm("wrong parameters");
+        assertEquals(
+                "Cancel 1000 of the 1001 matching jobs: at most 1000 per call, you are asked again for the other 1.",
+                first);
+        browser.await("asked again", d -> browser.visible("#ask"));
+        assertEquals(
+                "Cancel 1 of the 1 matching jobs.", browser.find("#ask-message").getText());
+        assertEquals("wrong parameters", browser.find("#ask-reason").getDomProperty("value"), "the reason is kept");
+        browser.find("#ask-ok").click();
+        browser.await("done", d -> browser.find("#notice").getText().equals("1001 jobs cancelled."));
+        JsonObject stats =
+                admin.get("queues/" + q + "/stats").expect(200).json().getJsonObject("counts");
+        assertEquals(1001, stats.getJsonNumber("CANCELLED").longValue());
+        assertEquals(1, stats.getJsonNumber("PENDING").longValue());
+        assertEquals("PENDING", job(keep).getString("status"));
+        long cancelled = admin.get("jobs?queue=" + q + "&status=CANCELLED&limit=1")
+                .expect(200)
+                .json()
+                .getJsonArray("items")
+                .getJsonObject(0)
+                .getJsonNumber("id")
+                .longValue();
+        JsonObject audit = lastTransition(cancelled);
+        assertEquals("wrong parameters", audit.getString("reason"));
+        assertEquals(adminId(), audit.getString("triggeredBy"));
+    }
+
+    @Test
+    void a_payload_search_finds_exactly_the_matching_jobs() {
+        String q = fx.queue();
+        Account kim = fx.user("USER");
+        java.util.function.Function<JsonObject, Long> send = payload -> kim.api()
+                .post("jobs", aJob().withQueue(q).withType("render").withPayload(payload))
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .longValue();
+        long intro = send.apply(object("scene", "intro", "frames", 240));
+        long intro2 = send.apply(object("scene", "intro", "frames", 120));
+        send.apply(object("scene", "outro", "frames", 240));
+        long nested = send.apply(Json.createObjectBuilder()
+                .add("render", Json.createObjectBuilder().add("gpu", "a100"))
+                .build());
+        page.signIn(admin.token());
+        page.showQueue(q, "PENDING");
+        WebElement payload = browser.find("#filters input[name=payload]");
+        payload.sendKeys("scene = intro", Keys.TAB);
+        browser.await(
+                "the intro jobs",
+                d -> page.rows().stream()
+                        .map(r -> ((Number) r.get("id")).longValue())
+                        .collect(java.util.stream.Collectors.toSet())
+                        .equals(java.util.Set.of(intro, intro2)));
+        payload.clear();
+        payload.sendKeys("frames = 240", Keys.TAB);
+        browser.await("a number compared as a number", d -> page.rows().size() == 2 && page.row(intro) != null);
+        payload.clear();
+        payload.sendKeys("render.gpu = a100", Keys.TAB);
+        browser.await("a nested path", d -> page.rows().size() == 1 && page.row(nested) != null);
+        payload.clear();
+        payload.sendKeys("scene", Keys.TAB);
+        browser.await(
+                "a filter without a value is explained",
+                d -> browser.find("#list-note")
+                        .getText()
+                        .startsWith("Payload filter: write the payload filter as path = value"));
+    }
+
+    @Test
+    void the_history_charts_show_the_jobs_a_test_ran_in_the_minute_they_ended() throws Exception {
+        String q = fx.queue();
+        Account lee = fx.user("USER", 3);
+        WorkerAccount w = fx.worker();
+        for (int i = 0; i < 3; i++) {
+            submit(lee, q);
+        }
+        JsonArray claimed = w.claim(q, 3);
+        // the minute each job ended in -> [completed, failed]
+        java.util.Map<java.time.Instant, int[]> expected = new java.util.HashMap<>();
+        for (int i = 0; i < 3; i++) {
+            JsonObject j = claimed.getJsonObject(i);
+            boolean completes = i < 2;
+            String path = "jobs/" + j.getJsonNumber("id") + (completes ? "/complete" : "/fail");
+            JsonObject after = w.api()
+                    .post(
+                            path,
+                            completes
+                                    ? aCompletion(j.getString("leaseToken"))
+                                    : aFailure(j.getString("leaseToken")).withError("out of memory"))
+                    .expect(200)
+                    .json();
+            java.time.Instant minute = OffsetDateTime.parse(after.getString("finishedAt"))
+                    .toInstant()
+                    .truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+            expected.computeIfAbsent(minute, m -> new int[2])[completes ? 0 : 1]++;
+        }
+        advance(120); // the minutes are closed
+        try (javax.management.remote.JMXConnector c = javax.management.remote.JMXConnectorFactory.connect(
+                new javax.management.remote.JMXServiceURL(io.fairqueue.it.support.JmxPort.url()))) {
+            c.getMBeanServerConnection()
+                    .invoke(new javax.management.ObjectName("fairqueue:type=Timer,name=History"), "runNow", null, null);
+        }
+
+        page.signIn(admin.token());
+        page.showView("history");
+        new Select(browser.find("#history-filters select[name=queue]")).selectByValue(q);
+        String bars = "#history-charts [data-chart='Jobs ended'] g.point";
+        for (var e : expected.entrySet()) {
+            WebElement point = browser.await(
+                    "the bars of " + e.getKey(),
+                    d -> browser.all(bars).stream()
+                            .filter(g -> java.time.Instant.parse(g.getDomAttribute("data-at"))
+                                    .equals(e.getKey()))
+                            .filter(g -> String.valueOf(e.getValue()[0]).equals(g.getDomAttribute("data-completed")))
+                            .findFirst()
+                            .orElse(null));
+            assertEquals(String.valueOf(e.getValue()[1]), point.getDomAttribute("data-failed"));
+            assertEquals(
+                    (e.getValue()[0] > 0 ? 1 : 0) + (e.getValue()[1] > 0 ? 1 : 0),
+                    point.findElements(org.openqa.selenium.By.cssSelector("rect.bar"))
+                            .size(),
+                    "a green bar for the completed, a red one for the failed");
+        }
+        assertTrue(
+                browser.find("#history-note").getText().contains("2 completed, 1 failed"),
+                browser.find("#history-note").getText());
+        assertEquals(4, browser.all("#history-charts figure").size(), "jobs, depth, wait and run time");
+    }
+
+    @Test
     void a_viewer_sees_every_operators_page_and_no_control_and_the_api_refuses_its_changes() {
         String q = fx.queue();
         Account hal = fx.user("USER");
@@ -416,7 +628,7 @@ class OperatorConsoleIT extends ApiTestBase {
         long held = submit(hal, q);
         w.claim(q, 1);
         page.signIn(viewer.token());
-        for (String view : List.of("dead-letter", "locks", "quotas", "queues", "policies", "workers")) {
+        for (String view : List.of("dead-letter", "locks", "quotas", "queues", "policies", "workers", "history")) {
             assertTrue(browser.visible("#nav a[data-view='" + view + "']"), view + " in the menu");
             page.showView(view);
         }
@@ -436,7 +648,10 @@ class OperatorConsoleIT extends ApiTestBase {
         assertFalse(browser.visible("#policy-form"));
         page.showQueue(q, "");
         browser.await("hal's job", d -> page.row(held) != null);
-        assertTrue(browser.all("#jobs select, #jobs button").isEmpty(), "no reorder control");
+        assertTrue(browser.all("#jobs select, #jobs button, #jobs input").isEmpty(), "no reorder or selection control");
+        assertFalse(browser.visible("#queue-bulk"), "no bulk action");
+        page.showView("dead-letter");
+        assertFalse(browser.visible("#dl-bulk"), "no bulk retry");
 
         assertEquals(403, viewer.api().delete("admin/locks/" + hal.id()).status());
         assertEquals(
