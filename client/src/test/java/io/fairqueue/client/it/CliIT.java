@@ -275,8 +275,10 @@ class CliIT {
                 .build()
                 .start()) {
             var owner = server.client(user.token());
-            long a = owner.submit(Submission.of("hold").queue(queue).maxRetries(0)).id();
-            long b = owner.submit(Submission.of("hold").queue(queue).maxRetries(0)).id();
+            long a = owner.submit(Submission.of("hold").queue(queue).maxRetries(0))
+                    .id();
+            long b = owner.submit(Submission.of("hold").queue(queue).maxRetries(0))
+                    .id();
             assertTrue(running.await(15, TimeUnit.SECONDS));
 
             List<JsonObject> locks =
