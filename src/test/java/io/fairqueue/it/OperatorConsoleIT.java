@@ -99,9 +99,18 @@ class OperatorConsoleIT extends ApiTestBase {
         page.showQueue(t.queue(), "PENDING");
         awaitOrder(t.first(), t.second(), t.third());
 
-        WebElement last = browser.find("#jobs tr[data-job-id='" + t.third() + "']");
-        WebElement top = browser.find("#jobs tr[data-job-id='" + t.first() + "']");
-        new Actions(browser.driver()).dragAndDrop(last, top).perform();
+        browser.await(
+                "the drop",
+                d -> { // a live refresh may redraw the rows meanwhile: drag again
+                    try {
+                        WebElement last = browser.find("#jobs tr[data-job-id='" + t.third() + "']");
+                        WebElement top = browser.find("#jobs tr[data-job-id='" + t.first() + "']");
+                        new Actions(browser.driver()).dragAndDrop(last, top).perform();
+                        return browser.visible("#ask");
+                    } catch (org.openqa.selenium.StaleElementReferenceException redrawn) {
+                        return false;
+                    }
+                });
         String message = page.confirm("customer escalation");
         assertTrue(message.contains("from 0 to 1"), message);
         awaitOrder(t.third(), t.first(), t.second());
@@ -122,14 +131,12 @@ class OperatorConsoleIT extends ApiTestBase {
         page.showQueue(t.queue(), "PENDING");
         awaitOrder(t.first(), t.second(), t.third());
 
-        browser.find("#jobs tr[data-job-id='" + t.third() + "'] button[data-action='move-top']")
-                .sendKeys(Keys.ENTER);
+        page.press("#jobs tr[data-job-id='" + t.third() + "'] button[data-action='move-top']", Keys.ENTER);
         browser.await("the dialog", d -> browser.visible("#ask"));
         browser.find("#ask-reason").sendKeys(Keys.ESCAPE); // backing out
         browser.await("the dialog closed", d -> !browser.visible("#ask"));
 
-        browser.find("#jobs tr[data-job-id='" + t.third() + "'] button[data-action='move-top']")
-                .sendKeys(Keys.ENTER);
+        page.press("#jobs tr[data-job-id='" + t.third() + "'] button[data-action='move-top']", Keys.ENTER);
         browser.find("#ask-reason").sendKeys("render farm deadline", Keys.ENTER);
         awaitOrder(t.third(), t.first(), t.second());
         assertEquals("render farm deadline", lastTransition(t.third()).getString("reason"));
@@ -144,14 +151,20 @@ class OperatorConsoleIT extends ApiTestBase {
         // the last job up one place: between priorities 1 and 0 no integer lies, so it takes the
         // priority of the job above it (1) and its age places it among the jobs of priority 1:
         // being older than the third job, it goes first (the documented rule)
-        browser.find("#jobs tr[data-job-id='" + t.second() + "'] button[data-action='move-up']")
-                .sendKeys(Keys.ENTER);
+        page.press("#jobs tr[data-job-id='" + t.second() + "'] button[data-action='move-up']", Keys.ENTER);
         page.confirm("second in line");
         awaitOrder(t.second(), t.third(), t.first());
         assertEquals(1, job(t.second()).getInt("priority"));
 
-        new Select(browser.find("#jobs tr[data-job-id='" + t.first() + "'] select[data-reorder='priority']"))
-                .selectByValue("50");
+        browser.await("the dropdown", d -> {
+            try {
+                new Select(browser.find("#jobs tr[data-job-id='" + t.first() + "'] select[data-reorder='priority']"))
+                        .selectByValue("50");
+                return true;
+            } catch (org.openqa.selenium.StaleElementReferenceException redrawn) {
+                return false;
+            }
+        });
         String message = page.confirm("the dropdown");
         assertTrue(message.contains("from 0 to 50"), message);
         awaitOrder(t.first(), t.second(), t.third());
@@ -223,7 +236,7 @@ class OperatorConsoleIT extends ApiTestBase {
         assertEquals(
                 dave.id(),
                 browser.find("#locks tr[data-lock-job='" + held + "'] td").getText());
-        browser.find(release).click();
+        page.press(release);
         page.confirm("GPU node rebooted");
         browser.await(
                 "the lock is gone",
@@ -255,7 +268,7 @@ class OperatorConsoleIT extends ApiTestBase {
 
         page.signIn(admin.token());
         page.showView("dead-letter");
-        new Select(browser.find("#dl-filters select[name=queue]")).selectByValue(q);
+        page.choose("#dl-filters select[name=queue]", q);
         String row = "#dead-letters tr[data-job-id='" + failed + "']";
         browser.await(
                 "the dead letter",
@@ -263,7 +276,7 @@ class OperatorConsoleIT extends ApiTestBase {
         assertTrue(
                 browser.find(row).getText().contains("CUDA out of memory"),
                 browser.find(row).getText());
-        browser.find(row + " button[data-action='retry']").click();
+        page.press(row + " button[data-action='retry']");
         page.confirm(null);
         String notice = browser.await(
                 "the new job's number",
@@ -323,8 +336,7 @@ class OperatorConsoleIT extends ApiTestBase {
             // changed on the page to a window around now
             String opened = now.minusHours(1).format(HH_MM);
             String closes = now.plusHours(1).format(HH_MM);
-            browser.find("#policies tr[data-policy='" + policy + "'] button[data-action='edit']")
-                    .click();
+            page.press("#policies tr[data-policy='" + policy + "'] button[data-action='edit']");
             fillWindow(null, opened, closes);
             browser.find("#policy-form button[type=submit]").click();
             browser.await(
@@ -381,13 +393,13 @@ class OperatorConsoleIT extends ApiTestBase {
         browser.await("the new queue", d -> browser.visible(row));
         assertEquals(4, admin.get("queues/" + name).expect(200).json().getInt("maxConcurrent"));
 
-        browser.find(row + " button[data-action='pause']").click();
+        page.press(row + " button[data-action='pause']");
         browser.await("paused", d -> "true".equals(browser.find(row).getDomAttribute("data-paused")));
         assertTrue(admin.get("queues/" + name).expect(200).json().getBoolean("paused"));
 
         Account gus = fx.user("USER");
         long[] jobs = {submit(gus, name), submit(gus, name), submit(gus, name)};
-        browser.find(row + " button[data-action='clear']").click();
+        page.press(row + " button[data-action='clear']");
         browser.await("the dialog", d -> browser.visible("#ask"));
         assertTrue(
                 browser.find("#ask-message").getText().startsWith("3 waiting jobs"),
@@ -432,7 +444,7 @@ class OperatorConsoleIT extends ApiTestBase {
         }
         page.signIn(admin.token());
         page.showView("dead-letter");
-        new Select(browser.find("#dl-filters select[name=queue]")).selectByValue(q);
+        page.choose("#dl-filters select[name=queue]", q);
         WebElement error = browser.find("#dl-filters input[name=error]");
         error.sendKeys("DRIVER CRASH", Keys.TAB); // any case
         browser.await(
@@ -560,7 +572,7 @@ class OperatorConsoleIT extends ApiTestBase {
 
     @Test
     void the_history_charts_show_the_jobs_a_test_ran_in_the_minute_they_ended() throws Exception {
-        String q = fx.queue();
+        String q = fx.queue(aQueue().withMaxRetries(0)); // the failure ends the job
         Account lee = fx.user("USER", 3);
         WorkerAccount w = fx.worker();
         for (int i = 0; i < 3; i++) {
@@ -572,6 +584,9 @@ class OperatorConsoleIT extends ApiTestBase {
         for (int i = 0; i < 3; i++) {
             JsonObject j = claimed.getJsonObject(i);
             boolean completes = i < 2;
+            w.api()
+                    .post("jobs/" + j.getJsonNumber("id") + "/start", aLease(j.getString("leaseToken")))
+                    .expect(200);
             String path = "jobs/" + j.getJsonNumber("id") + (completes ? "/complete" : "/fail");
             JsonObject after = w.api()
                     .post(
@@ -595,7 +610,7 @@ class OperatorConsoleIT extends ApiTestBase {
 
         page.signIn(admin.token());
         page.showView("history");
-        new Select(browser.find("#history-filters select[name=queue]")).selectByValue(q);
+        page.choose("#history-filters select[name=queue]", q);
         String bars = "#history-charts [data-chart='Jobs ended'] g.point";
         for (var e : expected.entrySet()) {
             WebElement point = browser.await(

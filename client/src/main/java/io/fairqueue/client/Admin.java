@@ -73,7 +73,14 @@ public final class Admin {
      * freeing the user's slot; answers {@code {userId, jobIds}}.
      */
     public JsonObject releaseLocks(String userId, Long jobId) {
-        return http.delete("/admin/locks/" + Http.segment(userId), FairQueueClient.query("jobId", jobId))
+        return releaseLocks(userId, jobId, null);
+    }
+
+    /** As {@link #releaseLocks(String, Long)}, with a reason kept in each job's transition (null: none). */
+    public JsonObject releaseLocks(String userId, Long jobId, String reason) {
+        return http.delete(
+                        "/admin/locks/" + Http.segment(userId),
+                        FairQueueClient.query("jobId", jobId, "reason", reason))
                 .asJsonObject();
     }
 

@@ -105,6 +105,34 @@ public final class ConsolePage {
         return message;
     }
 
+    /**
+     * Presses a control by keyboard (Enter) or, without keys, clicks it; a live refresh may redraw
+     * it between finding and pressing, so it is found again until the press lands.
+     */
+    public void press(String css, CharSequence... keys) {
+        browser.await("pressing " + css, d -> {
+            try {
+                if (keys.length == 0) {
+                    browser.find(css).click();
+                } else {
+                    browser.find(css).sendKeys(keys);
+                }
+                return true;
+            } catch (org.openqa.selenium.StaleElementReferenceException
+                    | org.openqa.selenium.NoSuchElementException redrawn) {
+                return false;
+            }
+        });
+    }
+
+    /** Chooses an option of a select once the page has put it there (lists fill after a read). */
+    public void choose(String selectCss, String value) {
+        browser.await(
+                "the option " + value + " of " + selectCss,
+                d -> !browser.all(selectCss + " option[value='" + value + "']").isEmpty());
+        new Select(browser.find(selectCss)).selectByValue(value);
+    }
+
     /** Opens one of the console's views, e.g. "locks", and waits until it shows. */
     public void showView(String view) {
         browser.open(base() + "#/" + view);

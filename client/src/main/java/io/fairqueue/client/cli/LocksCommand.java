@@ -38,9 +38,10 @@ final class LocksCommand {
     void release(
             @Parameters(paramLabel = "USER") String user,
             @Option(names = "--job", description = "Only this job's lock.") Long job,
+            @Option(names = "--reason", description = "Why, kept in each job's transition.") String reason,
             @Option(names = "--yes", description = "Confirm.") boolean yes) {
         Fq.requireYes(yes, "releasing the locks of " + user);
-        fq.print(fq.client().admin().releaseLocks(user, job));
+        fq.print(fq.client().admin().releaseLocks(user, job, reason));
     }
 
     /** Releases every lock acquired more than --older-than seconds ago. */
@@ -67,7 +68,8 @@ final class LocksCommand {
                             .admin()
                             .releaseLocks(
                                     lock.getString("userId"),
-                                    lock.getJsonNumber("jobId").longValue());
+                                    lock.getJsonNumber("jobId").longValue(),
+                                    "stale: acquired more than " + seconds + " s ago");
                     released = true;
                 } catch (io.fairqueue.client.Problems.NotFoundException gone) {
                     // finished meanwhile: nothing to release

@@ -292,8 +292,23 @@ class CliIT {
                     fq(admin, "locks", "release", user.id(), "--job", String.valueOf(a))
                             .code());
             JsonObject released = fq(
-                            admin, "locks", "release", user.id(), "--job", String.valueOf(a), "--yes", "-o", "json")
+                            admin,
+                            "locks",
+                            "release",
+                            user.id(),
+                            "--job",
+                            String.valueOf(a),
+                            "--reason",
+                            "node drained",
+                            "--yes",
+                            "-o",
+                            "json")
                     .object();
+            assertTrue(
+                    fq(admin, "jobs", "transitions", String.valueOf(a), "-o", "json").array().stream()
+                            .map(JsonValue::asJsonObject)
+                            .anyMatch(t -> t.getString("reason", "").endsWith(": node drained")),
+                    "the reason is kept in the job's transition");
             assertEquals(
                     List.of((int) a),
                     released.getJsonArray("jobIds").getValuesAs(jakarta.json.JsonNumber.class).stream()
