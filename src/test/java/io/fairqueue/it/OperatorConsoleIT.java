@@ -300,7 +300,7 @@ class OperatorConsoleIT extends ApiTestBase {
                 .json()
                 .getJsonNumber("id")
                 .longValue();
-        // the other enabled windows (V2 installs "Nights", 22:00-08:00 UTC) are set aside for the test
+        // the other enabled windows (the schema installs "Nights", 22:00-08:00 UTC) are set aside for the test
         List<JsonObject> others = admin.get("admin/scheduling-policies").expect(200).array().stream()
                 .map(JsonValue::asJsonObject)
                 .filter(p -> p.getString("policyType").equals("OFF_PEAK") && p.getBoolean("enabled"))

@@ -79,8 +79,7 @@ public final class Admin {
     /** As {@link #releaseLocks(String, Long)}, with a reason kept in each job's transition (null: none). */
     public JsonObject releaseLocks(String userId, Long jobId, String reason) {
         return http.delete(
-                        "/admin/locks/" + Http.segment(userId),
-                        FairQueueClient.query("jobId", jobId, "reason", reason))
+                        "/admin/locks/" + Http.segment(userId), FairQueueClient.query("jobId", jobId, "reason", reason))
                 .asJsonObject();
     }
 
