@@ -137,6 +137,7 @@ class OperatorConsoleIT extends ApiTestBase {
         browser.await("the dialog closed", d -> !browser.visible("#ask"));
 
         page.press("#jobs tr[data-job-id='" + t.third() + "'] button[data-action='move-top']", Keys.ENTER);
+        browser.await("the dialog again", d -> browser.visible("#ask"));
         browser.find("#ask-reason").sendKeys("render farm deadline", Keys.ENTER);
         awaitOrder(t.third(), t.first(), t.second());
         assertEquals("render farm deadline", lastTransition(t.third()).getString("reason"));

@@ -107,7 +107,8 @@ public final class ConsolePage {
 
     /**
      * Presses a control by keyboard (Enter) or, without keys, clicks it; a live refresh may redraw
-     * it between finding and pressing, so it is found again until the press lands.
+     * it between finding and pressing, and a modal dialog just closed may leave the page inert for a
+     * moment, so it is found again until the press lands.
      */
     public void press(String css, CharSequence... keys) {
         browser.await("pressing " + css, d -> {
@@ -119,7 +120,9 @@ public final class ConsolePage {
                 }
                 return true;
             } catch (org.openqa.selenium.StaleElementReferenceException
-                    | org.openqa.selenium.NoSuchElementException redrawn) {
+                    | org.openqa.selenium.NoSuchElementException
+                    | org.openqa.selenium.ElementNotInteractableException redrawn) {
+                // redrawn, or the page still inert for a moment after the modal dialog closed
                 return false;
             }
         });
