@@ -315,8 +315,11 @@ class PayaraServerIT {
         List<String> figures = new ArrayList<>();
         int[] loaders = new int[REDEPLOYS + 1];
         loaders[0] = classloaders();
+        // the last redeploy is a new version: one more schema migration, applied as it starts
+        Path next = nextVersion();
         for (int i = 1; i <= REDEPLOYS; i++) {
             long t0 = System.nanoTime();
+            Path deploying = i == REDEPLOYS ? next : war;
             server.admin(
                     Duration.ofMinutes(3),
                     "deploy",
@@ -326,7 +329,7 @@ class PayaraServerIT {
                     "/",
                     "--name",
                     "fairqueue",
-                    war.toString());
+                    deploying.toString());
             long deployed = System.nanoTime();
             awaitHealthy(Duration.ofMinutes(1));
             long ready = System.nanoTime();
@@ -371,6 +374,14 @@ class PayaraServerIT {
                                 + " AND t.to_status = 'COMPLETED' WHERE j.user_id = 'loader' GROUP BY j.id HAVING count(t.id) <> 1) x"),
                 "jobs of loader not completed exactly once");
 
+        // the new version migrated the database that the old one had used
+        assertEquals(
+                1,
+                count("SELECT count(*) FROM flyway_schema_history WHERE description = 'server it next version'"
+                        + " AND success"),
+                "the new version's migration");
+        assertEquals(1, count("SELECT count(*) FROM server_it_next_version"));
+
         // after the last redeploy one set of timers runs: one PromoterTimer in the heap, one run a second
         assertEquals(1, liveInstances("io.fairqueue.timers.boundary.PromoterTimer"), "PromoterTimer instances alive");
         long runs0;
@@ -398,7 +409,7 @@ class PayaraServerIT {
                 "FairQueue classloaders after " + REDEPLOYS + " redeploys: " + loaders[REDEPLOYS]);
         assertTrue(loaders[REDEPLOYS] <= loaders[3], "classloaders grew from redeploy 3 to 5");
         figure(
-                "redeploys under load: %d jobs submitted and completed once each (%d failed calls retried, %d stale completes), Promoter ran %d times in 5 s, classloaders by redeploy %s, server.log warnings %d (all from the web container about requests during the stop)",
+                "redeploys under load (the fifth a new version with one more migration, applied): %d jobs submitted and completed once each (%d failed calls retried, %d stale completes), Promoter ran %d times in 5 s, classloaders by redeploy %s, server.log warnings %d (all from the web container about requests during the stop)",
                 jobs,
                 failedCalls.get(),
                 staleCompletes.get(),
@@ -448,6 +459,33 @@ class PayaraServerIT {
     }
 
     // ---- helpers
+
+    /**
+     * The WAR with one more versioned migration (the next number), as a new release would carry:
+     * {@code target/fairqueue-next.war}.
+     */
+    private Path nextVersion() throws IOException {
+        Path next = Path.of("target/fairqueue-next.war").toAbsolutePath();
+        Files.copy(war, next, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(next)) {
+            Path migrations = zip.getPath("/WEB-INF/classes/db/migration");
+            int highest = 0;
+            try (var files = Files.list(migrations)) {
+                for (Path f : files.toList()) {
+                    Matcher m = Pattern.compile("^V(\\d+)__")
+                            .matcher(f.getFileName().toString());
+                    if (m.find()) {
+                        highest = Math.max(highest, Integer.parseInt(m.group(1)));
+                    }
+                }
+            }
+            Files.writeString(
+                    migrations.resolve("V" + (highest + 1) + "__server_it_next_version.sql"),
+                    "CREATE TABLE server_it_next_version (id int PRIMARY KEY);\n"
+                            + "INSERT INTO server_it_next_version VALUES (1);\n");
+        }
+        return next;
+    }
 
     private void complete(long id, String lease, AtomicInteger failedCalls, AtomicInteger staleCompletes) {
         for (int attempt = 0; attempt < 200; attempt++) {
