@@ -1,5 +1,6 @@
 package io.fairqueue.queues.control;
 
+import io.fairqueue.platform.control.Database;
 import io.fairqueue.platform.control.FairQueueMetrics;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.Problem;
@@ -14,7 +15,7 @@ import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.DependsOn;
 import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
-import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
+import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
@@ -40,6 +41,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
@@ -98,11 +100,22 @@ public class QueueEvents {
     /** The client's reconnect delay, sent first on every stream. */
     static final int RETRY_MILLIS = 2000;
 
-    @Resource(lookup = "java:app/jdbc/fairqueue")
+    /** How long undeploy waits for a tick in flight. */
+    static final int STOP_SECONDS = 5;
+
+    @Resource(lookup = Database.JNDI)
     DataSource db;
 
+    /**
+     * Makes the tick thread: the application's own, which ends at undeploy. (A thread of the
+     * server's default ManagedScheduledExecutorService is created lazily by the first task and
+     * lives as long as the server; it keeps the access control context it was created in, and
+     * with it the classloader of the deployment that happened to submit that task.)
+     */
     @Resource
-    ManagedScheduledExecutorService scheduler;
+    ManagedThreadFactory threads;
+
+    private ScheduledThreadPoolExecutor scheduler;
 
     @Inject
     Clock clock;
@@ -137,6 +150,8 @@ public class QueueEvents {
     @PostConstruct
     void start() {
         metrics.streamsGauge(streams::size);
+        scheduler = new ScheduledThreadPoolExecutor(1, threads);
+        scheduler.setRemoveOnCancelPolicy(true);
         ticking = scheduler.scheduleWithFixedDelay(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -144,6 +159,14 @@ public class QueueEvents {
     void stop() {
         ticking.cancel(false);
         List.copyOf(streams.values()).forEach(EventStream::close);
+        scheduler.shutdownNow();
+        try {
+            if (!scheduler.awaitTermination(STOP_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warning("the events tick still runs " + STOP_SECONDS + " s after undeploy began");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * Wakes long-poll claims ({@code POST /claims} with {@code waitSeconds}) the moment a job may be
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class ClaimWakeups implements NotificationListener {
 
+    private static final Logger LOG = Logger.getLogger(ClaimWakeups.class.getName());
+
     public static final String CHANNEL = "fq_claimable";
 
     /** The backup poll: waiters try again at least this often. */
@@ -46,6 +49,9 @@ public class ClaimWakeups implements NotificationListener {
 
     /** Threads that run woken claims (each claim is one short transaction; one per group at a time). */
     static final int CLAIM_THREADS = 8;
+
+    /** How long undeploy waits for the claim threads to end. */
+    static final int STOP_SECONDS = 5;
 
     @Resource
     ManagedThreadFactory threads;
@@ -68,9 +74,17 @@ public class ClaimWakeups implements NotificationListener {
         waiters = new ClaimWaiters(claimPool);
     }
 
+    /** At undeploy: the claim threads end (a claim in flight finishes its transaction first). */
     @PreDestroy
     void stop() {
         claimPool.shutdownNow();
+        try {
+            if (!claimPool.awaitTermination(STOP_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warning("claim threads still running " + STOP_SECONDS + " s after undeploy began");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Registers a waiter and runs its first try in the calling thread (see {@link ClaimWaiters#await}). */

@@ -40,6 +40,7 @@ public abstract class ManagedTimer implements TimerMXBean {
     private final AtomicReference<String> lastError = new AtomicReference<>();
     private final AtomicReference<Date> nextTimeout = new AtomicReference<>();
     private final AtomicBoolean enabled = new AtomicBoolean(true);
+    private volatile boolean halted;
     private final ReentrantLock running = new ReentrantLock();
     private ObjectName objectName;
 
@@ -99,9 +100,22 @@ public abstract class ManagedTimer implements TimerMXBean {
         }
     }
 
-    /** At undeploy: the MXBean goes, so a redeploy finds none left behind. */
+    /**
+     * At undeploy, first thing ({@link TimersShutdown}, before any bean's container stops): no run
+     * starts any more, and one in flight is waited for. Without it a tick could start while the
+     * beans it calls were already stopped (a WARNING "container is in STOPPED" in the server log on
+     * a redeploy).
+     */
+    public void halt() {
+        halted = true;
+        running.lock();
+        running.unlock();
+    }
+
+    /** At undeploy: no run starts any more, and the MXBean goes, so a redeploy finds none left behind. */
     @PreDestroy
     protected void unregister() {
+        halt();
         try {
             if (objectName != null && ManagementFactory.getPlatformMBeanServer().isRegistered(objectName)) {
                 ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);
@@ -120,10 +134,10 @@ public abstract class ManagedTimer implements TimerMXBean {
                 nextTimeout.set(null);
             }
         }
-        if (!running.tryLock()) { // a tick that finds a run in flight is skipped
+        if (halted || !running.tryLock()) { // a tick that finds a run in flight is skipped
             return;
         }
-        if (enabled.get()) { // read under the lock: see setEnabled
+        if (enabled.get() && !halted) { // read under the lock: see setEnabled and halt
             run();
         } else {
             running.unlock();
