@@ -1,5 +1,5 @@
 import { get, post, query } from './api.js';
-import { h, replace, $ } from './dom.js';
+import { h, replace, fillChoices, $ } from './dom.js';
 import { time } from './format.js';
 import { ask } from './ask.js';
 import { bulk, payloadFilter } from './bulk.js';
@@ -56,13 +56,7 @@ export class DeadLetterView {
   async load() {
     await this.app.queue.freshQueues();
     const select = this.form.elements.queue;
-    const names = [...this.app.queue.queues.keys()];
-    if (names.join('\n') !== this.names) {
-      const chosen = select.value;
-      this.names = names.join('\n');
-      replace(select, h('option', { value: '' }, 'all queues'), names.map((n) => h('option', { value: n }, n)));
-      select.value = names.includes(chosen) ? chosen : '';
-    }
+    fillChoices(select, [...this.app.queue.queues.keys()], 'all queues');
     const filter = this.filter();
     if (!filter) return;
     const params = { ...filter, payload: filter.payload ? JSON.stringify(filter.payload) : undefined, limit: 200 };

@@ -37,4 +37,17 @@ export function replace(el, ...children) {
   }
 }
 
+/**
+ * Fills a select with one option per name after the "all" option, keeping the choice while it is
+ * still offered; left alone (focus and all) while the names stay the same.
+ */
+export function fillChoices(select, names, allLabel) {
+  const key = names.join('\n');
+  if (select.dataset.names === key) return;
+  const chosen = select.value;
+  select.dataset.names = key;
+  replace(select, h('option', { value: '' }, allLabel), names.map((n) => h('option', { value: n }, n)));
+  select.value = names.includes(chosen) ? chosen : '';
+}
+
 export const $ = (selector, root = document) => root.querySelector(selector);

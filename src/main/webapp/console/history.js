@@ -1,5 +1,5 @@
 import { get, query } from './api.js';
-import { h, replace, $ } from './dom.js';
+import { h, replace, fillChoices, $ } from './dom.js';
 import { duration, utc } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -40,13 +40,7 @@ export class HistoryView {
   async load() {
     await this.app.queue.freshQueues();
     const select = this.form.elements.queue;
-    const names = [...this.app.queue.queues.keys()];
-    if (names.join('\n') !== this.names) {
-      const chosen = select.value;
-      this.names = names.join('\n');
-      replace(select, h('option', { value: '' }, 'all queues'), names.map((n) => h('option', { value: n }, n)));
-      select.value = names.includes(chosen) ? chosen : '';
-    }
+    fillChoices(select, [...this.app.queue.queues.keys()], 'all queues');
     const history = await get('admin/history' + query({ queue: select.value, range: this.form.elements.range.value }));
     const key = JSON.stringify(history);
     if (key === this.key) return;

@@ -165,6 +165,17 @@ class Console {
     }
   }
 
+  /** Waits for a view's change: done, the view draws afresh (its key forgotten); either way acted(). */
+  async act(view, promise) {
+    try {
+      await promise;
+      view.key = null;
+      this.acted(null);
+    } catch (e) {
+      this.acted(e);
+    }
+  }
+
   /** After pause, resume or cancel: the API's refusal shown as it is, then the page read again. */
   acted(e) {
     if (e) this.problem(e, true);

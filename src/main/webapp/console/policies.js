@@ -96,14 +96,8 @@ export class PoliciesView {
       + ` (${relative(at)}).`;
   }
 
-  async run(promise) {
-    try {
-      await promise;
-      this.key = null;
-      this.app.acted(null);
-    } catch (e) {
-      this.app.acted(e);
-    }
+  run(promise) {
+    return this.app.act(this, promise);
   }
 
   save() {

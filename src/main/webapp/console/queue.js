@@ -1,5 +1,5 @@
 import { get, query, ApiError } from './api.js';
-import { h, replace, $ } from './dom.js';
+import { h, replace, fillChoices, $ } from './dom.js';
 import { time, duration, priority, status, reason } from './format.js';
 import { jobActions } from './actions.js';
 import { reorderControls, enableDrag } from './reorder.js';
@@ -89,14 +89,7 @@ export class QueueView {
     const queues = await get('queues');
     this.queuesRead = Date.now();
     this.queues = new Map(queues.map((q) => [q.name, q]));
-    const select = this.form.elements.queue;
-    const chosen = select.value;
-    const names = queues.map((q) => q.name).join('\n');
-    if (names !== this.queueNames) {
-      this.queueNames = names;
-      replace(select, h('option', { value: '' }, 'all queues'), queues.map((q) => h('option', { value: q.name }, q.name)));
-    }
-    select.value = this.queues.has(chosen) ? chosen : '';
+    fillChoices(this.form.elements.queue, queues.map((q) => q.name), 'all queues');
   }
 
   clear() {

@@ -53,14 +53,8 @@ export class QueuesView {
     }));
   }
 
-  async run(promise) {
-    try {
-      await promise;
-      this.key = null;
-      this.app.acted(null);
-    } catch (e) {
-      this.app.acted(e);
-    }
+  run(promise) {
+    return this.app.act(this, promise);
   }
 
   save(q, tr) {

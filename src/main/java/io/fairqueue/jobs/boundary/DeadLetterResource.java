@@ -4,6 +4,7 @@ import io.fairqueue.platform.json.Params;
 import io.fairqueue.security.control.Caller;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -24,18 +25,7 @@ public class DeadLetterResource {
     JobService jobs;
 
     @GET
-    public List<JobView> list(
-            @QueryParam("queue") String queue,
-            @QueryParam("userId") String userId,
-            @QueryParam("type") String type,
-            @QueryParam("error") String error,
-            @QueryParam("payload") String payload,
-            @QueryParam("createdFrom") String createdFrom,
-            @QueryParam("createdTo") String createdTo,
-            @QueryParam("limit") String limit) {
-        return jobs.deadLetters(
-                caller,
-                JobsResource.filter(null, queue, userId, type, error, payload, createdFrom, createdTo),
-                Params.intIn("limit", limit, 1, 500, 100));
+    public List<JobView> list(@BeanParam JobSearchParams search, @QueryParam("limit") String limit) {
+        return jobs.deadLetters(caller, search.filter(null), Params.intIn("limit", limit, 1, 500, 100));
     }
 }

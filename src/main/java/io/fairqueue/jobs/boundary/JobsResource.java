@@ -2,7 +2,6 @@ package io.fairqueue.jobs.boundary;
 
 import static io.fairqueue.platform.json.Params.body;
 
-import io.fairqueue.jobs.control.JobSearch;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.platform.json.Params;
 import io.fairqueue.platform.problem.ProblemException;
@@ -11,6 +10,7 @@ import io.fairqueue.security.control.Caller;
 import io.fairqueue.users.entity.Role;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -121,49 +121,14 @@ public class JobsResource {
     @GET
     public JobView.Page list(
             @QueryParam("status") String status,
-            @QueryParam("queue") String queue,
-            @QueryParam("userId") String userId,
-            @QueryParam("type") String type,
-            @QueryParam("error") String error,
-            @QueryParam("payload") String payload,
-            @QueryParam("createdFrom") String createdFrom,
-            @QueryParam("createdTo") String createdTo,
+            @BeanParam JobSearchParams search,
             @QueryParam("limit") String limit,
             @QueryParam("cursor") String cursor) {
         return jobs.list(
                 caller,
-                filter(
-                        Params.enumValue("status", status, JobStatus.class),
-                        queue,
-                        userId,
-                        type,
-                        error,
-                        payload,
-                        createdFrom,
-                        createdTo),
+                search.filter(Params.enumValue("status", status, JobStatus.class)),
                 Params.intIn("limit", limit, 1, 500, 50),
                 Params.text("cursor", cursor));
-    }
-
-    /** The search filters of {@code GET /jobs} and {@code GET /dead-letter}, read from query parameters. */
-    static JobSearch.Filter filter(
-            JobStatus status,
-            String queue,
-            String userId,
-            String type,
-            String error,
-            String payload,
-            String createdFrom,
-            String createdTo) {
-        return new JobSearch.Filter(
-                status,
-                Params.text("queue", queue),
-                Params.text("userId", userId),
-                Params.text("type", type),
-                Params.text("error", error),
-                Params.jsonObject("payload", payload),
-                Params.instant("createdFrom", createdFrom),
-                Params.instant("createdTo", createdTo));
     }
 
     @POST
