@@ -2,7 +2,6 @@ package io.fairqueue.queues.control;
 
 import io.fairqueue.platform.control.Database;
 import io.fairqueue.platform.control.FairQueueMetrics;
-import io.fairqueue.platform.control.Threads;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.problem.ProblemException;
@@ -101,6 +100,9 @@ public class QueueEvents {
     /** The client's reconnect delay, sent first on every stream. */
     static final int RETRY_MILLIS = 2000;
 
+    /** How long undeploy waits for a tick in flight. */
+    static final int STOP_SECONDS = 5;
+
     @Resource(lookup = Database.JNDI)
     DataSource db;
 
@@ -157,7 +159,14 @@ public class QueueEvents {
     void stop() {
         ticking.cancel(false);
         List.copyOf(streams.values()).forEach(EventStream::close);
-        Threads.stop(scheduler, LOG, "the events tick");
+        scheduler.shutdownNow();
+        try {
+            if (!scheduler.awaitTermination(STOP_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warning("the events tick still runs " + STOP_SECONDS + " s after undeploy began");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

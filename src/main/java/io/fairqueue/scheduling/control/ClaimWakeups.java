@@ -2,7 +2,6 @@ package io.fairqueue.scheduling.control;
 
 import io.fairqueue.platform.control.NotificationListener;
 import io.fairqueue.platform.control.Notifications;
-import io.fairqueue.platform.control.Threads;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -51,6 +50,9 @@ public class ClaimWakeups implements NotificationListener {
     /** Threads that run woken claims (each claim is one short transaction; one per group at a time). */
     static final int CLAIM_THREADS = 8;
 
+    /** How long undeploy waits for the claim threads to end. */
+    static final int STOP_SECONDS = 5;
+
     @Resource
     ManagedThreadFactory threads;
 
@@ -75,7 +77,14 @@ public class ClaimWakeups implements NotificationListener {
     /** At undeploy: the claim threads end (a claim in flight finishes its transaction first). */
     @PreDestroy
     void stop() {
-        Threads.stop(claimPool, LOG, "claim threads");
+        claimPool.shutdownNow();
+        try {
+            if (!claimPool.awaitTermination(STOP_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warning("claim threads still running " + STOP_SECONDS + " s after undeploy began");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Registers a waiter and runs its first try in the calling thread (see {@link ClaimWaiters#await}). */
