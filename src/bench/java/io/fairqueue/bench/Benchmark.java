@@ -123,7 +123,7 @@ public final class Benchmark {
             Clients clients = setUp(new Http(server.base, ADMIN_TOKEN));
             if (parts.contains("e2e")) {
                 int warmupRuns = warmups != null ? warmups : mode.e2eWarmups();
-                new EndToEnd(mode, clients, report, parts.contains("peers"), warmupRuns).run();
+                new EndToEnd(mode, clients, server.handle(), report, parts.contains("peers"), warmupRuns).run();
             }
             if (parts.contains("latency")) {
                 new SubmitToClaim(mode, clients, report).run();

@@ -10,6 +10,10 @@ import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,13 +38,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Each FairQueue run is followed by the same run in the one-call worker protocol (issue 18):
  * each worker's claim starts its jobs ({@code start: true}) and carries the completions of its
  * previous batch ({@code complete}), one call per batch instead of three; reported beside the
- * three-call run, with its own ratios.
+ * three-call run, with its own ratios. Then the one-call run once more with the jobs spread over
+ * 1,000 users instead of 100: the users with a limit of 1 run 10 jobs one after another instead of
+ * 100, so the figure shows what those chains cost.
+ *
+ * <p>Every measured run reports its cost per job ({@link RunCost}): PostgreSQL's CPU, the CPU of the
+ * system's own process (Payara; for the peers, this JVM) and the WAL written; and for FairQueue the
+ * step of a limit-1 user from one job's claim to the next.
  */
 final class EndToEnd {
 
     private final Mode mode;
     private final Http admin;
     private final Http worker;
+    /** FairQueue's server: the process whose CPU its runs cost. */
+    private final ProcessHandle server;
+
     private final List<String> workerIds;
     private final Report report;
     private final boolean peers;
@@ -56,8 +69,9 @@ final class EndToEnd {
     private final AtomicLong claimed = new AtomicLong();
     private final AtomicLong claimCalls = new AtomicLong();
 
-    EndToEnd(Mode mode, Clients clients, Report report, boolean peers, int warmupRuns) {
+    EndToEnd(Mode mode, Clients clients, ProcessHandle server, Report report, boolean peers, int warmupRuns) {
         this.mode = mode;
+        this.server = server;
         this.admin = clients.admin();
         this.worker = clients.worker();
         this.workerIds = clients.workerIds();
@@ -66,14 +80,20 @@ final class EndToEnd {
         this.warmupRuns = warmupRuns;
     }
 
+    /** The systems and variants of one run, in the order each repetition runs them. */
+    private static final List<String> SYSTEMS = List.of(
+            "FairQueue, three calls",
+            "FairQueue, one call",
+            "FairQueue, one call, 1,000 users",
+            "db-scheduler",
+            "JobRunr");
+
     void run() throws Exception {
-        List<Double> fq = new ArrayList<>();
-        List<Double> oneCall = new ArrayList<>();
-        List<Double> dbs = new ArrayList<>();
-        List<Double> jr = new ArrayList<>();
         String dbScheduler = BenchDatabase.PG + "bench_dbscheduler";
         String jobRunr = BenchDatabase.PG + "bench_jobrunr";
         int threads = Benchmark.THREADS;
+        int n = mode.e2eJobs();
+        ProcessHandle self = ProcessHandle.current();
         // Unmeasured runs of each system first, so that every system's hot paths are compiled by the
         // JIT (FairQueue's server; db-scheduler and JobRunr in this JVM) before anything is timed.
         // FairQueue's server spent 0.55 of a core in its compiler threads during the first run,
@@ -81,10 +101,10 @@ final class EndToEnd {
         // 878, 1004 and then 1028-1077 jobs/s.
         report.put("endToEndWarmupRuns", warmupRuns);
         for (int w = 0; w < warmupRuns; w++) {
-            double warm = fairQueue("e2e-warm-up-" + w, false);
-            double warmOne = fairQueue("e2e-one-call-warm-up-" + w, true);
-            double warmDbs = peers ? Peers.dbScheduler(dbScheduler, mode.e2eJobs(), threads, -1 - w) : Double.NaN;
-            double warmJr = peers ? Peers.jobRunr(jobRunr, mode.e2eJobs(), threads) : Double.NaN;
+            double warm = fairQueue("e2e-warm-up-" + w, false, 100);
+            double warmOne = fairQueue("e2e-one-call-warm-up-" + w, true, 100);
+            double warmDbs = peers ? Peers.dbScheduler(dbScheduler, n, threads, -1 - w) : Double.NaN;
+            double warmJr = peers ? Peers.jobRunr(jobRunr, n, threads) : Double.NaN;
             System.out.printf(
                     "bench: end-to-end warm-up %d (not counted): FairQueue %.0f, one call %.0f, db-scheduler %.0f,"
                             + " JobRunr %.0f jobs/s%n",
@@ -92,60 +112,179 @@ final class EndToEnd {
         }
         List.of(submit, claim, start, complete).forEach(Stats::clear);
         List.of(emptyClaims, claimed, claimCalls).forEach(c -> c.set(0));
+        Map<String, List<RunCost.Cost>> runs = new LinkedHashMap<>();
+        Map<String, List<double[]>> steps = new LinkedHashMap<>();
+        SYSTEMS.forEach(name -> runs.put(name, new ArrayList<>()));
         for (int rep = 0; rep < mode.e2eReps(); rep++) {
-            fq.add(fairQueue("e2e-" + rep, false));
-            oneCall.add(fairQueue("e2e-one-call-" + rep, true));
-            dbs.add(peers ? Peers.dbScheduler(dbScheduler, mode.e2eJobs(), threads, rep) : Double.NaN);
-            jr.add(peers ? Peers.jobRunr(jobRunr, mode.e2eJobs(), threads) : Double.NaN);
-            System.out.printf(
-                    "bench: end-to-end rep %d: FairQueue %.0f, one call %.0f, db-scheduler %.0f, JobRunr %.0f jobs/s%n",
-                    rep + 1, fq.get(rep), oneCall.get(rep), dbs.get(rep), jr.get(rep));
+            String q3 = "e2e-" + rep;
+            String q1 = "e2e-one-call-" + rep;
+            String qs = "e2e-1000-users-" + rep;
+            int r = rep;
+            runs.get(SYSTEMS.get(0)).add(RunCost.measure(n, server, () -> fairQueue(q3, false, 100)));
+            runs.get(SYSTEMS.get(1)).add(RunCost.measure(n, server, () -> fairQueue(q1, true, 100)));
+            runs.get(SYSTEMS.get(2)).add(RunCost.measure(n, server, () -> fairQueue(qs, true, 1000)));
+            // with 1,000 users the next job of a limit-1 user waits for its turn among the others
+            // (fewest running first, then age), not for its own user's slot: no chain to measure
+            for (String q : List.of(q3, q1)) {
+                steps.computeIfAbsent(q.replaceAll("-\\d+$", ""), k -> new ArrayList<>())
+                        .add(limitOneStep(q));
+            }
+            if (peers) {
+                runs.get(SYSTEMS.get(3))
+                        .add(RunCost.measure(n, self, () -> Peers.dbScheduler(dbScheduler, n, threads, r)));
+                runs.get(SYSTEMS.get(4)).add(RunCost.measure(n, self, () -> Peers.jobRunr(jobRunr, n, threads)));
+            }
+            StringBuilder line = new StringBuilder("bench: end-to-end rep " + (rep + 1) + ":");
+            runs.forEach((name, costs) -> {
+                if (costs.size() > r) {
+                    line.append(
+                            String.format(" %s %.0f jobs/s;", name, costs.get(r).jobsPerSec()));
+                }
+            });
+            System.out.println(line);
         }
-        double f = Stats.median(fq);
-        double o = Stats.median(oneCall);
-        double d = Stats.median(dbs);
-        double j = Stats.median(jr);
+        double f = median(runs.get(SYSTEMS.get(0)), RunCost.Cost::jobsPerSec);
+        double o = median(runs.get(SYSTEMS.get(1)), RunCost.Cost::jobsPerSec);
+        double d = peers ? median(runs.get(SYSTEMS.get(3)), RunCost.Cost::jobsPerSec) : Double.NaN;
+        double j = peers ? median(runs.get(SYSTEMS.get(4)), RunCost.Cost::jobsPerSec) : Double.NaN;
         Map<String, Object> e2e = new LinkedHashMap<>();
-        e2e.put("jobs", mode.e2eJobs());
+        e2e.put("jobs", n);
         e2e.put("threads", threads);
         e2e.put("claimBatch", Benchmark.CLAIM_BATCH);
         e2e.put("fairQueueJobsPerSec", f);
         e2e.put("dbSchedulerJobsPerSec", d);
         e2e.put("jobRunrJobsPerSec", j);
-        e2e.put("fairQueueRuns", fq);
         e2e.put("fairQueueOneCallJobsPerSec", o);
-        e2e.put("fairQueueOneCallRuns", oneCall);
         e2e.put("oneCallRatioToDbScheduler", o / d);
         e2e.put("oneCallRatioToJobRunr", o / j);
-        e2e.put("dbSchedulerRuns", dbs);
-        e2e.put("jobRunrRuns", jr);
         e2e.put("ratioToDbScheduler", f / d);
         e2e.put("ratioToJobRunr", f / j);
         e2e.put("jobRunrPollInterval", String.valueOf(Peers.jobRunrPoll));
+        Map<String, Object> systems = new LinkedHashMap<>();
+        runs.forEach((name, costs) -> {
+            if (!costs.isEmpty()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put(
+                        "runs",
+                        costs.stream()
+                                .map(c -> Map.of(
+                                        "jobsPerSec", c.jobsPerSec(),
+                                        "postgresCpuMsPerJob", c.pgCpuMs(),
+                                        "processCpuMsPerJob", c.appCpuMs(),
+                                        "walBytesPerJob", c.walBytes(),
+                                        "machineBusyCores", c.busyCores()))
+                                .toList());
+                systems.put(name, m);
+            }
+        });
+        e2e.put("systems", systems);
+        Map<String, Object> chains = new LinkedHashMap<>();
+        steps.forEach((q, s) -> chains.put(
+                q, s.stream().map(x -> Map.of("meanMs", x[0], "p50Ms", x[1])).toList()));
+        e2e.put("limitOneStep", chains);
         Map<String, Object> profile = profile();
         e2e.put("fairQueueProfile", profile);
         System.out.println("bench: FairQueue end-to-end profile " + profile);
+        // two more one-call runs, not counted, with FairQueue's database sampled: where its time goes
+        Map<String, Map<String, Object>> waits = new LinkedHashMap<>();
+        for (int users : new int[] {100, 1000}) {
+            try (DatabaseWaits sampler = DatabaseWaits.start()) {
+                fairQueue("e2e-one-call-sampled-" + users, true, users);
+                sampler.close();
+                waits.put(users + " users", sampler.result());
+            }
+            System.out.println("bench: FairQueue one-call run of " + users
+                    + " users, its database backends sampled every" + " 10 ms: " + waits.get(users + " users"));
+        }
+        e2e.put("fairQueueOneCallDatabaseWaits", waits);
         report.put("endToEnd", e2e);
         report.row(
-                "throughput FairQueue (jobs/s, median of " + mode.e2eReps() + ", after warm-up runs: "
-                        + report.get("endToEndWarmupRuns") + ")",
-                fmt(f),
+                "throughput (jobs/s, median of " + mode.e2eReps() + ", after warm-up runs: " + warmupRuns + ")",
+                "",
                 "",
                 "",
                 "");
+        runs.forEach((name, costs) -> {
+            if (!costs.isEmpty()) {
+                report.row(
+                        "  " + name + (name.equals("JobRunr") ? " (poll " + Peers.jobRunrPoll + ")" : ""),
+                        fmt(median(costs, RunCost.Cost::jobsPerSec)),
+                        "",
+                        "",
+                        "");
+            }
+        });
+        report.row("throughput ratio FairQueue/db-scheduler", fmt2(f / d), "", ">= 1", met(f >= d));
+        report.row("throughput ratio FairQueue/JobRunr", fmt2(f / j), "", ">= 1", met(f >= j));
+        report.row("  one-call ratio FairQueue/db-scheduler", fmt2(o / d), "", ">= 1", met(o >= d));
+        report.row("  one-call ratio FairQueue/JobRunr", fmt2(o / j), "", ">= 1", met(o >= j));
         report.row(
                 "  FairQueue call p50 (ms): submit 500 / claim / start / complete",
                 fmt(submit.p50()) + "/" + fmt(claim.p50()) + "/" + fmt(start.p50()) + "/" + fmt(complete.p50()),
                 "",
                 "",
                 "");
-        report.row("throughput db-scheduler (jobs/s)", fmt(d), "", "", "");
-        report.row("throughput JobRunr (jobs/s, poll " + Peers.jobRunrPoll + ")", fmt(j), "", "", "");
-        report.row("throughput ratio FairQueue/db-scheduler", fmt2(f / d), "", ">= 1", met(f >= d));
-        report.row("throughput ratio FairQueue/JobRunr", fmt2(f / j), "", ">= 1", met(f >= j));
-        report.row("throughput FairQueue, one call per batch (jobs/s, median)", fmt(o), "", "", "");
-        report.row("  one-call ratio FairQueue/db-scheduler", fmt2(o / d), "", ">= 1", met(o >= d));
-        report.row("  one-call ratio FairQueue/JobRunr", fmt2(o / j), "", ">= 1", met(o >= j));
+        report.row("per job (medians): PostgreSQL CPU ms / process CPU ms / WAL bytes; busy cores", "", "", "", "");
+        runs.forEach((name, costs) -> {
+            if (!costs.isEmpty()) {
+                report.row(
+                        "  " + name,
+                        fmt2(median(costs, RunCost.Cost::pgCpuMs)) + " / " + fmt2(median(costs, RunCost.Cost::appCpuMs))
+                                + " / " + fmt(median(costs, RunCost.Cost::walBytes)) + "; "
+                                + fmt2(median(costs, RunCost.Cost::busyCores)),
+                        "",
+                        "",
+                        "");
+            }
+        });
+        waits.forEach((users, w) -> {
+            report.row(
+                    "  FairQueue one call, " + users + ": mean backends in a transaction",
+                    fmt2((Double) w.get("meanBackendsInTransaction")),
+                    "",
+                    "",
+                    "");
+            @SuppressWarnings("unchecked")
+            Map<String, Double> shares = (Map<String, Double>) w.get("percentOfSamples");
+            shares.entrySet().stream()
+                    .limit(8)
+                    .forEach(e -> report.row("    % " + e.getKey(), String.format("%.1f", e.getValue()), "", "", ""));
+        });
+        steps.forEach((q, s) -> report.row(
+                "  limit-1 user's step, ms (mean; p50): " + q,
+                fmt(Stats.median(s.stream().map(x -> x[0]).toList())),
+                fmt(Stats.median(s.stream().map(x -> x[1]).toList())),
+                "< 15 (issue 18)",
+                met(Stats.median(s.stream().map(x -> x[0]).toList()) < 15)));
+    }
+
+    private static double median(List<RunCost.Cost> costs, java.util.function.ToDoubleFunction<RunCost.Cost> f) {
+        return Stats.median(costs.stream().map(c -> f.applyAsDouble(c)).toList());
+    }
+
+    /**
+     * The time from one job's claim to the next claim of the same user, over the users with a limit
+     * of 1 in this run's queue (their jobs run one after another: with 100 users, the run's critical
+     * path), counting only the steps where the next job had been submitted before the previous one
+     * finished (it was waiting for the slot, not for its submit): the mean and the median of those
+     * steps, in milliseconds, from the jobs' claimed_at.
+     */
+    private static double[] limitOneStep(String queue) throws SQLException {
+        try (Connection c = BenchDatabase.connect(BenchDatabase.FQ_DB);
+                PreparedStatement s = c.prepareStatement("""
+                        SELECT avg(step), percentile_cont(0.5) WITHIN GROUP (ORDER BY step)
+                          FROM (SELECT extract(epoch FROM j.claimed_at - lag(j.claimed_at) OVER w) * 1000 AS step,
+                                       j.created_at < lag(j.finished_at) OVER w AS waited
+                                  FROM job j JOIN fq_user u ON u.id = j.user_id
+                                 WHERE j.queue = ? AND u.max_concurrent = 1
+                                WINDOW w AS (PARTITION BY j.user_id ORDER BY j.claimed_at)) s
+                         WHERE step IS NOT NULL AND waited""")) {
+            s.setString(1, queue);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return new double[] {rs.getDouble(1), rs.getDouble(2)};
+            }
+        }
     }
 
     /** Where the time of FairQueue's measured runs went: call p50s and how full the claims were. */
@@ -162,12 +301,12 @@ final class EndToEnd {
     }
 
     /**
-     * One FairQueue run on a new queue: N trivial jobs of 100 users (user limits 1..3, a queue limit
+     * One FairQueue run on a new queue: N trivial jobs of {@code users} users (user limits 1..3, a queue limit
      * of 400): one thread submits batches of 500 while 8 workers claim up to 50 (long poll), start
      * and complete in batches (or, {@code oneCall}, claim with start and carry the completions).
      * Answers jobs per second. The call latencies are taken from the three-call runs only.
      */
-    private double fairQueue(String queue, boolean oneCall) throws Exception {
+    private double fairQueue(String queue, boolean oneCall, int users) throws Exception {
         admin.post("queues", "{\"name\":\"" + queue + "\",\"maxConcurrent\":400}", 201);
         int n = mode.e2eJobs();
         AtomicInteger done = new AtomicInteger();
@@ -176,7 +315,7 @@ final class EndToEnd {
         long t0 = System.nanoTime();
         pool.submit(() -> {
             for (int from = 0; from < n; from += 500) {
-                String body = Http.batch(queue, "noop", from, Math.min(n, from + 500), i -> "u" + (1 + i % 100));
+                String body = Http.batch(queue, "noop", from, Math.min(n, from + 500), i -> "u" + (1 + i % users));
                 submit.time(() -> admin.post("jobs/batch", body, 201));
             }
             return null;

@@ -58,6 +58,11 @@ final class FairQueueServer implements AutoCloseable {
         return new FairQueueServer(p, base + "/api/v1/");
     }
 
+    /** The launcher script's process; the server's JVM is its descendant. */
+    ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.toHandle().descendants().forEach(ProcessHandle::destroy);

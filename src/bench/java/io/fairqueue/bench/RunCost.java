@@ -1,0 +1,137 @@
+package io.fairqueue.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * What one end-to-end run cost the machine, per job: CPU of PostgreSQL (every {@code postgres}
+ * process, and the backends that exited meanwhile, from {@code /proc}), CPU of the system's own
+ * process (FairQueue's Payara, or for the peers the benchmark's JVM they run in) and WAL bytes
+ * written ({@code pg_current_wal_insert_lsn}). Every system shares one PostgreSQL, so a run is
+ * measured alone: nothing else of the benchmark runs meanwhile.
+ */
+final class RunCost {
+
+    /** Linux's USER_HZ: what {@code /proc/<pid>/stat} counts CPU time in. */
+    private static final double MS_PER_TICK = 10;
+
+    /**
+     * A run's throughput and costs per job; {@code busyCores}: how many of the machine's cores were
+     * busy on average during the run (everything on it, from {@code /proc/stat}).
+     */
+    record Cost(double jobsPerSec, double pgCpuMs, double appCpuMs, double walBytes, double busyCores) {}
+
+    private RunCost() {}
+
+    /** Runs {@code run} (which answers jobs per second for {@code jobs} jobs) and measures what it cost. */
+    static Cost measure(int jobs, ProcessHandle app, Callable<Double> run) throws Exception {
+        long pg0 = postgresTicks();
+        long app0 = treeTicks(app);
+        long wal0 = walPosition();
+        long busy0 = busyTicks();
+        long t0 = System.nanoTime();
+        double perSec = run.call();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long busy = busyTicks() - busy0;
+        long wal = walPosition() - wal0;
+        long appTicks = treeTicks(app) - app0;
+        long pgTicks = postgresTicks() - pg0;
+        return new Cost(
+                perSec,
+                pgTicks * MS_PER_TICK / jobs,
+                appTicks * MS_PER_TICK / jobs,
+                wal / (double) jobs,
+                busy * MS_PER_TICK / 1000 / seconds);
+    }
+
+    /** The machine's busy CPU ticks since boot, all cores: user, nice, system, irq, softirq, steal. */
+    static long busyTicks() throws IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        // cpu user nice system idle iowait irq softirq steal ...
+        return Long.parseLong(f[1])
+                + Long.parseLong(f[2])
+                + Long.parseLong(f[3])
+                + Long.parseLong(f[6])
+                + Long.parseLong(f[7])
+                + Long.parseLong(f[8]);
+    }
+
+    /** Bytes of WAL inserted since the cluster began. */
+    static long walPosition() throws SQLException {
+        try (Connection c = BenchDatabase.connect("postgres");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
+     * CPU ticks of every PostgreSQL process alive, plus those its postmaster has reaped (its
+     * children's time): backends that ended during the run still count.
+     */
+    static long postgresTicks() throws IOException {
+        Map<Long, long[]> stats = new HashMap<>();
+        Map<Long, String> names = new HashMap<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) procs::iterator) {
+                String pid = p.getFileName().toString();
+                if (!pid.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String stat;
+                try {
+                    stat = Files.readString(p.resolve("stat"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                String[] f = stat.substring(close + 2).split(" ");
+                // after the name: state ppid ... utime(11) stime(12) cutime(13) cstime(14)
+                names.put(Long.parseLong(pid), stat.substring(open + 1, close));
+                stats.put(Long.parseLong(pid), new long[] {
+                    Long.parseLong(f[1]),
+                    Long.parseLong(f[11]) + Long.parseLong(f[12]),
+                    Long.parseLong(f[13]) + Long.parseLong(f[14])
+                });
+            }
+        }
+        long ticks = 0;
+        for (Map.Entry<Long, long[]> e : stats.entrySet()) {
+            if (!"postgres".equals(names.get(e.getKey()))) {
+                continue;
+            }
+            long[] s = e.getValue();
+            ticks += s[1];
+            if (!"postgres".equals(names.get(s[0]))) {
+                ticks += s[2]; // the postmaster: the ended backends' time
+            }
+        }
+        return ticks;
+    }
+
+    /** CPU ticks of a process and its descendants (the Payara launcher script and its JVM). */
+    static long treeTicks(ProcessHandle root) {
+        return Stream.concat(Stream.of(root), root.descendants())
+                .mapToLong(h -> {
+                    try {
+                        String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    } catch (IOException gone) {
+                        return 0;
+                    }
+                })
+                .sum();
+    }
+}
