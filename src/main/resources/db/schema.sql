@@ -53,10 +53,13 @@ CREATE FUNCTION public.fq_apply_changes(ch public.fq_change[]) RETURNS void
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
-    serial boolean;
-    wake   boolean := false;
-    moved  integer;
-    tz     text;
+    serial  boolean;
+    wake    boolean := false;
+    moved   integer;
+    tz      text;
+    -- the jobs that stop being their lane's candidates (no longer PENDING, or a new priority)
+    leaving bigint[] := ARRAY(SELECT c.id FROM unnest(ch) c
+                               WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority));
 BEGIN
     -- counts by status and tier
     INSERT INTO job_count_delta (queue, status, tier, delta)
@@ -97,10 +100,16 @@ BEGIN
             UPDATE fq_user u SET running = u.running + d.d FROM d
              WHERE u.id = d.id AND d.d <> 0
             RETURNING u.id, u.running, u.max_concurrent, d.d, d.released),
-        -- only lanes with a head: the others are in no claim's index, and get both when they get a head
+        -- only lanes with a head: the others are in no claim's index, and get both when they get a
+        -- head; and not the lanes whose head leaves in this statement: they get both with their
+        -- next head below, so that a claim writes such a lane once, not twice
         l AS (
             UPDATE lane l SET user_running = u.running, blocked = serial AND u.running >= u.max_concurrent
               FROM u WHERE l.user_id = u.id AND l.head_job_id IS NOT NULL
+               AND NOT (l.head_job_id = ANY (leaving)
+                        AND (l.user_id, l.queue, l.project_key, l.off_peak) IN (
+                            SELECT c.o_user, c.o_queue, coalesce(c.o_project, ''), c.o_off_peak FROM unnest(ch) c
+                             WHERE c.id = ANY (leaving)))
             RETURNING 1)
         -- a release wakes waiting claims only when it lifted a limit that was reached: a notifying
         -- commit takes PostgreSQL's global notify lock, so notify only when useful (a statement
@@ -149,8 +158,7 @@ BEGIN
     END IF;
 
     -- jobs that stopped being PENDING (or changed priority): positions, and their lanes' heads
-    IF EXISTS (SELECT 1 FROM unnest(ch) c WHERE c.o_status = 'PENDING'
-                  AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority)) THEN
+    IF cardinality(leaving) > 0 THEN
         INSERT INTO pending_delta (user_id, priority, minute, delta)
         SELECT c.o_user, c.o_priority, fq_minute(c.o_created), -count(*) FROM unnest(ch) c
          WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority)
@@ -164,17 +172,25 @@ BEGIN
                  WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority))
           ORDER BY l.user_id, l.queue, l.project_key, l.off_peak
             FOR UPDATE;
+        -- With the next head, the user's running count and blocked flag (the counters above left
+        -- these lanes alone): read under the lanes' lock, which any change of the user's count
+        -- takes before it changes the count, so the read sees the count as it stays until commit.
+        IF serial IS NULL THEN
+            SELECT per_user_serialization INTO serial FROM settings WHERE id = 1;
+        END IF;
         UPDATE lane l SET (head_job_id, head_priority, head_created_at) = (
                SELECT j.id, j.priority, j.created_at FROM job j
                 WHERE j.user_id = l.user_id AND j.queue = l.queue AND coalesce(j.project_id, '') = l.project_key
                   AND j.off_peak_only = l.off_peak AND j.status = 'PENDING'
                 ORDER BY j.priority DESC, j.created_at, j.id
-                LIMIT 1)
-         WHERE l.head_job_id IN (SELECT c.id FROM unnest(ch) c
-                                  WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority))
+                LIMIT 1),
+               user_running = u.running, blocked = serial AND u.running >= u.max_concurrent
+          FROM fq_user u
+         WHERE u.id = l.user_id
+           AND l.head_job_id = ANY (leaving)
            AND (l.user_id, l.queue, l.project_key, l.off_peak) IN (
                 SELECT c.o_user, c.o_queue, coalesce(c.o_project, ''), c.o_off_peak FROM unnest(ch) c
-                 WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority));
+                 WHERE c.id = ANY (leaving));
     END IF;
 
     -- jobs that became PENDING (or changed priority): positions, lanes (new heads, new lanes), wake-ups
