@@ -171,6 +171,7 @@ final class EndToEnd {
                                         "jobsPerSec", c.jobsPerSec(),
                                         "postgresCpuMsPerJob", c.pgCpuMs(),
                                         "processCpuMsPerJob", c.appCpuMs(),
+                                        "processJitCompilerCpuMsPerJob", c.jitCpuMs(),
                                         "walBytesPerJob", c.walBytes(),
                                         "machineBusyCores", c.busyCores()))
                                 .toList());
@@ -224,12 +225,14 @@ final class EndToEnd {
                 "",
                 "",
                 "");
-        report.row("per job (medians): PostgreSQL CPU ms / process CPU ms / WAL bytes; busy cores", "", "", "", "");
+        report.row(
+                "per job (medians): PostgreSQL CPU ms / process CPU ms (JIT) / WAL bytes; busy cores", "", "", "", "");
         runs.forEach((name, costs) -> {
             if (!costs.isEmpty()) {
                 report.row(
                         "  " + name,
                         fmt2(median(costs, RunCost.Cost::pgCpuMs)) + " / " + fmt2(median(costs, RunCost.Cost::appCpuMs))
+                                + " (" + fmt2(median(costs, RunCost.Cost::jitCpuMs)) + ")"
                                 + " / " + fmt(median(costs, RunCost.Cost::walBytes)) + "; "
                                 + fmt2(median(costs, RunCost.Cost::busyCores)),
                         "",

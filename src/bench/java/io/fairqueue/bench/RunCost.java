@@ -28,7 +28,8 @@ final class RunCost {
      * A run's throughput and costs per job; {@code busyCores}: how many of the machine's cores were
      * busy on average during the run (everything on it, from {@code /proc/stat}).
      */
-    record Cost(double jobsPerSec, double pgCpuMs, double appCpuMs, double walBytes, double busyCores) {}
+    record Cost(
+            double jobsPerSec, double pgCpuMs, double appCpuMs, double jitCpuMs, double walBytes, double busyCores) {}
 
     private RunCost() {}
 
@@ -36,6 +37,7 @@ final class RunCost {
     static Cost measure(int jobs, ProcessHandle app, Callable<Double> run) throws Exception {
         long pg0 = postgresTicks();
         long app0 = treeTicks(app);
+        long jit0 = compilerTicks(app);
         long wal0 = walPosition();
         long busy0 = busyTicks();
         long t0 = System.nanoTime();
@@ -44,11 +46,13 @@ final class RunCost {
         long busy = busyTicks() - busy0;
         long wal = walPosition() - wal0;
         long appTicks = treeTicks(app) - app0;
+        long jitTicks = compilerTicks(app) - jit0;
         long pgTicks = postgresTicks() - pg0;
         return new Cost(
                 perSec,
                 pgTicks * MS_PER_TICK / jobs,
                 appTicks * MS_PER_TICK / jobs,
+                jitTicks * MS_PER_TICK / jobs,
                 wal / (double) jobs,
                 busy * MS_PER_TICK / 1000 / seconds);
     }
@@ -118,6 +122,36 @@ final class RunCost {
             }
         }
         return ticks;
+    }
+
+    /**
+     * CPU ticks of the JIT compiler threads (HotSpot's "C1 CompilerThre..." and "C2 CompilerThre...")
+     * of a process and its descendants: how much of the process's CPU is still compiling.
+     */
+    static long compilerTicks(ProcessHandle root) {
+        return Stream.concat(Stream.of(root), root.descendants())
+                .mapToLong(h -> {
+                    long ticks = 0;
+                    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(h.pid()), "task"))) {
+                        for (Path t : (Iterable<Path>) tasks::iterator) {
+                            try {
+                                String stat = Files.readString(t.resolve("stat"));
+                                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                                if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+                                    String[] f = stat.substring(stat.lastIndexOf(')') + 2)
+                                            .split(" ");
+                                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                                }
+                            } catch (IOException gone) {
+                                // the thread ended
+                            }
+                        }
+                    } catch (IOException gone) {
+                        return 0;
+                    }
+                    return ticks;
+                })
+                .sum();
     }
 
     /** CPU ticks of a process and its descendants (the Payara launcher script and its JVM). */
