@@ -127,10 +127,7 @@ BEGIN
         l AS (
             UPDATE lane l SET user_running = u.running, blocked = serial AND u.running >= u.max_concurrent
               FROM u WHERE l.user_id = u.id AND l.head_job_id IS NOT NULL
-               AND NOT (l.head_job_id = ANY (leaving)
-                        AND (l.user_id, l.queue, l.project_key, l.off_peak) IN (
-                            SELECT c.o_user, c.o_queue, coalesce(c.o_project, ''), c.o_off_peak FROM unnest(ch) c
-                             WHERE c.id = ANY (leaving)))
+               AND l.head_job_id <> ALL (leaving) -- a head is a job of its own lane, whose key never changes
             RETURNING 1)
         -- a release wakes waiting claims only when it lifted a limit that was reached: a notifying
         -- commit takes PostgreSQL's global notify lock, so notify only when useful (a statement
@@ -182,7 +179,7 @@ BEGIN
     IF cardinality(leaving) > 0 THEN
         INSERT INTO pending_delta (user_id, priority, minute, delta)
         SELECT c.o_user, c.o_priority, fq_minute(c.o_created), -count(*) FROM unnest(ch) c
-         WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority)
+         WHERE c.id = ANY (leaving)
          GROUP BY 1, 2, 3;
         -- The lanes are locked first (key order), so the head query's fresh snapshot sees every
         -- job committed before: a concurrent offer either committed already or waits and compares
@@ -190,7 +187,7 @@ BEGIN
         PERFORM 1 FROM lane l
           WHERE (l.user_id, l.queue, l.project_key, l.off_peak) IN (
                 SELECT c.o_user, c.o_queue, coalesce(c.o_project, ''), c.o_off_peak FROM unnest(ch) c
-                 WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority))
+                 WHERE c.id = ANY (leaving))
           ORDER BY l.user_id, l.queue, l.project_key, l.off_peak
             FOR UPDATE;
         -- With the next head, the user's running count and blocked flag (the counters above left

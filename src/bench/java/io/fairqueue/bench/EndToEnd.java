@@ -81,12 +81,15 @@ final class EndToEnd {
     }
 
     /** The systems and variants of one run, in the order each repetition runs them. */
-    private static final List<String> SYSTEMS = List.of(
-            "FairQueue, three calls",
-            "FairQueue, one call",
-            "FairQueue, one call, 1,000 users",
-            "db-scheduler",
-            "JobRunr");
+    private static final String THREE_CALLS = "FairQueue, three calls";
+
+    private static final String ONE_CALL = "FairQueue, one call";
+    private static final String ONE_CALL_1000_USERS = "FairQueue, one call, 1,000 users";
+    private static final String DB_SCHEDULER = "db-scheduler";
+    private static final String JOBRUNR = "JobRunr";
+
+    /** A limit-1 user's step in one run, in milliseconds (see {@link #limitOneStep}). */
+    record Step(double meanMs, double p50Ms, double claimToCompletionMs, double completionToNextClaimMs) {}
 
     void run() throws Exception {
         String dbScheduler = BenchDatabase.PG + "bench_dbscheduler";
@@ -113,16 +116,19 @@ final class EndToEnd {
         List.of(submit, claim, start, complete).forEach(Stats::clear);
         List.of(emptyClaims, claimed, claimCalls).forEach(c -> c.set(0));
         Map<String, List<RunCost.Cost>> runs = new LinkedHashMap<>();
-        Map<String, List<double[]>> steps = new LinkedHashMap<>();
-        SYSTEMS.forEach(name -> runs.put(name, new ArrayList<>()));
+        Map<String, List<Step>> steps = new LinkedHashMap<>();
+        (peers
+                        ? List.of(THREE_CALLS, ONE_CALL, ONE_CALL_1000_USERS, DB_SCHEDULER, JOBRUNR)
+                        : List.of(THREE_CALLS, ONE_CALL, ONE_CALL_1000_USERS))
+                .forEach(name -> runs.put(name, new ArrayList<>()));
         for (int rep = 0; rep < mode.e2eReps(); rep++) {
             String q3 = "e2e-" + rep;
             String q1 = "e2e-one-call-" + rep;
             String qs = "e2e-1000-users-" + rep;
             int r = rep;
-            runs.get(SYSTEMS.get(0)).add(RunCost.measure(n, server, () -> fairQueue(q3, false, 100)));
-            runs.get(SYSTEMS.get(1)).add(RunCost.measure(n, server, () -> fairQueue(q1, true, 100)));
-            runs.get(SYSTEMS.get(2)).add(RunCost.measure(n, server, () -> fairQueue(qs, true, 1000)));
+            runs.get(THREE_CALLS).add(RunCost.measure(n, server, () -> fairQueue(q3, false, 100)));
+            runs.get(ONE_CALL).add(RunCost.measure(n, server, () -> fairQueue(q1, true, 100)));
+            runs.get(ONE_CALL_1000_USERS).add(RunCost.measure(n, server, () -> fairQueue(qs, true, 1000)));
             // with 1,000 users the next job of a limit-1 user waits for its turn among the others
             // (fewest running first, then age), not for its own user's slot: no chain to measure
             for (String q : List.of(q3, q1)) {
@@ -130,23 +136,19 @@ final class EndToEnd {
                         .add(limitOneStep(q));
             }
             if (peers) {
-                runs.get(SYSTEMS.get(3))
+                runs.get(DB_SCHEDULER)
                         .add(RunCost.measure(n, self, () -> Peers.dbScheduler(dbScheduler, n, threads, r)));
-                runs.get(SYSTEMS.get(4)).add(RunCost.measure(n, self, () -> Peers.jobRunr(jobRunr, n, threads)));
+                runs.get(JOBRUNR).add(RunCost.measure(n, self, () -> Peers.jobRunr(jobRunr, n, threads)));
             }
             StringBuilder line = new StringBuilder("bench: end-to-end rep " + (rep + 1) + ":");
-            runs.forEach((name, costs) -> {
-                if (costs.size() > r) {
-                    line.append(
-                            String.format(" %s %.0f jobs/s;", name, costs.get(r).jobsPerSec()));
-                }
-            });
+            runs.forEach((name, costs) -> line.append(
+                    String.format(" %s %.0f jobs/s;", name, costs.get(r).jobsPerSec())));
             System.out.println(line);
         }
-        double f = median(runs.get(SYSTEMS.get(0)), RunCost.Cost::jobsPerSec);
-        double o = median(runs.get(SYSTEMS.get(1)), RunCost.Cost::jobsPerSec);
-        double d = peers ? median(runs.get(SYSTEMS.get(3)), RunCost.Cost::jobsPerSec) : Double.NaN;
-        double j = peers ? median(runs.get(SYSTEMS.get(4)), RunCost.Cost::jobsPerSec) : Double.NaN;
+        double f = median(runs.get(THREE_CALLS), RunCost.Cost::jobsPerSec);
+        double o = median(runs.get(ONE_CALL), RunCost.Cost::jobsPerSec);
+        double d = peers ? median(runs.get(DB_SCHEDULER), RunCost.Cost::jobsPerSec) : Double.NaN;
+        double j = peers ? median(runs.get(JOBRUNR), RunCost.Cost::jobsPerSec) : Double.NaN;
         Map<String, Object> e2e = new LinkedHashMap<>();
         e2e.put("jobs", n);
         e2e.put("threads", threads);
@@ -161,10 +163,9 @@ final class EndToEnd {
         e2e.put("ratioToJobRunr", f / j);
         e2e.put("jobRunrPollInterval", String.valueOf(Peers.jobRunrPoll));
         Map<String, Object> systems = new LinkedHashMap<>();
-        runs.forEach((name, costs) -> {
-            if (!costs.isEmpty()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put(
+        runs.forEach((name, costs) -> systems.put(
+                name,
+                Map.of(
                         "runs",
                         costs.stream()
                                 .map(c -> Map.of(
@@ -174,37 +175,22 @@ final class EndToEnd {
                                         "processJitCompilerCpuMsPerJob", c.jitCpuMs(),
                                         "walBytesPerJob", c.walBytes(),
                                         "machineBusyCores", c.busyCores()))
-                                .toList());
-                systems.put(name, m);
-            }
-        });
+                                .toList())));
         e2e.put("systems", systems);
-        Map<String, Object> chains = new LinkedHashMap<>();
-        steps.forEach((q, s) -> chains.put(
-                q,
-                s.stream()
-                        .map(x -> Map.of(
-                                "meanMs",
-                                x[0],
-                                "p50Ms",
-                                x[1],
-                                "claimToCompletionMs",
-                                x[2],
-                                "completionToNextClaimMs",
-                                x[3]))
-                        .toList()));
-        e2e.put("limitOneStep", chains);
+        e2e.put("limitOneStep", steps);
         Map<String, Object> profile = profile();
         e2e.put("fairQueueProfile", profile);
         System.out.println("bench: FairQueue end-to-end profile " + profile);
         // two more one-call runs, not counted, with FairQueue's database sampled: where its time goes
         Map<String, Map<String, Object>> waits = new LinkedHashMap<>();
         for (int users : new int[] {100, 1000}) {
-            try (DatabaseWaits sampler = DatabaseWaits.start()) {
+            DatabaseWaits sampler = DatabaseWaits.start();
+            try {
                 fairQueue("e2e-one-call-sampled-" + users, true, users);
+            } finally {
                 sampler.close();
-                waits.put(users + " users", sampler.result());
             }
+            waits.put(users + " users", sampler.result());
             System.out.println("bench: FairQueue one-call run of " + users
                     + " users, its database backends sampled every" + " 10 ms: " + waits.get(users + " users"));
         }
@@ -216,16 +202,12 @@ final class EndToEnd {
                 "",
                 "",
                 "");
-        runs.forEach((name, costs) -> {
-            if (!costs.isEmpty()) {
-                report.row(
-                        "  " + name + (name.equals("JobRunr") ? " (poll " + Peers.jobRunrPoll + ")" : ""),
-                        fmt(median(costs, RunCost.Cost::jobsPerSec)),
-                        "",
-                        "",
-                        "");
-            }
-        });
+        runs.forEach((name, costs) -> report.row(
+                "  " + name + (name.equals(JOBRUNR) ? " (poll " + Peers.jobRunrPoll + ")" : ""),
+                fmt(median(costs, RunCost.Cost::jobsPerSec)),
+                "",
+                "",
+                ""));
         report.row("throughput ratio FairQueue/db-scheduler", fmt2(f / d), "", ">= 1", met(f >= d));
         report.row("throughput ratio FairQueue/JobRunr", fmt2(f / j), "", ">= 1", met(f >= j));
         report.row("  one-call ratio FairQueue/db-scheduler", fmt2(o / d), "", ">= 1", met(o >= d));
@@ -238,19 +220,15 @@ final class EndToEnd {
                 "");
         report.row(
                 "per job (medians): PostgreSQL CPU ms / process CPU ms (JIT) / WAL bytes; busy cores", "", "", "", "");
-        runs.forEach((name, costs) -> {
-            if (!costs.isEmpty()) {
-                report.row(
-                        "  " + name,
-                        fmt2(median(costs, RunCost.Cost::pgCpuMs)) + " / " + fmt2(median(costs, RunCost.Cost::appCpuMs))
-                                + " (" + fmt2(median(costs, RunCost.Cost::jitCpuMs)) + ")"
-                                + " / " + fmt(median(costs, RunCost.Cost::walBytes)) + "; "
-                                + fmt2(median(costs, RunCost.Cost::busyCores)),
-                        "",
-                        "",
-                        "");
-            }
-        });
+        runs.forEach((name, costs) -> report.row(
+                "  " + name,
+                fmt2(median(costs, RunCost.Cost::pgCpuMs)) + " / " + fmt2(median(costs, RunCost.Cost::appCpuMs))
+                        + " (" + fmt2(median(costs, RunCost.Cost::jitCpuMs)) + ")"
+                        + " / " + fmt(median(costs, RunCost.Cost::walBytes)) + "; "
+                        + fmt2(median(costs, RunCost.Cost::busyCores)),
+                "",
+                "",
+                ""));
         waits.forEach((users, w) -> {
             report.row(
                     "  FairQueue one call, " + users + ": mean backends in a transaction",
@@ -265,25 +243,24 @@ final class EndToEnd {
                     .forEach(e -> report.row("    % " + e.getKey(), String.format("%.1f", e.getValue()), "", "", ""));
         });
         steps.forEach((q, s) -> {
-            double mean = Stats.median(s.stream().map(x -> x[0]).toList());
+            double mean = median(s, Step::meanMs);
             report.row(
                     "  limit-1 user's step, ms (mean; p50): " + q,
                     fmt(mean),
-                    fmt(Stats.median(s.stream().map(x -> x[1]).toList())),
+                    fmt(median(s, Step::p50Ms)),
                     "< 15 (issue 18)",
                     met(mean < 15));
             report.row(
                     "    claim -> completion / completion -> next claim (ms)",
-                    fmt(Stats.median(s.stream().map(x -> x[2]).toList())) + " / "
-                            + fmt(Stats.median(s.stream().map(x -> x[3]).toList())),
+                    fmt(median(s, Step::claimToCompletionMs)) + " / " + fmt(median(s, Step::completionToNextClaimMs)),
                     "",
                     "",
                     "");
         });
     }
 
-    private static double median(List<RunCost.Cost> costs, java.util.function.ToDoubleFunction<RunCost.Cost> f) {
-        return Stats.median(costs.stream().map(c -> f.applyAsDouble(c)).toList());
+    private static <T> double median(List<T> runs, java.util.function.ToDoubleFunction<T> f) {
+        return Stats.median(runs.stream().map(f::applyAsDouble).toList());
     }
 
     /**
@@ -295,7 +272,7 @@ final class EndToEnd {
      * claim to the completion's transaction (the claim's answer, the worker's turn, its next call)
      * and from there to the next job's claim (waiting for a claim).
      */
-    private static double[] limitOneStep(String queue) throws SQLException {
+    private static Step limitOneStep(String queue) throws SQLException {
         try (Connection c = BenchDatabase.connect(BenchDatabase.FQ_DB);
                 PreparedStatement s = c.prepareStatement("""
                         SELECT avg(step), percentile_cont(0.5) WITHIN GROUP (ORDER BY step), avg(held), avg(gap)
@@ -311,7 +288,7 @@ final class EndToEnd {
             s.setString(1, queue);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
-                return new double[] {rs.getDouble(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4)};
+                return new Step(rs.getDouble(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4));
             }
         }
     }

@@ -70,6 +70,17 @@ final class Report {
             l.forEach(v -> b.add(toJson(v)));
             return b.build();
         }
+        if (o instanceof Record r) {
+            JsonObjectBuilder b = Json.createObjectBuilder();
+            for (java.lang.reflect.RecordComponent c : r.getClass().getRecordComponents()) {
+                try {
+                    b.add(c.getName(), toJson(c.getAccessor().invoke(r)));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return b.build();
+        }
         if (o instanceof Double d) {
             return Double.isNaN(d) ? JsonValue.NULL : Json.createValue(Math.round(d * 1000) / 1000.0);
         }

@@ -79,46 +79,49 @@ final class RunCost {
         }
     }
 
+    /** One line of {@code /proc/<pid>/stat} or {@code /proc/<pid>/task/<tid>/stat}, in ticks. */
+    private record ProcStat(String name, long parent, long cpu, long reapedChildrenCpu) {
+
+        /** The process or thread's stat; null if it ended meanwhile. */
+        static ProcStat read(Path stat) {
+            String line;
+            try {
+                line = Files.readString(stat);
+            } catch (IOException gone) {
+                return null;
+            }
+            int close = line.lastIndexOf(')');
+            // after the name: state ppid ... utime(11) stime(12) cutime(13) cstime(14)
+            String[] f = line.substring(close + 2).split(" ");
+            return new ProcStat(
+                    line.substring(line.indexOf('(') + 1, close),
+                    Long.parseLong(f[1]),
+                    Long.parseLong(f[11]) + Long.parseLong(f[12]),
+                    Long.parseLong(f[13]) + Long.parseLong(f[14]));
+        }
+    }
+
     /**
      * CPU ticks of every PostgreSQL process alive, plus those its postmaster has reaped (its
      * children's time): backends that ended during the run still count.
      */
     static long postgresTicks() throws IOException {
-        Map<Long, long[]> stats = new HashMap<>();
-        Map<Long, String> names = new HashMap<>();
+        Map<Long, ProcStat> stats = new HashMap<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : (Iterable<Path>) procs::iterator) {
                 String pid = p.getFileName().toString();
-                if (!pid.chars().allMatch(Character::isDigit)) {
-                    continue;
+                ProcStat stat = pid.chars().allMatch(Character::isDigit) ? ProcStat.read(p.resolve("stat")) : null;
+                if (stat != null) {
+                    stats.put(Long.parseLong(pid), stat);
                 }
-                String stat;
-                try {
-                    stat = Files.readString(p.resolve("stat"));
-                } catch (IOException gone) {
-                    continue;
-                }
-                int open = stat.indexOf('(');
-                int close = stat.lastIndexOf(')');
-                String[] f = stat.substring(close + 2).split(" ");
-                // after the name: state ppid ... utime(11) stime(12) cutime(13) cstime(14)
-                names.put(Long.parseLong(pid), stat.substring(open + 1, close));
-                stats.put(Long.parseLong(pid), new long[] {
-                    Long.parseLong(f[1]),
-                    Long.parseLong(f[11]) + Long.parseLong(f[12]),
-                    Long.parseLong(f[13]) + Long.parseLong(f[14])
-                });
             }
         }
         long ticks = 0;
-        for (Map.Entry<Long, long[]> e : stats.entrySet()) {
-            if (!"postgres".equals(names.get(e.getKey()))) {
-                continue;
-            }
-            long[] s = e.getValue();
-            ticks += s[1];
-            if (!"postgres".equals(names.get(s[0]))) {
-                ticks += s[2]; // the postmaster: the ended backends' time
+        for (ProcStat s : stats.values()) {
+            if (s.name().equals("postgres")) {
+                ProcStat parent = stats.get(s.parent());
+                boolean postmaster = parent == null || !parent.name().equals("postgres");
+                ticks += s.cpu() + (postmaster ? s.reapedChildrenCpu() : 0); // the ended backends' time
             }
         }
         return ticks;
@@ -129,43 +132,32 @@ final class RunCost {
      * of a process and its descendants: how much of the process's CPU is still compiling.
      */
     static long compilerTicks(ProcessHandle root) {
-        return Stream.concat(Stream.of(root), root.descendants())
+        return tree(root)
                 .mapToLong(h -> {
-                    long ticks = 0;
                     try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(h.pid()), "task"))) {
-                        for (Path t : (Iterable<Path>) tasks::iterator) {
-                            try {
-                                String stat = Files.readString(t.resolve("stat"));
-                                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                                if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
-                                    String[] f = stat.substring(stat.lastIndexOf(')') + 2)
-                                            .split(" ");
-                                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                                }
-                            } catch (IOException gone) {
-                                // the thread ended
-                            }
-                        }
+                        return tasks.map(t -> ProcStat.read(t.resolve("stat")))
+                                .filter(t -> t != null
+                                        && (t.name().startsWith("C1 Compiler")
+                                                || t.name().startsWith("C2 Compiler")))
+                                .mapToLong(ProcStat::cpu)
+                                .sum();
                     } catch (IOException gone) {
                         return 0;
                     }
-                    return ticks;
                 })
                 .sum();
     }
 
     /** CPU ticks of a process and its descendants (the Payara launcher script and its JVM). */
     static long treeTicks(ProcessHandle root) {
-        return Stream.concat(Stream.of(root), root.descendants())
-                .mapToLong(h -> {
-                    try {
-                        String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                    } catch (IOException gone) {
-                        return 0;
-                    }
-                })
+        return tree(root)
+                .map(h -> ProcStat.read(Path.of("/proc", Long.toString(h.pid()), "stat")))
+                .filter(java.util.Objects::nonNull)
+                .mapToLong(ProcStat::cpu)
                 .sum();
+    }
+
+    private static Stream<ProcessHandle> tree(ProcessHandle root) {
+        return Stream.concat(Stream.of(root), root.descendants());
     }
 }

@@ -201,6 +201,52 @@ class ClaimSetIT {
     }
 
     /**
+     * A claim writes each lane it takes from once (R__job_changes.sql): the lane's next head and its
+     * user's new running count and blocked flag in one row version, not two. Ten users with a limit
+     * of 1 and two jobs each: a claim of ten takes each user's first job, and its transaction
+     * updated the lane table ten times.
+     */
+    @Test
+    void a_claim_writes_each_lane_it_takes_from_once() throws SQLException {
+        try (Connection c = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
+            noJobs(c, 1);
+            exec(
+                    c,
+                    "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                            + "SELECT 'q', 'u' || u, 't', 'PENDING', 0, 3, now() - interval '1 hour' + (u * 2 + k) * interval '1 s' "
+                            + "FROM generate_series(1, 10) u, generate_series(0, 1) k");
+            c.setAutoCommit(false);
+            long before = laneUpdates(c);
+            assertEquals(10, claim(c, "fq_claim", 10, false).size());
+            assertEquals(10, laneUpdates(c) - before, "lane updates of a claim of ten jobs from ten lanes");
+            try (ResultSet rs = c.createStatement()
+                    .executeQuery(
+                            "SELECT count(*) FROM lane l JOIN job j ON j.id = l.head_job_id "
+                                    + "WHERE l.user_running = 1 AND l.blocked AND j.status = 'PENDING' AND j.user_id = l.user_id")) {
+                assertTrue(rs.next());
+                assertEquals(10, rs.getLong(1), "each lane: its next head, its user's count and blocked flag");
+            }
+            assertRecountClean(c, "after the claim");
+            c.rollback();
+            c.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * Lane row updates this connection made and has not yet reported (pg_stat_xact_user_tables: the
+     * current transaction's, plus earlier ones' until the backend reports them when idle, at most
+     * once a second): the difference of two reads inside one transaction is that transaction's.
+     */
+    static long laneUpdates(Connection c) throws SQLException {
+        try (ResultSet rs = c.createStatement()
+                .executeQuery(
+                        "SELECT coalesce(sum(n_tup_upd), 0) FROM pg_stat_xact_user_tables WHERE relname = 'lane'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
      * Users u1..u12 with {@code slots} each and no jobs, no quotas, no queue or global limit,
      * per-user serialization on.
      */
