@@ -2122,6 +2122,13 @@ CREATE INDEX job_archive_user_idx ON public.job_archive USING btree (user_id, id
 
 
 --
+-- Name: job_finished_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX job_finished_idx ON public.job USING btree (queue, status, finished_at);
+
+
+--
 -- Name: job_idempotency_uq; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2182,6 +2189,13 @@ CREATE INDEX job_running_idx ON public.job USING btree (user_id, queue) WHERE (s
 --
 
 CREATE INDEX job_scheduled_due_idx ON public.job USING btree (scheduled_start_at) WHERE (status = 'SCHEDULED'::text);
+
+
+--
+-- Name: job_status_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX job_status_id_idx ON public.job USING btree (status, id);
 
 
 --
