@@ -72,25 +72,32 @@ BEGIN
      GROUP BY 1, 2, 3
     HAVING sum(delta) <> 0;
 
-    -- The users whose counters change, and those that get a new lane (a new lane copies its
-    -- user's running count: the row is locked meanwhile; only then, so that a submit does not
-    -- hide its user from claims), locked first and in id order: the lock order is users, then
-    -- lanes (never deleted, so "new" stays true), then usage.
+    -- The users whose counters change, locked first and in id order (the lock order is users,
+    -- then lane guards, then lanes, then usage). A job that becomes PENDING locks no user, not
+    -- even for a new lane: the lane guard keeps its user's count still while the lane copies it.
     PERFORM 1 FROM fq_user
-      WHERE id IN (SELECT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0
-                   UNION
-                   SELECT c.n_user FROM unnest(ch) c
-                    WHERE c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority)
-                      AND NOT EXISTS (SELECT 1 FROM lane l WHERE l.user_id = c.n_user AND l.queue = c.n_queue
-                                         AND l.project_key = coalesce(c.n_project, '') AND l.off_peak = c.n_off_peak))
+      WHERE id = ANY (ARRAY(SELECT DISTINCT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0))
       ORDER BY id FOR NO KEY UPDATE;
+
+    -- The lane guards (see LANE GUARDS above), after the user rows and before any lane: exclusive
+    -- for the users whose running count changes here, shared for those whose lanes get or lose a
+    -- head; in key order, so that two statements cannot wait for each other's guards.
+    PERFORM CASE WHEN g.counts THEN pg_advisory_xact_lock(fq_lane_guard_class(), g.k)
+                 ELSE pg_advisory_xact_lock_shared(fq_lane_guard_class(), g.k) END
+       FROM (SELECT hashtext(c.n_user) AS k, bool_or(fq_slot_delta(c.o_status, c.n_status) <> 0) AS counts
+               FROM unnest(ch) c
+              WHERE fq_slot_delta(c.o_status, c.n_status) <> 0 OR c.id = ANY (leaving)
+                 OR (c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority))
+              GROUP BY 1
+              ORDER BY 1) g;
 
     -- slots taken and given back: users, limited queues, the global count, the users' lanes, usage
     SELECT count(*) INTO moved FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0;
     IF moved > 0 THEN
         SELECT per_user_serialization INTO serial FROM settings WHERE id = 1;
         PERFORM 1 FROM lane
-          WHERE user_id IN (SELECT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0)
+          WHERE user_id = ANY (ARRAY(SELECT DISTINCT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0))
+            AND head_job_id IS NOT NULL
           ORDER BY user_id, queue, project_key, off_peak FOR NO KEY UPDATE;
         WITH d AS (
             SELECT c.n_user AS id, sum(fq_slot_delta(c.o_status, c.n_status)) AS d,
@@ -170,8 +177,9 @@ BEGIN
           ORDER BY l.user_id, l.queue, l.project_key, l.off_peak
             FOR UPDATE;
         -- With the next head, the user's running count and blocked flag (the counters above left
-        -- these lanes alone): read under the lanes' lock, which any change of the user's count
-        -- takes before it changes the count, so the read sees the count as it stays until commit.
+        -- these lanes alone): read under the user's lane guard, which any change of the user's
+        -- count takes exclusively before it changes the count, so the read sees the count as it
+        -- stays until commit.
         IF serial IS NULL THEN
             SELECT per_user_serialization INTO serial FROM settings WHERE id = 1;
         END IF;
@@ -182,12 +190,11 @@ BEGIN
                 ORDER BY j.priority DESC, j.created_at, j.id
                 LIMIT 1),
                user_running = u.running, blocked = serial AND u.running >= u.max_concurrent
-          FROM fq_user u
-         WHERE u.id = l.user_id
-           AND l.head_job_id = ANY (leaving)
-           AND (l.user_id, l.queue, l.project_key, l.off_peak) IN (
-                SELECT c.o_user, c.o_queue, coalesce(c.o_project, ''), c.o_off_peak FROM unnest(ch) c
-                 WHERE c.id = ANY (leaving));
+          FROM (SELECT DISTINCT c.o_user, c.o_queue, coalesce(c.o_project, '') AS project_key, c.o_off_peak
+                  FROM unnest(ch) c WHERE c.id = ANY (leaving)) k
+          JOIN fq_user u ON u.id = k.o_user
+         WHERE (l.user_id, l.queue, l.project_key, l.off_peak) = (k.o_user, k.o_queue, k.project_key, k.o_off_peak)
+           AND l.head_job_id = ANY (leaving);
     END IF;
 
     -- jobs that became PENDING (or changed priority): positions, lanes (new heads, new lanes), wake-ups
@@ -199,10 +206,11 @@ BEGIN
          GROUP BY 1, 2, 3;
         -- Existing lanes are locked even where the job does not become the head: until this
         -- statement's transaction commits, a claim of the head must wait and then see the job.
-        -- A lane without a head takes its user's running count and blocked flag with its new head,
-        -- read after this lock: a counter change of the user locks all of the user's lanes before
-        -- it changes the count, so either it committed before this lock was granted (the read
-        -- below sees it) or it waits for this transaction and then finds the lane with a head.
+        -- A lane without a head (or a new one) takes its user's running count and blocked flag
+        -- with its new head, read under the user's lane guard: a counter change of the user takes
+        -- the guard exclusively before it changes the count, so either it committed before this
+        -- statement's guard was granted (the read below sees it) or it waits for this transaction
+        -- and then finds the lane with a head.
         PERFORM 1 FROM lane l
           WHERE (l.user_id, l.queue, l.project_key, l.off_peak) IN (
                 SELECT c.n_user, c.n_queue, coalesce(c.n_project, ''), c.n_off_peak FROM unnest(ch) c
@@ -591,7 +599,7 @@ BEGIN
                 SELECT DISTINCT ln.user_id, ln.project_key
                   FROM unnest(lane_user, lane_proj) ln(user_id, project_key)
                   JOIN fq_user u ON u.id = ln.user_id
-                 WHERE ln.user_id = ANY (ok_user) AND ln.user_id <> ALL (skip_users)
+                 WHERE ln.user_id = ANY (ok_user) AND u.id = ANY (ok_user) AND ln.user_id <> ALL (skip_users)
                    AND (ln.user_id || '/' || ln.project_key) <> ALL (quota_ok)
                    AND (u.monthly_hours_limit IS NOT NULL
                         OR EXISTS (SELECT 1 FROM quota qt WHERE (qt.scope = 'USER' AND qt.key = ln.user_id)
@@ -652,7 +660,7 @@ BEGIN
                                      AND (NOT s.per_user_serialization OR u.max_concurrent - u.running = f.free)), true)
               INTO held, same
               FROM (SELECT id, running, max_concurrent FROM fq_user
-                     WHERE id IN (SELECT user_id FROM job WHERE id = ANY (picked))
+                     WHERE id = ANY (ARRAY(SELECT DISTINCT user_id FROM job WHERE id = ANY (picked)))
                      ORDER BY id FOR NO KEY UPDATE SKIP LOCKED) u
               JOIN unnest(ok_user, ok_running, ok_free) f(id, running, free) ON f.id = u.id;
             IF cardinality(held) < (SELECT count(DISTINCT user_id) FROM job WHERE id = ANY (picked)) THEN
@@ -1066,6 +1074,17 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+
+
+--
+-- Name: fq_lane_guard_class(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_lane_guard_class() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT 7313
+$$;
 
 
 --

@@ -235,7 +235,7 @@ BEGIN
                 SELECT DISTINCT ln.user_id, ln.project_key
                   FROM unnest(lane_user, lane_proj) ln(user_id, project_key)
                   JOIN fq_user u ON u.id = ln.user_id
-                 WHERE ln.user_id = ANY (ok_user) AND ln.user_id <> ALL (skip_users)
+                 WHERE ln.user_id = ANY (ok_user) AND u.id = ANY (ok_user) AND ln.user_id <> ALL (skip_users)
                    AND (ln.user_id || '/' || ln.project_key) <> ALL (quota_ok)
                    AND (u.monthly_hours_limit IS NOT NULL
                         OR EXISTS (SELECT 1 FROM quota qt WHERE (qt.scope = 'USER' AND qt.key = ln.user_id)
@@ -296,7 +296,7 @@ BEGIN
                                      AND (NOT s.per_user_serialization OR u.max_concurrent - u.running = f.free)), true)
               INTO held, same
               FROM (SELECT id, running, max_concurrent FROM fq_user
-                     WHERE id IN (SELECT user_id FROM job WHERE id = ANY (picked))
+                     WHERE id = ANY (ARRAY(SELECT DISTINCT user_id FROM job WHERE id = ANY (picked)))
                      ORDER BY id FOR NO KEY UPDATE SKIP LOCKED) u
               JOIN unnest(ok_user, ok_running, ok_free) f(id, running, free) ON f.id = u.id;
             IF cardinality(held) < (SELECT count(DISTINCT user_id) FROM job WHERE id = ANY (picked)) THEN

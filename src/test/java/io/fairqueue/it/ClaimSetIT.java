@@ -1,6 +1,7 @@
 package io.fairqueue.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -16,6 +17,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -175,7 +178,7 @@ class ClaimSetIT {
                         }
                     });
             Thread.sleep(300);
-            assertTrue(!submit.isDone(), "the submit waits for the lane the claim in flight has locked");
+            assertTrue(!submit.isDone(), "the submit waits for the lane guard the claim in flight holds");
             a.commit();
             submit.get(10, java.util.concurrent.TimeUnit.SECONDS);
             a.setAutoCommit(true);
@@ -197,6 +200,94 @@ class ClaimSetIT {
             assertEquals(
                     1, claim(a, "fq_claim_each", new String[] {"r"}, 1, false).size(), "u1's slot is free again");
             assertRecountClean(a, "after the claim from r");
+        }
+    }
+
+    /**
+     * The other order of the race above (LANE GUARDS in R__job_changes.sql): a submit gives u1's lane
+     * of r, which has no head, a head and u1's running count of 1, and has not committed when u1's
+     * job of q ends. The end must wait for the submit's lane guard and then rewrite the lane; had it
+     * not waited (the lane had no head when it looked), the lane would keep the count of 1 while u1
+     * runs nothing.
+     */
+    @Test
+    void a_count_change_waits_for_a_lane_getting_its_head() throws Exception {
+        try (Connection a = DriverManager.getConnection(SERVER + DB, "postgres", "");
+                Connection b = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
+            long running = runningJobAndLaneWithoutHead(a);
+            b.setAutoCommit(false);
+            exec(
+                    b,
+                    "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                            + "VALUES ('r', 'u1', 't', 'PENDING', 0, 3, now())");
+            CompletableFuture<Void> end = CompletableFuture.runAsync(() -> complete(a, running));
+            Thread.sleep(300);
+            assertFalse(end.isDone(), "the end of u1's job waits for the submit's lane guard");
+            b.commit();
+            end.get(10, TimeUnit.SECONDS);
+            assertRecountClean(a, "after the submit and the end of u1's job");
+            try (ResultSet rs = a.createStatement()
+                    .executeQuery("SELECT user_running, blocked FROM lane WHERE user_id = 'u1' AND queue = 'r'")) {
+                assertTrue(rs.next());
+                assertEquals(0, rs.getInt(1), "r's new head carries u1's count after the end");
+                assertFalse(rs.getBoolean(2));
+            }
+        }
+    }
+
+    /**
+     * A change of a user's running count locks only the user's lanes that have a head: the others
+     * keep no counts. A transaction that holds u1's lane of r (no head) does not hold up the end of
+     * u1's job of q, which before the lane guards waited for every lane u1 ever had.
+     */
+    @Test
+    void a_count_change_leaves_lanes_without_a_head_alone() throws Exception {
+        try (Connection a = DriverManager.getConnection(SERVER + DB, "postgres", "");
+                Connection b = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
+            long running = runningJobAndLaneWithoutHead(a);
+            b.setAutoCommit(false);
+            try (ResultSet rs = b.createStatement()
+                    .executeQuery("SELECT head_job_id FROM lane WHERE user_id = 'u1' AND queue = 'r' FOR UPDATE")) {
+                assertTrue(rs.next());
+                assertEquals(0, rs.getLong(1), "r's lane has no head");
+                assertTrue(rs.wasNull());
+            }
+            CompletableFuture<Void> end = CompletableFuture.runAsync(() -> complete(a, running));
+            end.get(5, TimeUnit.SECONDS);
+            b.rollback();
+            assertRecountClean(a, "after the end of u1's job");
+        }
+    }
+
+    /**
+     * u1 (two slots) runs one job of queue q, and has a lane of queue r without a head (its one job
+     * there ran and ended). Answers the running job's id.
+     */
+    static long runningJobAndLaneWithoutHead(Connection a) throws SQLException {
+        noJobs(a, 2);
+        exec(
+                a,
+                "INSERT INTO queue (name) VALUES ('r') ON CONFLICT DO NOTHING",
+                "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                        + "VALUES ('r', 'u1', 't', 'PENDING', 0, 3, now())");
+        complete(a, claim(a, "fq_claim_each", new String[] {"r"}, 1, false).get(0));
+        exec(
+                a,
+                "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                        + "VALUES ('q', 'u1', 't', 'PENDING', 0, 3, now())");
+        long running = claim(a, "fq_claim_each", new String[] {"q"}, 1, false).get(0);
+        assertRecountClean(a, "u1 runs one job, r's lane has no head");
+        return running;
+    }
+
+    static void complete(Connection c, long job) {
+        try {
+            exec(
+                    c,
+                    "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 WHERE id = "
+                            + job);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
         }
     }
 
