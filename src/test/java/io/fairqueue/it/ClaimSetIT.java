@@ -260,6 +260,67 @@ class ClaimSetIT {
     }
 
     /**
+     * Inserts of many users' jobs in one statement with no user row locked (the trigger takes the
+     * users' lane guards and lanes in key order; {@code POST /jobs/batch} locks its users first as
+     * well), side by side with set claims that start their jobs, batch completions and multi-user
+     * cancels: for four seconds on six connections none of them deadlocks or fails, and every
+     * counter and lane equals a recount. With the guards taken in random order it deadlocks within
+     * the four seconds.
+     */
+    @Test
+    void batch_submits_claims_completions_and_cancels_side_by_side_never_deadlock() throws Exception {
+        try (Connection setup = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
+            noJobs(setup, 3);
+            exec(setup, "UPDATE queue SET max_concurrent = 20 WHERE name = 'q'");
+        }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+        List<String> work = List.of(
+                // users in a random order within the statement, several jobs each
+                "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                        + "SELECT 'q', 'u' || (1 + (random() * 11)::int), 't', 'PENDING', (random() * 3)::int, 3, now() "
+                        + "FROM generate_series(1, 60)",
+                "SELECT count(*) FROM fq_claim('wk', '{q}', NULL, 10, now(), 'w', false, true)",
+                "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 "
+                        + "WHERE id = ANY (ARRAY(SELECT id FROM job WHERE status = 'RUNNING' ORDER BY random() LIMIT 15 "
+                        + "FOR UPDATE SKIP LOCKED))",
+                // as the bulk moves do: the jobs, then their users in id order, then one UPDATE
+                "DO $$ DECLARE ids bigint[] := ARRAY(SELECT id FROM job WHERE status = 'PENDING' ORDER BY random() "
+                        + "LIMIT 4 FOR UPDATE SKIP LOCKED); BEGIN PERFORM fq_lock_users(ids); "
+                        + "UPDATE job SET status = 'CANCELLED', finished_at = now() WHERE id = ANY (ids); END $$");
+        List<CompletableFuture<Integer>> runs = new ArrayList<>();
+        for (String sql : List.of(work.get(0), work.get(0), work.get(1), work.get(1), work.get(2), work.get(3))) {
+            runs.add(CompletableFuture.supplyAsync(() -> {
+                int n = 0;
+                try (Connection c = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
+                    c.setAutoCommit(false);
+                    while (System.nanoTime() < until) {
+                        try (Statement st = c.createStatement()) {
+                            st.execute(sql);
+                        }
+                        c.commit();
+                        n++;
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+                }
+                return n;
+            }));
+        }
+        for (CompletableFuture<Integer> run : runs) {
+            assertTrue(run.get(60, TimeUnit.SECONDS) > 0);
+        }
+        try (Connection c = DriverManager.getConnection(SERVER + DB, "postgres", "");
+                ResultSet rs = c.createStatement()
+                        .executeQuery("SELECT count(*) FILTER (WHERE status = 'COMPLETED'), "
+                                + "count(*) FILTER (WHERE status = 'CANCELLED') FROM job")) {
+            assertTrue(rs.next());
+            assertTrue(rs.getLong(1) > 0, "jobs completed");
+            assertTrue(rs.getLong(2) > 0, "jobs cancelled");
+            assertRecountClean(c, "after the four seconds");
+        }
+    }
+
+    /**
      * u1 (two slots) runs one job of queue q, and has a lane of queue r without a head (its one job
      * there ran and ended). Answers the running job's id.
      */
