@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Queue statistics. Counts and the 24-hour figures use {@code job_finished_idx} (queue, status,
- * finished_at).
+ * Queue statistics. Counts by status come from the status counters ({@code fq_counts}, exact
+ * without counting the queue's jobs, as {@code GET /queue} reads them); the 24-hour figures use
+ * {@code job_finished_idx} (queue, status, finished_at).
  */
 @Dependent
 public class QueueStatsQuery {
@@ -22,7 +23,7 @@ public class QueueStatsQuery {
     public QueueView.Stats stats(String queue, OffsetDateTime now) {
         Map<String, Long> counts = new TreeMap<>();
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("SELECT status, count(*) FROM job WHERE queue = ?1 GROUP BY status")
+        List<Object[]> rows = em.createNativeQuery("SELECT status, sum(n) FROM fq_counts(?1) GROUP BY status")
                 .setParameter(1, queue)
                 .getResultList();
         for (Object[] row : rows) {
