@@ -1162,7 +1162,7 @@ END $$;
 CREATE FUNCTION public.fq_minute(t timestamp with time zone) RETURNS bigint
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT floor(extract(epoch FROM t) / 60)::bigint
+    SELECT floor(extract(epoch FROM t - to_timestamp(0)) / 60)::bigint
 $$;
 
 

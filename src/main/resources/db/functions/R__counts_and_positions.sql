@@ -23,8 +23,14 @@
 -- the deltas not yet folded: exact in the reader's snapshot. Counts are of the hot job table: a
 -- job the archiver moves out stops being counted (its DELETE appends -1).
 
+-- The minute of an instant (minutes since 1970 UTC). Written with immutable operators only
+-- (timestamptz - timestamptz, the epoch of an interval) so that PostgreSQL inlines it into the
+-- job trigger's statements: extract(epoch FROM timestamptz) is only STABLE, and an IMMUTABLE SQL
+-- function with a STABLE body is not inlined but called once per row (each job's submit and
+-- claim). Equal results for 2,000,001 instants from 1960 to 2101 in a time zone with daylight
+-- saving; 200,000 rows in 72 ms instead of 280 (psql, by hand): about 1 microsecond per call.
 CREATE OR REPLACE FUNCTION fq_minute(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
-    SELECT floor(extract(epoch FROM t) / 60)::bigint
+    SELECT floor(extract(epoch FROM t - to_timestamp(0)) / 60)::bigint
 $$;
 
 -- Tiers: urgent = priority >= 10, background = priority <= -10, normal = the rest.
