@@ -110,6 +110,7 @@ DECLARE
     quota_ok    text[] := '{}';
     until       timestamptz;
     picked      bigint[];
+    picked_by   text[];
     locked      bigint[];
     take        bigint[];
     skip_users  text[] := '{}';
@@ -235,7 +236,7 @@ BEGIN
                 SELECT DISTINCT ln.user_id, ln.project_key
                   FROM unnest(lane_user, lane_proj) ln(user_id, project_key)
                   JOIN fq_user u ON u.id = ln.user_id
-                 WHERE ln.user_id = ANY (ok_user) AND u.id = ANY (ok_user) AND ln.user_id <> ALL (skip_users)
+                 WHERE u.id = ANY (ok_user) AND ln.user_id <> ALL (skip_users)
                    AND (ln.user_id || '/' || ln.project_key) <> ALL (quota_ok)
                    AND (u.monthly_hours_limit IS NOT NULL
                         OR EXISTS (SELECT 1 FROM quota qt WHERE (qt.scope = 'USER' AND qt.key = ln.user_id)
@@ -275,12 +276,13 @@ BEGIN
                                   AND j.status = 'PENDING'
                                 ORDER BY j.priority DESC, j.created_at, j.id
                                 LIMIT least(b, f.free)) j) c)
-            SELECT (SELECT coalesce(array_agg(t.id ORDER BY t.priority DESC, t.running + t.r, t.created_at, t.id), '{}')
+            SELECT p.ids, p.users, (SELECT coalesce(array_agg(DISTINCT cand.user_id), '{}') FROM cand)
+              INTO picked, picked_by, served
+              FROM (SELECT coalesce(array_agg(t.id ORDER BY t.priority DESC, t.running + t.r, t.created_at, t.id), '{}') AS ids,
+                           coalesce(array_agg(DISTINCT t.user_id), '{}') AS users
                       FROM (SELECT * FROM cand WHERE cand.r <= cand.free
                              ORDER BY cand.priority DESC, cand.running + cand.r, cand.created_at, cand.id
-                             LIMIT b) t),
-                   (SELECT coalesce(array_agg(DISTINCT cand.user_id), '{}') FROM cand)
-              INTO picked, served;
+                             LIMIT b) t) p;
             -- a user whose lanes gave no job (a head that stopped being PENDING since the scan)
             IF cardinality(served) < cardinality(users) THEN
                 skip_users := skip_users || ARRAY(SELECT x FROM unnest(users) x WHERE x <> ALL (served));
@@ -296,12 +298,11 @@ BEGIN
                                      AND (NOT s.per_user_serialization OR u.max_concurrent - u.running = f.free)), true)
               INTO held, same
               FROM (SELECT id, running, max_concurrent FROM fq_user
-                     WHERE id = ANY (ARRAY(SELECT DISTINCT user_id FROM job WHERE id = ANY (picked)))
+                     WHERE id = ANY (picked_by)
                      ORDER BY id FOR NO KEY UPDATE SKIP LOCKED) u
               JOIN unnest(ok_user, ok_running, ok_free) f(id, running, free) ON f.id = u.id;
-            IF cardinality(held) < (SELECT count(DISTINCT user_id) FROM job WHERE id = ANY (picked)) THEN
-                skip_users := skip_users || ARRAY(SELECT DISTINCT user_id FROM job
-                                                   WHERE id = ANY (picked) AND user_id <> ALL (held));
+            IF cardinality(held) < cardinality(picked_by) THEN
+                skip_users := skip_users || ARRAY(SELECT x FROM unnest(picked_by) x WHERE x <> ALL (held));
                 CONTINUE;
             END IF;
             CONTINUE WHEN NOT same;

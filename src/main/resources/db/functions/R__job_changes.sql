@@ -86,13 +86,17 @@ END $$;
 CREATE OR REPLACE FUNCTION fq_apply_changes(ch fq_change[]) RETURNS void LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    serial  boolean;
-    wake    boolean := false;
-    moved   integer;
-    tz      text;
+    serial   boolean;
+    wake     boolean := false;
+    tz       text;
+    -- the users whose running count changes (their jobs take or give back a slot)
+    counted  text[] := ARRAY(SELECT DISTINCT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0);
     -- the jobs that stop being their lane's candidates (no longer PENDING, or a new priority)
-    leaving bigint[] := ARRAY(SELECT c.id FROM unnest(ch) c
-                               WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority));
+    leaving  bigint[] := ARRAY(SELECT c.id FROM unnest(ch) c
+                                WHERE c.o_status = 'PENDING' AND (c.n_status <> 'PENDING' OR c.o_priority <> c.n_priority));
+    -- the jobs that become their lane's candidates (PENDING now, or PENDING with a new priority)
+    arriving bigint[] := ARRAY(SELECT c.id FROM unnest(ch) c
+                                WHERE c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority));
 BEGIN
     -- counts by status and tier
     INSERT INTO job_count_delta (queue, status, tier, delta)
@@ -109,7 +113,7 @@ BEGIN
     -- then lane guards, then lanes, then usage). A job that becomes PENDING locks no user, not
     -- even for a new lane: the lane guard keeps its user's count still while the lane copies it.
     PERFORM 1 FROM fq_user
-      WHERE id = ANY (ARRAY(SELECT DISTINCT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0))
+      WHERE id = ANY (counted)
       ORDER BY id FOR NO KEY UPDATE;
 
     -- The lane guards (see LANE GUARDS above), after the user rows and before any lane: exclusive
@@ -117,20 +121,17 @@ BEGIN
     -- head; in key order, so that two statements cannot wait for each other's guards.
     PERFORM CASE WHEN g.counts THEN pg_advisory_xact_lock(fq_lane_guard_class(), g.k)
                  ELSE pg_advisory_xact_lock_shared(fq_lane_guard_class(), g.k) END
-       FROM (SELECT hashtext(c.n_user) AS k, bool_or(fq_slot_delta(c.o_status, c.n_status) <> 0) AS counts
+       FROM (SELECT hashtext(c.n_user) AS k, bool_or(c.n_user = ANY (counted)) AS counts
                FROM unnest(ch) c
-              WHERE fq_slot_delta(c.o_status, c.n_status) <> 0 OR c.id = ANY (leaving)
-                 OR (c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority))
+              WHERE c.n_user = ANY (counted) OR c.id = ANY (leaving) OR c.id = ANY (arriving)
               GROUP BY 1
               ORDER BY 1) g;
 
     -- slots taken and given back: users, limited queues, the global count, the users' lanes, usage
-    SELECT count(*) INTO moved FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0;
-    IF moved > 0 THEN
+    IF cardinality(counted) > 0 THEN
         SELECT per_user_serialization INTO serial FROM settings WHERE id = 1;
         PERFORM 1 FROM lane
-          WHERE user_id = ANY (ARRAY(SELECT DISTINCT c.n_user FROM unnest(ch) c WHERE fq_slot_delta(c.o_status, c.n_status) <> 0))
-            AND head_job_id IS NOT NULL
+          WHERE user_id = ANY (counted) AND head_job_id IS NOT NULL
           ORDER BY user_id, queue, project_key, off_peak FOR NO KEY UPDATE;
         WITH d AS (
             SELECT c.n_user AS id, sum(fq_slot_delta(c.o_status, c.n_status)) AS d,
@@ -223,19 +224,19 @@ BEGIN
                 ORDER BY j.priority DESC, j.created_at, j.id
                 LIMIT 1),
                user_running = u.running, blocked = serial AND u.running >= u.max_concurrent
-          FROM (SELECT DISTINCT c.o_user, c.o_queue, coalesce(c.o_project, '') AS project_key, c.o_off_peak
-                  FROM unnest(ch) c WHERE c.id = ANY (leaving)) k
-          JOIN fq_user u ON u.id = k.o_user
-         WHERE (l.user_id, l.queue, l.project_key, l.off_peak) = (k.o_user, k.o_queue, k.project_key, k.o_off_peak)
-           AND l.head_job_id = ANY (leaving);
+          FROM fq_user u
+         WHERE u.id = l.user_id
+           AND l.head_job_id = ANY (leaving)
+           AND (l.user_id, l.queue, l.project_key, l.off_peak) IN (
+                SELECT c.o_user, c.o_queue, coalesce(c.o_project, ''), c.o_off_peak FROM unnest(ch) c
+                 WHERE c.id = ANY (leaving));
     END IF;
 
     -- jobs that became PENDING (or changed priority): positions, lanes (new heads, new lanes), wake-ups
-    IF EXISTS (SELECT 1 FROM unnest(ch) c WHERE c.n_status = 'PENDING'
-                  AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority)) THEN
+    IF cardinality(arriving) > 0 THEN
         INSERT INTO pending_delta (user_id, priority, minute, delta)
         SELECT c.n_user, c.n_priority, fq_minute(c.n_created), count(*) FROM unnest(ch) c
-         WHERE c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority)
+         WHERE c.id = ANY (arriving)
          GROUP BY 1, 2, 3;
         -- Existing lanes are locked even where the job does not become the head: until this
         -- statement's transaction commits, a claim of the head must wait and then see the job.
@@ -247,7 +248,7 @@ BEGIN
         PERFORM 1 FROM lane l
           WHERE (l.user_id, l.queue, l.project_key, l.off_peak) IN (
                 SELECT c.n_user, c.n_queue, coalesce(c.n_project, ''), c.n_off_peak FROM unnest(ch) c
-                 WHERE c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority))
+                 WHERE c.id = ANY (arriving))
           ORDER BY l.user_id, l.queue, l.project_key, l.off_peak
             FOR NO KEY UPDATE;
         IF serial IS NULL THEN
@@ -260,7 +261,7 @@ BEGIN
           FROM (SELECT DISTINCT ON (c.n_user, c.n_queue, coalesce(c.n_project, ''), c.n_off_peak)
                        c.n_user, c.n_queue, coalesce(c.n_project, '') AS project_key, c.n_off_peak, c.id, c.n_priority, c.n_created
                   FROM unnest(ch) c
-                 WHERE c.n_status = 'PENDING' AND (c.o_status IS DISTINCT FROM 'PENDING' OR c.o_priority <> c.n_priority)
+                 WHERE c.id = ANY (arriving)
                  ORDER BY c.n_user, c.n_queue, coalesce(c.n_project, ''), c.n_off_peak, c.n_priority DESC, c.n_created, c.id) b
           JOIN fq_user u ON u.id = b.n_user
          ORDER BY 1, 2, 3, 4

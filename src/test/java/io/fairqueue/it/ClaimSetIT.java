@@ -268,7 +268,7 @@ class ClaimSetIT {
      * the four seconds.
      */
     @Test
-    void batch_submits_claims_completions_and_cancels_side_by_side_never_deadlock() throws Exception {
+    void multi_user_inserts_claims_completions_and_cancels_side_by_side_never_deadlock() throws Exception {
         try (Connection setup = DriverManager.getConnection(SERVER + DB, "postgres", "")) {
             noJobs(setup, 3);
             exec(setup, "UPDATE queue SET max_concurrent = 20 WHERE name = 'q'");
