@@ -143,6 +143,8 @@ public class ClaimsResource {
         private final long deadline;
         private final Set<String> queues;
         private final AtomicBoolean timedOut = new AtomicBoolean();
+        /** The answer the last try decided on, sent by {@link #answer} (in the same thread). */
+        private Runnable reply;
 
         LongPoll(ClaimService.Target target, LeaseService.Outcomes outcomes, AsyncResponse response, int waitSeconds) {
             this.target = target;
@@ -154,7 +156,7 @@ public class ClaimsResource {
             response.setTimeoutHandler(ar -> {
                 timedOut.set(true);
                 if (wakeups.expire(this)) {
-                    ar.resume(answer(outcomes, List.of()));
+                    ar.resume(ClaimsResource.answer(outcomes, List.of()));
                 } else {
                     ar.setTimeout(5, TimeUnit.SECONDS); // an attempt runs now and will answer
                 }
@@ -174,27 +176,39 @@ public class ClaimsResource {
         @Override
         public Outcome attempt() {
             if (response.isDone()) {
-                return Outcome.ENDED;
+                return ended(null);
             }
             if (timedOut.get()) {
                 // the time is up: claiming now could hand jobs to a client that is gone
-                response.resume(answer(outcomes, List.of()));
-                return Outcome.ENDED;
+                return ended(() -> response.resume(ClaimsResource.answer(outcomes, List.of())));
             }
             try {
                 List<JobView> jobs = claims.claim(target);
                 if (!jobs.isEmpty()) {
-                    response.resume(answer(outcomes, jobs));
+                    reply = () -> response.resume(ClaimsResource.answer(outcomes, jobs));
                     return Outcome.CLAIMED;
                 }
                 if (timedOut.get() || System.nanoTime() >= deadline) {
-                    response.resume(answer(outcomes, jobs));
-                    return Outcome.ENDED;
+                    return ended(() -> response.resume(ClaimsResource.answer(outcomes, jobs)));
                 }
                 return Outcome.NOTHING;
             } catch (RuntimeException e) {
-                fail(response, outcomes, e);
-                return Outcome.ENDED;
+                return ended(() -> fail(response, outcomes, e));
+            }
+        }
+
+        /** The try ends the long poll; {@code how} answers the client (null: it has its answer). */
+        private Outcome ended(Runnable how) {
+            reply = how;
+            return Outcome.ENDED;
+        }
+
+        @Override
+        public void answer() {
+            Runnable r = reply;
+            reply = null;
+            if (r != null) {
+                r.run();
             }
         }
     }

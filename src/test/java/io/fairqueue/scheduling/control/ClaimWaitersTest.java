@@ -60,6 +60,11 @@ class ClaimWaitersTest {
         volatile boolean timedOut;
 
         volatile Error failNextTry;
+        /** Answers sent; when {@link #answering} is set, the next answer blocks there first. */
+        final AtomicInteger answers = new AtomicInteger();
+
+        volatile CountDownLatch answering;
+        volatile CountDownLatch answeringStarted;
 
         Poll(Jobs jobs, int limit, String... queues) {
             this.jobs = jobs;
@@ -107,6 +112,17 @@ class ClaimWaitersTest {
             claimed = n;
             return Outcome.CLAIMED;
         }
+
+        @Override
+        public void answer() {
+            CountDownLatch a = answering;
+            if (a != null) {
+                answering = null;
+                answeringStarted.countDown();
+                await(a);
+            }
+            answers.incrementAndGet();
+        }
     }
 
     @AfterEach
@@ -145,6 +161,28 @@ class ClaimWaitersTest {
                 List.of(50, 50, 20, -1, -1), polls.stream().map(p -> p.claimed).toList());
         assertEquals(5 + 4, tries.get(), "three claims and the one that found nothing");
         assertEquals(0, jobs.left.get());
+    }
+
+    @Test
+    void the_next_try_runs_while_a_claim_s_answer_is_still_being_sent() throws Exception {
+        Jobs jobs = new Jobs();
+        List<Poll> polls = register(jobs, 3, 50, "q");
+        Poll first = polls.get(0);
+        first.answering = new CountDownLatch(1);
+        first.answeringStarted = new CountDownLatch(1);
+        CountDownLatch sent = first.answering;
+        jobs.left.set(70);
+        waiters.wake(Set.of("q"));
+        assertTrue(first.answeringStarted.await(5, TimeUnit.SECONDS), "the first claim's answer is being sent");
+        // the baton passed before that answer: the group went on while it is still being written
+        waitFor(() -> polls.get(2).myTries.get() == 2);
+        assertEquals(List.of(50, 20, -1), polls.stream().map(p -> p.claimed).toList());
+        assertEquals(0, first.answers.get(), "still sending");
+        assertEquals(1, polls.get(1).answers.get());
+        sent.countDown();
+        waitFor(() -> idle());
+        assertEquals(1, first.answers.get());
+        assertEquals(0, polls.get(2).answers.get(), "a try that found nothing sends nothing");
     }
 
     @Test
