@@ -512,6 +512,94 @@ class TimersIT extends ApiTestBase {
                                 == 1);
     }
 
+    /**
+     * Statistics taken while few jobs were PENDING make the partial indexes of PENDING jobs look
+     * empty to the planner, and the claim's look-ups then read the wrong index (Vacuum). In a job
+     * table of 60,000 more rows (history, COMPLETED), PENDING jobs arrive in a paused queue, more
+     * than twice what the last ANALYZE saw plus Vacuum.BURST, yet fewer changes than the usual
+     * rule waits for (10 % of the rows): the timer's run analyzes the job table, and the planner's
+     * row count of job_pending_order_idx then holds them.
+     */
+    @Test
+    void the_vacuum_timer_analyzes_the_job_table_when_its_pending_jobs_outgrow_the_statistics() throws Exception {
+        try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(JMX))) {
+            MBeanServerConnection jmx = c.getMBeanServerConnection();
+            ObjectName vacuum = new ObjectName("fairqueue:type=Timer,name=Vacuum");
+            jmx.setAttribute(vacuum, new javax.management.Attribute("Enabled", false)); // no run of its own meanwhile
+            String q = fx.queue();
+            try {
+                Account alice = fx.user("USER", 100);
+                String jobs =
+                        "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at, finished_at) "
+                                + "SELECT '" + q + "', '" + alice.id()
+                                + "', 't', '%s', 0, 3, now(), %s FROM generate_series(1, %d)";
+                String pending = "SELECT coalesce(sum(n), 0) FROM fq_counts(NULL) WHERE status = 'PENDING'";
+                // history enough that the arrivals stay under the usual rule, whatever PENDING jobs
+                // the tests before left (the arrivals below are about those plus 1,100)
+                long history =
+                        Math.max(60_000, 20 * (2 * sqlLong(pending) + 1200) - sqlLong("SELECT count(*) FROM job"));
+                sqlExec(
+                        "UPDATE queue SET paused = true WHERE name = '" + q + "'",
+                        String.format(jobs, "COMPLETED", "now()", history),
+                        "ANALYZE job");
+                String believed =
+                        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'job_pending_order_idx'::regclass";
+                long before = sqlLong(believed);
+                long arriving = Math.max(100, 2 * before + 1000 + 100 - sqlLong(pending));
+                sqlExec(String.format(jobs, "PENDING", "NULL", arriving));
+                long expected = sqlLong(pending);
+                assertTrue(expected > 2 * before + 1000, "the PENDING jobs outgrew the statistics");
+                String usualRule =
+                        "SELECT (n_mod_since_analyze > 200 + 0.1 * n_live_tup)::int FROM pg_stat_user_tables "
+                                + "WHERE relname = 'job'";
+                String analyzed = "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'job'";
+                await(
+                        "the arrivals are counted",
+                        Duration.ofSeconds(10),
+                        () -> sqlLong("SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'job'")
+                                >= arriving);
+                assertEquals(0, sqlLong(usualRule), "not due by the usual rule: " + arriving + " arrivals");
+                long analyses = sqlLong(analyzed);
+                jmx.invoke(vacuum, "runNow", null, null);
+                await("the job table was analyzed", Duration.ofSeconds(10), () -> sqlLong(analyzed) > analyses);
+                long now = sqlLong(believed);
+                assertTrue(
+                        now > expected * 8 / 10,
+                        "the planner's count of PENDING jobs after the analyze: " + now + " (" + expected
+                                + " PENDING)");
+            } finally {
+                jmx.setAttribute(vacuum, new javax.management.Attribute("Enabled", true));
+                // The backlog is cancelled (the next run's would grow by it in a kept database), then
+                // all the queue's jobs go as the archiver's do (its DELETE keeps the counts): the
+                // archiver's own test, which moves the clock 91 days on, must not meet them first.
+                while (admin.post(
+                                        "admin/jobs/bulk",
+                                        aBulk("cancel", "the test's backlog").withFilter(object("queue", q)))
+                                .expect(200)
+                                .json()
+                                .getJsonNumber("remaining")
+                                .longValue()
+                        > 0) {
+                    // one batch per call
+                }
+                sqlExec(
+                        "DELETE FROM job_transition WHERE job_id IN (SELECT id FROM job WHERE queue = '" + q + "')",
+                        "DELETE FROM job WHERE queue = '" + q + "'");
+            }
+        }
+    }
+
+    static void sqlExec(String... statements) {
+        try (Connection c = DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "");
+                java.sql.Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static long sqlLong(String query) {
         try (Connection c = DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "");
                 PreparedStatement ps = c.prepareStatement(query);
