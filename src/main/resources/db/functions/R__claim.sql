@@ -107,7 +107,7 @@ DECLARE
     served      text[];
     full_users  text[];
     held        text[];
-    guarded     text[];
+    unguarded   text[];
     same        boolean;
     quota_ok    text[] := '{}';
     until       timestamptz;
@@ -315,9 +315,9 @@ BEGIN
             -- met it: a multi-user INSERT and a claim). A user whose guard is held elsewhere is
             -- skipped, as one whose row is. (Try-locks on every node: advisory locks are per
             -- database.)
-            guarded := ARRAY(SELECT x FROM unnest(held) x WHERE pg_try_advisory_xact_lock(fq_lane_guard_class(), hashtext(x)));
-            IF cardinality(guarded) < cardinality(held) THEN
-                skip_users := skip_users || ARRAY(SELECT x FROM unnest(held) x WHERE x <> ALL (guarded));
+            unguarded := ARRAY(SELECT x FROM unnest(held) x WHERE NOT pg_try_advisory_xact_lock(fq_lane_guard_class(), hashtext(x)));
+            IF cardinality(unguarded) > 0 THEN
+                skip_users := skip_users || unguarded;
                 CONTINUE;
             END IF;
             CONTINUE WHEN NOT same;

@@ -475,12 +475,21 @@ class TimersIT extends ApiTestBase {
     @Test
     void the_vacuum_timer_clears_the_dead_rows_of_the_hot_tables() throws Exception {
         // This project's PostgreSQL runs with autovacuum off; every job move rewrites its lane row.
+        withVacuumTimerOff(this::churnAndVacuum);
+    }
+
+    interface VacuumRun {
+        void run(MBeanServerConnection jmx, ObjectName vacuum) throws Exception;
+    }
+
+    /** Runs {@code test} with the vacuum timer's own runs off (it starts runs with runNow), then on again. */
+    static void withVacuumTimerOff(VacuumRun test) throws Exception {
         try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(JMX))) {
             MBeanServerConnection jmx = c.getMBeanServerConnection();
             ObjectName vacuum = new ObjectName("fairqueue:type=Timer,name=Vacuum");
-            jmx.setAttribute(vacuum, new javax.management.Attribute("Enabled", false)); // no run of its own meanwhile
+            jmx.setAttribute(vacuum, new javax.management.Attribute("Enabled", false));
             try {
-                churnAndVacuum(jmx, vacuum);
+                test.run(jmx, vacuum);
             } finally {
                 jmx.setAttribute(vacuum, new javax.management.Attribute("Enabled", true));
             }
@@ -522,11 +531,8 @@ class TimersIT extends ApiTestBase {
      */
     @Test
     void the_vacuum_timer_analyzes_the_job_table_when_its_pending_jobs_outgrow_the_statistics() throws Exception {
-        try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(JMX))) {
-            MBeanServerConnection jmx = c.getMBeanServerConnection();
-            ObjectName vacuum = new ObjectName("fairqueue:type=Timer,name=Vacuum");
-            jmx.setAttribute(vacuum, new javax.management.Attribute("Enabled", false)); // no run of its own meanwhile
-            String q = fx.queue();
+        String q = fx.queue();
+        withVacuumTimerOff((jmx, vacuum) -> {
             try {
                 Account alice = fx.user("USER", 100);
                 String jobs =
@@ -568,7 +574,6 @@ class TimersIT extends ApiTestBase {
                         "the planner's count of PENDING jobs after the analyze: " + now + " (" + expected
                                 + " PENDING)");
             } finally {
-                jmx.setAttribute(vacuum, new javax.management.Attribute("Enabled", true));
                 // The backlog is cancelled (the next run's would grow by it in a kept database), then
                 // all the queue's jobs go as the archiver's do (its DELETE keeps the counts): the
                 // archiver's own test, which moves the clock 91 days on, must not meet them first.
@@ -586,7 +591,7 @@ class TimersIT extends ApiTestBase {
                         "DELETE FROM job_transition WHERE job_id IN (SELECT id FROM job WHERE queue = '" + q + "')",
                         "DELETE FROM job WHERE queue = '" + q + "'");
             }
-        }
+        });
     }
 
     static void sqlExec(String... statements) {
