@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fairqueue.it.support.AnswerDroppingProxy;
 import io.fairqueue.it.support.Api;
 import io.fairqueue.it.support.AuditTrail;
 import io.fairqueue.it.support.AuditTrail.Step;
@@ -576,6 +577,96 @@ class FaultIT {
 
     static void figures(String scenario, String format, Object... args) {
         System.out.println("FAULT-FIGURES " + scenario + ": " + String.format(format, args));
+    }
+
+    /**
+     * The connection breaks after PostgreSQL committed a submit but before the answer to the
+     * commit arrived (a proxy between node B and PostgreSQL drops that one answer and cuts the
+     * connection). The job exists, so the submit answers it (201), with or without an
+     * Idempotency-Key, single or batch: never a 503 that a client would send again into a
+     * duplicate. A submit whose connection breaks before its commit (the audit row's INSERT, flushed
+     * at commit, loses its answer) created nothing and answers 503; sent again it creates the job.
+     */
+    @Test
+    void a_submit_whose_commit_answer_is_lost_answers_the_job_it_committed_and_one_that_aborted_answers_503()
+            throws Exception {
+        String dbUrl = System.getProperty("fairqueue.it.dbUrl");
+        String q = fx.queue();
+        Account alice = fx.user("USER", 1);
+        try (AnswerDroppingProxy proxy = AnswerDroppingProxy.to(dbUrl);
+                SecondNode nodeB =
+                        SecondNode.start("lost-answers-node", Map.of("FAIRQUEUE_DB_URL", proxy.jdbcUrl(dbUrl)))) {
+            Api b = nodeB.admin().as(alice.token());
+
+            String key = Fixtures.unique("lost-commit-key");
+            proxy.dropAnswer(key, "COMMIT", 1);
+            Api.Res keyed = b.post("jobs", aJob().withQueue(q).withType("keyed"), Map.of("Idempotency-Key", key));
+            assertEquals(1, proxy.dropped(), "the answer to the keyed submit's COMMIT was dropped");
+            assertEquals(201, keyed.status(), "the committed keyed submit answers its job: " + keyed.body());
+            long keyedId = keyed.json().getJsonNumber("id").longValue();
+            Api.Res replay = b.post("jobs", aJob().withQueue(q).withType("keyed"), Map.of("Idempotency-Key", key));
+            assertEquals(200, replay.status(), replay.body());
+            assertEquals(keyedId, replay.json().getJsonNumber("id").longValue(), "sent again: the same job");
+
+            String type = Fixtures.unique("lost-commit-type");
+            proxy.dropAnswer(type, "COMMIT", 1);
+            Api.Res single = b.post("jobs", aJob().withQueue(q).withType(type));
+            assertEquals(2, proxy.dropped(), "the answer to the unkeyed submit's COMMIT was dropped");
+            assertEquals(201, single.status(), "the committed submit answers its job: " + single.body());
+            assertEquals(
+                    List.of(single.json().getJsonNumber("id").longValue()),
+                    jobIdsOfType(q, type),
+                    "the answered job is the one job of its type");
+
+            String batchType = Fixtures.unique("lost-commit-batch");
+            proxy.dropAnswer(batchType, "COMMIT", 1);
+            Api.Res batch = b.post(
+                    "jobs/batch",
+                    aBatch(
+                            aJob().withQueue(q).withType(batchType),
+                            aJob().withQueue(q).withType(batchType)));
+            assertEquals(3, proxy.dropped(), "the answer to the batch's COMMIT was dropped");
+            assertEquals(201, batch.status(), "the committed batch answers its jobs: " + batch.body());
+            assertEquals(
+                    batch.array().stream()
+                            .map(v -> v.asJsonObject()
+                                    .getJsonObject("job")
+                                    .getJsonNumber("id")
+                                    .longValue())
+                            .toList(),
+                    jobIdsOfType(q, batchType),
+                    "the answered jobs are the batch's jobs");
+
+            String abortedKey = Fixtures.unique("lost-insert-key");
+            proxy.dropAnswer(abortedKey, "INSERT", 2);
+            Api.Res aborted =
+                    b.post("jobs", aJob().withQueue(q).withType("aborted"), Map.of("Idempotency-Key", abortedKey));
+            assertEquals(4, proxy.dropped(), "the answer to the audit row's INSERT was dropped");
+            assertTrue(
+                    Calls.isServiceUnavailable(aborted),
+                    "a submit cut before its commit answers 503: " + aborted.status() + " " + aborted.body());
+            assertFalse(jobsByKey(q).containsKey(abortedKey), "and created nothing");
+            Api.Res resent =
+                    b.post("jobs", aJob().withQueue(q).withType("aborted"), Map.of("Idempotency-Key", abortedKey));
+            assertEquals(201, resent.status(), "sent again, it creates the job: " + resent.body());
+        }
+        assertEquals(5, jobsByKey(q).size(), "five jobs in all: " + jobsByKey(q));
+    }
+
+    static List<Long> jobIdsOfType(String queue, String type) throws Exception {
+        List<Long> out = new ArrayList<>();
+        try (Connection c = AuditTrail.db();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT id FROM job WHERE queue = ? AND type = ? ORDER BY id")) {
+            ps.setString(1, queue);
+            ps.setString(2, type);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getLong(1));
+                }
+            }
+        }
+        return out;
     }
 
     // ---- load helpers -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import io.fairqueue.it.support.Deployments;
 import io.fairqueue.jobs.boundary.JobRequests;
 import io.fairqueue.jobs.boundary.JobSubmission;
 import io.fairqueue.jobs.boundary.JobView;
+import io.fairqueue.platform.control.CommitAttempt;
 import io.fairqueue.queues.boundary.QueueRequests;
 import io.fairqueue.queues.boundary.QueueService;
 import io.fairqueue.scheduling.boundary.SchedulingService;
@@ -66,7 +67,11 @@ class SchedulingServiceIT {
     }
 
     long submit(Caller owner, String queue) {
-        return jobs.submit(owner, new JobRequests.Submit(queue, "t", null, null, null, null, null, null, null), null)
+        return jobs.submit(
+                        owner,
+                        new JobRequests.Submit(queue, "t", null, null, null, null, null, null, null),
+                        null,
+                        new CommitAttempt<>())
                 .id();
     }
 

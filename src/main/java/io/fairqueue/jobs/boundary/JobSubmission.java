@@ -4,6 +4,7 @@ import static io.fairqueue.platform.problem.ProblemException.badRequest;
 
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
+import io.fairqueue.platform.control.CommitAttempt;
 import io.fairqueue.platform.control.SqlArrays;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.json.JsonText;
@@ -61,17 +62,26 @@ public class JobSubmission {
      * NOTIFY that wakes a waiting worker: {@link JobsResource} places it in a second, read-only
      * transaction.
      */
-    public Created submit(Caller caller, JobRequests.Submit r, String idempotencyKey) {
+    public Created submit(Caller caller, JobRequests.Submit r, String idempotencyKey, CommitAttempt<Created> attempt) {
         checkSubmits(caller, List.of(r), i -> "");
+        Created created;
         if (idempotencyKey == null) {
             // the job and its audit row in one statement: the commit (and the NOTIFY that wakes a
             // waiting worker) comes a round trip or two sooner than with persist and flush
             OffsetDateTime now = Time.now(clock);
-            return new Created(
-                    createdView(caller, r, insertRows(caller, List.of(r), now).get(0), now), true);
+            created = new Created(
+                    createdView(
+                            caller,
+                            r,
+                            insertRows(caller, List.of(r), now, attempt).get(0),
+                            now),
+                    true);
+        } else {
+            Submitted s = create(caller, r, idempotencyKey, attempt);
+            created = new Created(s.job(), s.created());
         }
-        Submitted s = create(caller, r, idempotencyKey);
-        return new Created(s.job(), s.created());
+        attempt.decided(created);
+        return created;
     }
 
     /**
@@ -80,7 +90,8 @@ public class JobSubmission {
      * are a {@code GET /jobs/{id}} away); an item whose {@code idempotencyKey} was used before
      * answers the first job, {@code created} false.
      */
-    public List<Submitted> submitBatch(Caller caller, JobRequests.SubmitBatch batch) {
+    public List<Submitted> submitBatch(
+            Caller caller, JobRequests.SubmitBatch batch, CommitAttempt<List<Submitted>> attempt) {
         checkSubmits(caller, batch.jobs(), i -> "jobs[" + i + "].");
         // Keys first, in order (a single submit takes its key's lock before any user row), then users.
         TreeSet<String> keys = new TreeSet<>();
@@ -92,18 +103,20 @@ public class JobSubmission {
             }
         }
         for (String key : keys) {
-            em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
-                    .setParameter(1, key)
-                    .getSingleResult();
+            lockKey(key, attempt);
         }
         lockUsers(caller, batch.jobs());
+        List<Submitted> out;
         if (keys.isEmpty()) {
-            return insertAll(caller, batch.jobs());
+            out = insertAll(caller, batch.jobs(), attempt);
+        } else {
+            out = new ArrayList<>(batch.jobs().size());
+            for (int i = 0; i < batch.jobs().size(); i++) {
+                out.add(create(
+                        caller, batch.jobs().get(i), batch.idempotencyKeys().get(i), attempt));
+            }
         }
-        List<Submitted> out = new ArrayList<>(batch.jobs().size());
-        for (int i = 0; i < batch.jobs().size(); i++) {
-            out.add(create(caller, batch.jobs().get(i), batch.idempotencyKeys().get(i)));
-        }
+        attempt.decided(out);
         return out;
     }
 
@@ -131,11 +144,11 @@ public class JobSubmission {
             audit AS (
                 INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by)
                 SELECT id, NULL, status, created_at, ?11 FROM ins)
-            SELECT id, status, max_retries FROM ins ORDER BY id
+            SELECT id, status, max_retries, CAST(CAST(pg_current_xact_id() AS text) AS bigint) FROM ins ORDER BY id
             """;
 
-    private List<Submitted> insertAll(Caller caller, List<JobRequests.Submit> jobs) {
-        List<Long> idList = insertIds(caller, jobs);
+    private List<Submitted> insertAll(Caller caller, List<JobRequests.Submit> jobs, CommitAttempt<?> attempt) {
+        List<Long> idList = insertIds(caller, jobs, attempt);
         Map<Long, Job> byId = new HashMap<>();
         em.createQuery("SELECT j FROM Job j WHERE j.id IN :ids", Job.class)
                 .setParameter("ids", idList)
@@ -147,8 +160,8 @@ public class JobSubmission {
     }
 
     /** Inserts the jobs and their creation audit rows with {@link #INSERT_ALL}; their ids in request order. */
-    private List<Long> insertIds(Caller caller, List<JobRequests.Submit> jobs) {
-        return insertRows(caller, jobs, Time.now(clock)).stream()
+    private List<Long> insertIds(Caller caller, List<JobRequests.Submit> jobs, CommitAttempt<?> attempt) {
+        return insertRows(caller, jobs, Time.now(clock), attempt).stream()
                 .map(row -> ((Number) row[0]).longValue())
                 .toList();
     }
@@ -197,8 +210,12 @@ public class JobSubmission {
         return t == null ? null : t.withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
     }
 
-    /** Inserts with {@link #INSERT_ALL}: each job's id, status and max_retries, in request order. */
-    private List<Object[]> insertRows(Caller caller, List<JobRequests.Submit> jobs, OffsetDateTime now) {
+    /**
+     * Inserts with {@link #INSERT_ALL}: each job's id, status and max_retries, in request order;
+     * tells {@code attempt} the transaction's id.
+     */
+    private List<Object[]> insertRows(
+            Caller caller, List<JobRequests.Submit> jobs, OffsetDateTime now, CommitAttempt<?> attempt) {
         List<String> queues = new ArrayList<>();
         List<String> users = new ArrayList<>();
         List<String> projects = new ArrayList<>();
@@ -236,6 +253,9 @@ public class JobSubmission {
                 .setParameter(10, now)
                 .setParameter(11, caller.id())
                 .getResultList();
+        if (!rows.isEmpty()) {
+            attempt.began(((Number) rows.get(0)[3]).longValue());
+        }
         return rows;
     }
 
@@ -294,16 +314,27 @@ public class JobSubmission {
         }
     }
 
+    /**
+     * Takes the lock of one (user, idempotency key), which serializes submits with the same key;
+     * tells {@code attempt} the transaction's id (asked here: the lock is the transaction's first
+     * statement, and PostgreSQL would give it an id at the job's INSERT anyway).
+     */
+    private void lockKey(String userAndKey, CommitAttempt<?> attempt) {
+        Number xid = (Number) em.createNativeQuery("SELECT CAST(CAST(pg_current_xact_id() AS text) AS bigint)"
+                        + " FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
+                .setParameter(1, userAndKey)
+                .getSingleResult();
+        attempt.began(xid.longValue());
+    }
+
     /** Creates one job (or finds the first of its idempotency key); the answer has no placement. */
-    private Submitted create(Caller caller, JobRequests.Submit r, String idempotencyKey) {
+    private Submitted create(Caller caller, JobRequests.Submit r, String idempotencyKey, CommitAttempt<?> attempt) {
         String owner = r.userId() == null ? caller.id() : r.userId();
         String queueName = r.queue() == null ? Queue.DEFAULT : r.queue();
         Queue queue = em.find(Queue.class, queueName);
         if (idempotencyKey != null) {
             // Serializes submits with the same (user, key) so the second one finds the first.
-            em.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
-                    .setParameter(1, owner + "\n" + idempotencyKey)
-                    .getSingleResult();
+            lockKey(owner + "\n" + idempotencyKey, attempt);
             List<Job> existing = em.createQuery(
                             "SELECT j FROM Job j WHERE j.userId = :u AND j.idempotencyKey = :k", Job.class)
                     .setParameter("u", owner)

@@ -3,6 +3,8 @@ package io.fairqueue.jobs.boundary;
 import static io.fairqueue.platform.json.Params.body;
 
 import io.fairqueue.jobs.entity.JobStatus;
+import io.fairqueue.platform.control.CommitAttempt;
+import io.fairqueue.platform.control.CommitOutcomes;
 import io.fairqueue.platform.json.Params;
 import io.fairqueue.platform.problem.ProblemException;
 import io.fairqueue.security.boundary.RequiresRole;
@@ -45,6 +47,9 @@ public class JobsResource {
     @Inject
     LeaseService leases;
 
+    @Inject
+    CommitOutcomes commits;
+
     /** 201 with the new job; 200 with the first job when the Idempotency-Key was used before. */
     @POST
     public Response submit(JobRequests.Submit request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
@@ -53,7 +58,13 @@ public class JobsResource {
             throw ProblemException.badRequest(
                     "Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
         }
-        JobSubmission.Created s = submission.submit(caller, body(request), key);
+        CommitAttempt<JobSubmission.Created> attempt = new CommitAttempt<>();
+        JobSubmission.Created s;
+        try {
+            s = submission.submit(caller, body(request), key, attempt);
+        } catch (RuntimeException e) {
+            s = commits.committedOr(attempt, e); // a job that exists is never answered with an error
+        }
         JobView placed = placed(s.job());
         if (!s.created()) {
             return Response.ok(placed).header("Idempotent-Replayed", "true").build();
@@ -86,7 +97,13 @@ public class JobsResource {
     @POST
     @Path("batch")
     public Response submitBatch(JobRequests.SubmitBatch request) {
-        List<JobSubmission.Submitted> done = submission.submitBatch(caller, body(request));
+        CommitAttempt<List<JobSubmission.Submitted>> attempt = new CommitAttempt<>();
+        List<JobSubmission.Submitted> done;
+        try {
+            done = submission.submitBatch(caller, body(request), attempt);
+        } catch (RuntimeException e) {
+            done = commits.committedOr(attempt, e);
+        }
         return Response.status(Response.Status.CREATED)
                 .entity(done.stream()
                         .map(s -> new BatchSubmitted(s.job(), s.created()))

@@ -34,7 +34,8 @@ import javax.transaction.xa.XAException;
  *       {@code SystemException}. FairQueue has no deferred constraints and runs at READ COMMITTED,
  *       so PostgreSQL refuses no commit for its own reasons: a failed commit is a lost
  *       connection. Its outcome is in doubt only if the connection broke after the commit was
- *       sent; a submit with an Idempotency-Key is safe to repeat either way.</li>
+ *       sent: a submit then asks PostgreSQL what became of its transaction
+ *       ({@code CommitOutcomes}) and answers the job it committed instead of this 503.</li>
  * </ul>
  */
 public final class Outages {

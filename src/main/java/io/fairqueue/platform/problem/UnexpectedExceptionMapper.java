@@ -77,7 +77,7 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Throwable> {
     }
 
     /** The innermost message: the useful line of a five-deep wrapper chain. */
-    static String rootMessage(Throwable e) {
+    public static String rootMessage(Throwable e) {
         Throwable root = e;
         for (int i = 0; i < 32 && root.getCause() != null && root.getCause() != root; i++) {
             root = root.getCause();
