@@ -246,6 +246,7 @@ public class WorkerIT {
         Fixtures.User user = Fixtures.user("USER", 10);
         Fixtures.User fleet = Fixtures.user("WORKER", 1);
         CountDownLatch started = new CountDownLatch(4);
+        CountDownLatch shuttingDown = new CountDownLatch(1);
         FairQueueWorker worker = FairQueueWorker.builder(server.client(fleet.token()))
                 .queues(List.of(queue))
                 .slots(4)
@@ -253,7 +254,10 @@ public class WorkerIT {
                 .shutdownHook(false)
                 .handle("quick", (p, ctx) -> {
                     started.countDown();
-                    Thread.sleep(1200); // ends after the shutdown began, within its grace
+                    // ends after the shutdown began, within its grace, however slow the machine (a
+                    // fixed sleep could end before the shutdown and free a slot for a waiting job)
+                    shuttingDown.await(30, TimeUnit.SECONDS);
+                    Thread.sleep(300);
                     return "quick done";
                 })
                 .handle("cooperative", (p, ctx) -> {
@@ -291,6 +295,7 @@ public class WorkerIT {
         assertTrue(started.await(15, TimeUnit.SECONDS), "four handlers running");
 
         long t0 = System.nanoTime();
+        shuttingDown.countDown();
         worker.shutdown(Duration.ofMillis(2500));
         double took = (System.nanoTime() - t0) / 1e9;
         assertTrue(took < 2.5 + 3 + 3, "shutdown took " + took + " s with a 2.5 s grace");
