@@ -43,6 +43,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
@@ -584,8 +585,10 @@ class FaultIT {
      * commit arrived (a proxy between node B and PostgreSQL drops that one answer and cuts the
      * connection). The job exists, so the submit answers it (201), with or without an
      * Idempotency-Key, single or batch: never a 503 that a client would send again into a
-     * duplicate. A submit whose connection breaks before its commit (the audit row's INSERT, flushed
-     * at commit, loses its answer) created nothing and answers 503; sent again it creates the job.
+     * duplicate. A replay of an Idempotency-Key whose commit's answer is lost answers its job (it
+     * created nothing, so nothing depended on the commit). A submit whose connection breaks before
+     * its commit (the audit row's INSERT, flushed at commit, loses its answer) created nothing and
+     * answers 503; sent again it creates the job.
      */
     @Test
     void a_submit_whose_commit_answer_is_lost_answers_the_job_it_committed_and_one_that_aborted_answers_503()
@@ -600,7 +603,8 @@ class FaultIT {
 
             String key = Fixtures.unique("lost-commit-key");
             proxy.dropAnswer(key, "COMMIT", 1);
-            Api.Res keyed = b.post("jobs", aJob().withQueue(q).withType("keyed"), Map.of("Idempotency-Key", key));
+            Api.Res keyed = sent(
+                    proxy, () -> b.post("jobs", aJob().withQueue(q).withType("keyed"), Map.of("Idempotency-Key", key)));
             assertEquals(1, proxy.dropped(), "the answer to the keyed submit's COMMIT was dropped");
             assertEquals(201, keyed.status(), "the committed keyed submit answers its job: " + keyed.body());
             long keyedId = keyed.json().getJsonNumber("id").longValue();
@@ -610,7 +614,8 @@ class FaultIT {
 
             String type = Fixtures.unique("lost-commit-type");
             proxy.dropAnswer(type, "COMMIT", 1);
-            Api.Res single = b.post("jobs", aJob().withQueue(q).withType(type));
+            Api.Res single =
+                    sent(proxy, () -> b.post("jobs", aJob().withQueue(q).withType(type)));
             assertEquals(2, proxy.dropped(), "the answer to the unkeyed submit's COMMIT was dropped");
             assertEquals(201, single.status(), "the committed submit answers its job: " + single.body());
             assertEquals(
@@ -620,11 +625,13 @@ class FaultIT {
 
             String batchType = Fixtures.unique("lost-commit-batch");
             proxy.dropAnswer(batchType, "COMMIT", 1);
-            Api.Res batch = b.post(
-                    "jobs/batch",
-                    aBatch(
-                            aJob().withQueue(q).withType(batchType),
-                            aJob().withQueue(q).withType(batchType)));
+            Api.Res batch = sent(
+                    proxy,
+                    () -> b.post(
+                            "jobs/batch",
+                            aBatch(
+                                    aJob().withQueue(q).withType(batchType),
+                                    aJob().withQueue(q).withType(batchType))));
             assertEquals(3, proxy.dropped(), "the answer to the batch's COMMIT was dropped");
             assertEquals(201, batch.status(), "the committed batch answers its jobs: " + batch.body());
             assertEquals(
@@ -637,11 +644,40 @@ class FaultIT {
                     jobIdsOfType(q, batchType),
                     "the answered jobs are the batch's jobs");
 
+            String itemKey = Fixtures.unique("lost-commit-item");
+            proxy.dropAnswer(itemKey, "COMMIT", 1);
+            Api.Res keyedBatch = sent(
+                    proxy,
+                    () -> b.post(
+                            "jobs/batch",
+                            aBatch(
+                                    aJob().withQueue(q).withType("keyed-batch").withIdempotencyKey(itemKey),
+                                    aJob().withQueue(q).withType("keyed-batch").withIdempotencyKey(itemKey + "-2"))));
+            assertEquals(4, proxy.dropped(), "the answer to the keyed batch's COMMIT was dropped");
+            assertEquals(201, keyedBatch.status(), "the committed keyed batch answers its jobs: " + keyedBatch.body());
+            assertEquals(
+                    keyedBatch.array().stream()
+                            .map(v -> v.asJsonObject()
+                                    .getJsonObject("job")
+                                    .getJsonNumber("id")
+                                    .longValue())
+                            .toList(),
+                    jobIdsOfType(q, "keyed-batch"));
+
+            proxy.dropAnswer(key, "COMMIT", 1); // a replay creates nothing: its answer does not depend on its commit
+            Api.Res lostReplay = sent(
+                    proxy, () -> b.post("jobs", aJob().withQueue(q).withType("keyed"), Map.of("Idempotency-Key", key)));
+            assertEquals(5, proxy.dropped(), "the answer to the replay's COMMIT was dropped");
+            assertEquals(200, lostReplay.status(), lostReplay.body());
+            assertEquals(keyedId, lostReplay.json().getJsonNumber("id").longValue());
+
             String abortedKey = Fixtures.unique("lost-insert-key");
             proxy.dropAnswer(abortedKey, "INSERT", 2);
-            Api.Res aborted =
-                    b.post("jobs", aJob().withQueue(q).withType("aborted"), Map.of("Idempotency-Key", abortedKey));
-            assertEquals(4, proxy.dropped(), "the answer to the audit row's INSERT was dropped");
+            Api.Res aborted = sent(
+                    proxy,
+                    () -> b.post(
+                            "jobs", aJob().withQueue(q).withType("aborted"), Map.of("Idempotency-Key", abortedKey)));
+            assertEquals(6, proxy.dropped(), "the answer to the audit row's INSERT was dropped");
             assertTrue(
                     Calls.isServiceUnavailable(aborted),
                     "a submit cut before its commit answers 503: " + aborted.status() + " " + aborted.body());
@@ -650,7 +686,23 @@ class FaultIT {
                     b.post("jobs", aJob().withQueue(q).withType("aborted"), Map.of("Idempotency-Key", abortedKey));
             assertEquals(201, resent.status(), "sent again, it creates the job: " + resent.body());
         }
-        assertEquals(5, jobsByKey(q).size(), "five jobs in all: " + jobsByKey(q));
+        assertEquals(7, jobsByKey(q).size(), "seven jobs in all: " + jobsByKey(q));
+    }
+
+    /**
+     * Sends a request whose answer the proxy is armed to drop, again while it answers 503 without
+     * reaching the armed point (as a client would): the node's pool may hand out a connection that
+     * died with the one cut just before (Payara drops the pool's connections after a broken one),
+     * and a request that fails on it never reached its commit.
+     */
+    static Api.Res sent(AnswerDroppingProxy proxy, Supplier<Api.Res> request) throws InterruptedException {
+        int before = proxy.dropped();
+        Api.Res r = request.get();
+        for (int i = 0; i < 5 && proxy.dropped() == before && Calls.isServiceUnavailable(r); i++) {
+            Thread.sleep(500);
+            r = request.get();
+        }
+        return r;
     }
 
     static List<Long> jobIdsOfType(String queue, String type) throws Exception {

@@ -144,7 +144,8 @@ public class JobSubmission {
             audit AS (
                 INSERT INTO job_transition (job_id, from_status, to_status, at, triggered_by)
                 SELECT id, NULL, status, created_at, ?11 FROM ins)
-            SELECT id, status, max_retries, CAST(CAST(pg_current_xact_id() AS text) AS bigint) FROM ins ORDER BY id
+            SELECT id, status, max_retries, """ + CommitAttempt.XID + """
+             FROM ins ORDER BY id
             """;
 
     private List<Submitted> insertAll(Caller caller, List<JobRequests.Submit> jobs, CommitAttempt<?> attempt) {
@@ -255,6 +256,7 @@ public class JobSubmission {
                 .getResultList();
         if (!rows.isEmpty()) {
             attempt.began(((Number) rows.get(0)[3]).longValue());
+            attempt.wrote(((Number) rows.get(0)[0]).longValue());
         }
         return rows;
     }
@@ -316,12 +318,13 @@ public class JobSubmission {
 
     /**
      * Takes the lock of one (user, idempotency key), which serializes submits with the same key;
-     * tells {@code attempt} the transaction's id (asked here: the lock is the transaction's first
-     * statement, and PostgreSQL would give it an id at the job's INSERT anyway).
+     * tells {@code attempt} the transaction's id, read in this statement to save a round trip (it
+     * gives a replay, which writes nothing, an id too: a commit record in the WAL, on a path that
+     * is rare).
      */
     private void lockKey(String userAndKey, CommitAttempt<?> attempt) {
-        Number xid = (Number) em.createNativeQuery("SELECT CAST(CAST(pg_current_xact_id() AS text) AS bigint)"
-                        + " FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
+        Number xid = (Number) em.createNativeQuery(
+                        "SELECT " + CommitAttempt.XID + " FROM pg_advisory_xact_lock(hashtextextended(?1, 7))")
                 .setParameter(1, userAndKey)
                 .getSingleResult();
         attempt.began(xid.longValue());
@@ -363,6 +366,7 @@ public class JobSubmission {
                 now);
         em.persist(job);
         em.flush();
+        attempt.wrote(job.id());
         em.persist(job.created(caller.id(), null));
         return new Submitted(JobView.of(job), true);
     }

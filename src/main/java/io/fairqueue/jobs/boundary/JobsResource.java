@@ -58,13 +58,9 @@ public class JobsResource {
             throw ProblemException.badRequest(
                     "Idempotency-Key", "must be at most " + JobRequests.MAX_IDEMPOTENCY_KEY + " characters");
         }
+        // a job that exists is never answered with an error, even when the commit's answer was lost
         CommitAttempt<JobSubmission.Created> attempt = new CommitAttempt<>();
-        JobSubmission.Created s;
-        try {
-            s = submission.submit(caller, body(request), key, attempt);
-        } catch (RuntimeException e) {
-            s = commits.committedOr(attempt, e); // a job that exists is never answered with an error
-        }
+        JobSubmission.Created s = commits.settle(attempt, () -> submission.submit(caller, body(request), key, attempt));
         JobView placed = placed(s.job());
         if (!s.created()) {
             return Response.ok(placed).header("Idempotent-Replayed", "true").build();
@@ -98,12 +94,8 @@ public class JobsResource {
     @Path("batch")
     public Response submitBatch(JobRequests.SubmitBatch request) {
         CommitAttempt<List<JobSubmission.Submitted>> attempt = new CommitAttempt<>();
-        List<JobSubmission.Submitted> done;
-        try {
-            done = submission.submitBatch(caller, body(request), attempt);
-        } catch (RuntimeException e) {
-            done = commits.committedOr(attempt, e);
-        }
+        List<JobSubmission.Submitted> done =
+                commits.settle(attempt, () -> submission.submitBatch(caller, body(request), attempt));
         return Response.status(Response.Status.CREATED)
                 .entity(done.stream()
                         .map(s -> new BatchSubmitted(s.job(), s.created()))

@@ -13,7 +13,9 @@ import javax.transaction.xa.XAException;
 /**
  * Tells an outage of PostgreSQL (or of the connection pool in front of it) from a defect. An
  * outage answers 503 with {@code Retry-After}: the request may be sent again (its transaction
- * rolled back, or never began); anything else that nobody mapped is a 500 whose cause is logged.
+ * rolled back, or never began; a submit whose commit's fate could not be learned says so in its
+ * detail, see {@code CommitOutcomes}); anything else that nobody mapped is a 500 whose cause is
+ * logged.
  *
  * <p>What counts as an outage, wherever it sits in the cause chain (EJB, JPA, JTA and the pool
  * each wrap it):
@@ -108,14 +110,13 @@ public final class Outages {
     public static final int RETRY_AFTER_SECONDS = 2;
 
     public static ProblemException unavailable() {
+        return unavailable("the database cannot be reached right now; retry after " + RETRY_AFTER_SECONDS
+                + " s (a submit with an Idempotency-Key is safe to repeat)");
+    }
+
+    /** The 503 problem, with {@code Retry-After}, saying {@code detail}. */
+    public static ProblemException unavailable(String detail) {
         return new ProblemException(new Problem(
-                Problem.TYPE_BASE + "service-unavailable",
-                "Service Unavailable",
-                503,
-                "the database cannot be reached right now; retry after " + RETRY_AFTER_SECONDS
-                        + " s (a submit with an Idempotency-Key is safe to repeat)",
-                null,
-                null,
-                null));
+                Problem.TYPE_BASE + "service-unavailable", "Service Unavailable", 503, detail, null, null, null));
     }
 }

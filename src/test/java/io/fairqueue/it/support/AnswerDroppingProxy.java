@@ -88,23 +88,36 @@ public final class AnswerDroppingProxy implements AutoCloseable {
 
     private void accept() {
         while (!listener.isClosed()) {
+            Socket client;
             try {
-                Socket client = listener.accept();
-                Socket server = new Socket();
-                server.connect(target, 5000);
-                client.setTcpNoDelay(true);
-                server.setTcpNoDelay(true);
-                open.add(client);
-                open.add(server);
-                Connection c = new Connection(client, server);
-                start(c::clientToServer, "proxy-c2s");
-                start(c::serverToClient, "proxy-s2c");
+                client = listener.accept();
             } catch (IOException e) {
                 if (listener.isClosed()) {
                     return;
                 }
+                continue;
             }
+            start(() -> connect(client), "proxy-connect");
         }
+    }
+
+    /** Connects one accepted client to PostgreSQL (in its own thread: a slow connect stalls no other). */
+    private void connect(Socket client) {
+        Socket server = new Socket();
+        try {
+            server.connect(target, 5000);
+            client.setTcpNoDelay(true);
+            server.setTcpNoDelay(true);
+        } catch (IOException e) {
+            close(client); // the client hears the refusal at once
+            close(server);
+            return;
+        }
+        open.add(client);
+        open.add(server);
+        Connection c = new Connection(client, server);
+        start(c::clientToServer, "proxy-c2s");
+        start(c::serverToClient, "proxy-s2c");
     }
 
     private static void start(Runnable r, String name) {
@@ -118,7 +131,8 @@ public final class AnswerDroppingProxy implements AutoCloseable {
         private final Socket client;
         private final Socket server;
         private volatile Cut marked;
-        private int matched;
+        /** Answers with the cut's tag seen since the marker; written by the client side at marking. */
+        private volatile int matched;
 
         Connection(Socket client, Socket server) {
             this.client = client;
@@ -132,11 +146,12 @@ public final class AnswerDroppingProxy implements AutoCloseable {
                     OutputStream out = server.getOutputStream()) {
                 for (int n; (n = in.read(buf)) >= 0; ) {
                     Cut cut = armed.get();
-                    if (marked == null && cut != null) {
+                    if (cut != null && marked != cut) { // a connection marked for an older cut may serve a newer one
                         byte[] window = new byte[tail.length + n];
                         System.arraycopy(tail, 0, window, 0, tail.length);
                         System.arraycopy(buf, 0, window, tail.length, n);
                         if (indexOf(window, cut.marker()) >= 0) {
+                            matched = 0;
                             marked = cut; // before the bytes go on: the answer cannot come sooner
                         }
                         int keep = Math.min(window.length, cut.marker().length - 1);
@@ -161,6 +176,9 @@ public final class AnswerDroppingProxy implements AutoCloseable {
                         return;
                     }
                     int length = in.readInt();
+                    if (length < 4) {
+                        throw new IOException("not a PostgreSQL message: length " + length);
+                    }
                     byte[] body = new byte[length - 4];
                     in.readFully(body);
                     Cut cut = marked;
@@ -192,6 +210,8 @@ public final class AnswerDroppingProxy implements AutoCloseable {
         private void closeBoth() {
             close(client);
             close(server);
+            open.remove(client);
+            open.remove(server);
         }
     }
 
