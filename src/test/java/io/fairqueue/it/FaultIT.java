@@ -634,15 +634,7 @@ class FaultIT {
                                     aJob().withQueue(q).withType(batchType))));
             assertEquals(3, proxy.dropped(), "the answer to the batch's COMMIT was dropped");
             assertEquals(201, batch.status(), "the committed batch answers its jobs: " + batch.body());
-            assertEquals(
-                    batch.array().stream()
-                            .map(v -> v.asJsonObject()
-                                    .getJsonObject("job")
-                                    .getJsonNumber("id")
-                                    .longValue())
-                            .toList(),
-                    jobIdsOfType(q, batchType),
-                    "the answered jobs are the batch's jobs");
+            assertEquals(batchIds(batch), jobIdsOfType(q, batchType), "the answered jobs are the batch's jobs");
 
             String itemKey = Fixtures.unique("lost-commit-item");
             proxy.dropAnswer(itemKey, "COMMIT", 1);
@@ -655,14 +647,7 @@ class FaultIT {
                                     aJob().withQueue(q).withType("keyed-batch").withIdempotencyKey(itemKey + "-2"))));
             assertEquals(4, proxy.dropped(), "the answer to the keyed batch's COMMIT was dropped");
             assertEquals(201, keyedBatch.status(), "the committed keyed batch answers its jobs: " + keyedBatch.body());
-            assertEquals(
-                    keyedBatch.array().stream()
-                            .map(v -> v.asJsonObject()
-                                    .getJsonObject("job")
-                                    .getJsonNumber("id")
-                                    .longValue())
-                            .toList(),
-                    jobIdsOfType(q, "keyed-batch"));
+            assertEquals(batchIds(keyedBatch), jobIdsOfType(q, "keyed-batch"));
 
             proxy.dropAnswer(key, "COMMIT", 1); // a replay creates nothing: its answer does not depend on its commit
             Api.Res lostReplay = sent(
@@ -703,6 +688,16 @@ class FaultIT {
             r = request.get();
         }
         return r;
+    }
+
+    /** The ids of a batch submit's answer, in request order. */
+    static List<Long> batchIds(Api.Res batch) {
+        return batch.array().stream()
+                .map(v -> v.asJsonObject()
+                        .getJsonObject("job")
+                        .getJsonNumber("id")
+                        .longValue())
+                .toList();
     }
 
     static List<Long> jobIdsOfType(String queue, String type) throws Exception {
