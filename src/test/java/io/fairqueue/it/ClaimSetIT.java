@@ -273,7 +273,9 @@ class ClaimSetIT {
             noJobs(setup, 3);
             exec(setup, "UPDATE queue SET max_concurrent = 20 WHERE name = 'q'");
         }
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+        // -Dfairqueue.it.sixWaySeconds=300 hunts rarer interleavings for longer
+        long seconds = Long.getLong("fairqueue.it.sixWaySeconds", 4);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         List<String> work = List.of(
                 // users in a random order within the statement, several jobs each
                 "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
@@ -307,7 +309,7 @@ class ClaimSetIT {
             }));
         }
         for (CompletableFuture<Integer> run : runs) {
-            assertTrue(run.get(60, TimeUnit.SECONDS) > 0);
+            assertTrue(run.get(seconds + 60, TimeUnit.SECONDS) > 0);
         }
         try (Connection c = DriverManager.getConnection(SERVER + DB, "postgres", "");
                 ResultSet rs = c.createStatement()
