@@ -13,7 +13,8 @@
 -- THE ONE RULE FOR MOVES OF SEVERAL USERS: their rows first, in id order. A transaction that
 -- moves jobs of several users locks those users before their lanes and usage: a batch submit and
 -- the moves below with these functions, a batch start or complete through the job trigger, which
--- locks the users of its statement first (R__job_changes.sql). So such moves never deadlock with
+-- locks the users of its statement first (R__job_changes.sql), and a claim's outcomes with
+-- failures among them (several statements: LeaseService.applyOutcomes) with fq_lock_users. So such moves never deadlock with
 -- each other, and the claim (R__claim.sql) never waits for a user row: it skips a locked user for
 -- that call. The moves below take their jobs with SKIP LOCKED, so every node may run them at once.
 

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.it.support.ApiTestBase;
+import io.fairqueue.it.support.AuditTrail;
 import io.fairqueue.it.support.Fixtures.Account;
 import io.fairqueue.it.support.Fixtures.WorkerAccount;
 import io.fairqueue.it.support.TestData.Claim;
@@ -18,8 +19,14 @@ import io.fairqueue.it.support.TestData.Job;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -230,5 +237,92 @@ class WorkerProtocolIT extends ApiTestBase {
                 List.of("PENDING", "DISPATCHED", "RUNNING"),
                 moves(job.getJsonNumber("id").longValue()));
         assertNotNull(job.getString("leaseToken"));
+    }
+
+    /**
+     * A claim carrying a completion of one user's job and a failure of another's writes them in two
+     * statements. A batch submit, the promoter and the bulk moves lock their users in id order;
+     * here a connection does the same with a pause between the two users, and the outcomes must
+     * wait for it instead of closing a cycle (a deadlock, answered 409). Both orders of the two
+     * statements are covered: the completion of the lower user's job and the failure of the
+     * higher's, then the other way round.
+     */
+    @Test
+    void outcomes_of_two_users_wait_for_a_transaction_that_locks_those_users_in_id_order() throws Exception {
+        for (boolean completeTheLower : new boolean[] {true, false}) {
+            String q = fx.queue(aQueue().withMaxRetries(1));
+            Account one = fx.user("USER", 1);
+            Account two = fx.user("USER", 1);
+            submit(one, q, 1);
+            submit(two, q, 1);
+            WorkerAccount w = fx.worker();
+            JsonArray running = claimRunning(w, q, 2);
+            assertEquals(2, running.size());
+            String lower = one.id().compareTo(two.id()) < 0 ? one.id() : two.id();
+            String higher = lower.equals(one.id()) ? two.id() : one.id();
+            JsonObject lowerJob = jobOf(running, lower);
+            JsonObject higherJob = jobOf(running, higher);
+            JsonObject completing = completeTheLower ? lowerJob : higherJob;
+            JsonObject failing = completeTheLower ? higherJob : lowerJob;
+            Claim outcomes = claim(w, q, 1)
+                    .withComplete(done(completing, completing.getString("leaseToken")))
+                    .withFail(failed(failing, "out of memory", true));
+
+            CompletableFuture<JsonObject> answer;
+            try (Connection batch = AuditTrail.db()) {
+                batch.setAutoCommit(false);
+                lockUser(batch, lower);
+                answer = CompletableFuture.supplyAsync(() -> claimCarrying(w, q, outcomes));
+                awaitBlockedBy(batch);
+                lockUser(batch, higher);
+                batch.commit();
+            }
+            JsonObject got = answer.get(30, TimeUnit.SECONDS);
+            assertEquals(
+                    "COMPLETED",
+                    got.getJsonArray("completed").getJsonObject(0).getString("status"),
+                    "completing the lower user's job: " + completeTheLower);
+            assertEquals(
+                    "RETRY_WAIT", got.getJsonArray("failed").getJsonObject(0).getString("status"));
+            assertEquals("COMPLETED", status(completing));
+            assertEquals("RETRY_WAIT", status(failing));
+        }
+    }
+
+    static JsonObject jobOf(JsonArray jobs, String user) {
+        return jobs.stream()
+                .map(JsonValue::asJsonObject)
+                .filter(j -> j.getString("userId").equals(user))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    static void lockUser(Connection c, String user) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM fq_user WHERE id = ? FOR NO KEY UPDATE")) {
+            s.setString(1, user);
+            try (ResultSet rs = s.executeQuery()) {
+                assertTrue(rs.next(), user);
+            }
+        }
+    }
+
+    /** Until another backend waits for a lock that {@code holder} holds (at most 20 s). */
+    static void awaitBlockedBy(Connection holder) throws SQLException, InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        try (Connection watch = AuditTrail.db();
+                PreparedStatement s = watch.prepareStatement(
+                        "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))")) {
+            s.setInt(1, holder.unwrap(org.postgresql.PGConnection.class).getBackendPID());
+            while (true) {
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) > 0) {
+                        return;
+                    }
+                }
+                assertTrue(System.nanoTime() < until, "the outcomes never waited for the batch's lock");
+                Thread.sleep(20);
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ import io.fairqueue.jobs.entity.InvalidTransitionException;
 import io.fairqueue.jobs.entity.Job;
 import io.fairqueue.jobs.entity.JobStatus;
 import io.fairqueue.jobs.entity.Transition;
+import io.fairqueue.platform.control.SqlArrays;
 import io.fairqueue.platform.control.Time;
 import io.fairqueue.platform.problem.Problem;
 import io.fairqueue.platform.problem.ProblemException;
@@ -107,12 +108,13 @@ public class LeaseService {
                 caller,
                 items.stream()
                         .map(i -> new Item(i.id(), i.leaseToken(), job -> job.start(now, caller.id())))
-                        .toList());
+                        .toList(),
+                false);
     }
 
     /** Completes many running jobs, like {@link #startAll}. */
     public List<ItemOutcome> completeAll(Caller caller, List<JobRequests.CompleteItem> items) {
-        return applyAll(caller, completing(caller, items, Time.now(clock)));
+        return applyAll(caller, completing(caller, items, Time.now(clock)), false);
     }
 
     /** A claim's outcomes, item by item: {@code completed} and {@code failed} in request order. */
@@ -140,7 +142,11 @@ public class LeaseService {
                             now,
                             caller.id())));
         }
-        List<ItemOutcome> all = applyAll(caller, items);
+        // Failed jobs are written one UPDATE each (JPA), after or before the one UPDATE of the
+        // completed: several statements, each locking its own users in its trigger. Out of id
+        // order across them, they could close a cycle with a batch submit, the promoter or a bulk
+        // move, which take their users first in id order. So the users come first here too.
+        List<ItemOutcome> all = applyAll(caller, items, items.size() > completing.size());
         return new Outcomes(all.subList(0, completing.size()), all.subList(completing.size(), all.size()));
     }
 
@@ -156,10 +162,13 @@ public class LeaseService {
     /**
      * The one UPDATE's trigger (per statement, R__job_changes.sql) takes the rows it changes in the
      * global lock order itself: the users in id order, settings, the lanes and usage rows in key
-     * order. So no lock is taken here beyond the jobs'. Started and completed jobs are written by
-     * one UPDATE (JobWrites); failed ones, which change more, by JPA; then every audit row at once.
+     * order. So without failures no lock is taken here beyond the jobs'. Started and completed
+     * jobs are written by one UPDATE (JobWrites); failed ones, which change more, by JPA; then
+     * every audit row at once. {@code severalStatements}: the items may be written by more than
+     * one statement (failures among them), so the jobs' users are locked in id order right after
+     * the jobs, before any is moved (THE ONE RULE in R__locks_and_bulk_moves.sql).
      */
-    private List<ItemOutcome> applyAll(Caller caller, List<Item> items) {
+    private List<ItemOutcome> applyAll(Caller caller, List<Item> items, boolean severalStatements) {
         List<Long> ids = items.stream().map(Item::id).distinct().sorted().toList();
         Map<Long, Job> locked = new HashMap<>();
         if (!ids.isEmpty()) {
@@ -168,6 +177,13 @@ public class LeaseService {
                     .setLockMode(LockModeType.PESSIMISTIC_WRITE)
                     .getResultList()
                     .forEach(j -> locked.put(j.id(), j));
+            if (severalStatements) {
+                em.createNativeQuery("SELECT 1 FROM fq_lock_users(CAST(?1 AS bigint[]))")
+                        .setParameter(
+                                1,
+                                SqlArrays.of(ids.stream().map(String::valueOf).toList()))
+                        .getSingleResult();
+            }
         }
         List<Transition> moved = new ArrayList<>();
         List<Job> written = new ArrayList<>();
