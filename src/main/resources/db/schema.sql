@@ -1165,6 +1165,8 @@ CREATE FUNCTION public.fq_lock_user_ids(p_users text[]) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock(fq_user_gate_class(), g.k)
+       FROM (SELECT DISTINCT hashtext(u) AS k FROM unnest(p_users) u ORDER BY 1) g;
     PERFORM 1 FROM fq_user WHERE id = ANY (p_users) ORDER BY id FOR NO KEY UPDATE;
 END $$;
 
@@ -1586,6 +1588,19 @@ END $$;
 
 
 --
+-- Name: fq_share_user_gates(text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_share_user_gates(p_users text[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(fq_user_gate_class(), g.k)
+       FROM (SELECT DISTINCT hashtext(u) AS k FROM unnest(p_users) u ORDER BY 1) g;
+END $$;
+
+
+--
 -- Name: fq_slot_delta(text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1619,6 +1634,17 @@ CREATE FUNCTION public.fq_used(p_scope text, p_key text, p_period text, p_start 
     AS $$
     SELECT coalesce((SELECT used_secs FROM usage
                       WHERE scope = p_scope AND key = p_key AND period = p_period AND period_start = p_start), 0)
+$$;
+
+
+--
+-- Name: fq_user_gate_class(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_user_gate_class() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT 7314
 $$;
 
 

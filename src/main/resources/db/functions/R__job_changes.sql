@@ -20,7 +20,8 @@
 -- SUBMITS TAKE NO USER LOCK. A user's pending count is derived from the position counts
 -- (fq_user_pending, R__counts_and_positions.sql), not kept on the user's row: a submit that held
 -- that row until commit would hide its user from claims (they skip locked users). A job that
--- becomes PENDING takes its user's lane guard (shared, see LANE GUARDS), no row lock.
+-- becomes PENDING takes its user's lane guard (shared, see LANE GUARDS), no row lock. (A batch of
+-- one INSERT takes its users' gates shared, a keyed batch their rows: R__locks_and_bulk_moves.sql.)
 --
 -- LANES WITHOUT A HEAD KEEP NO COUNTS. A change of a user's running count rewrites user_running
 -- and blocked only on the user's lanes with a head: those columns are sort and filter keys of

@@ -260,12 +260,14 @@ class ClaimSetIT {
     }
 
     /**
-     * Inserts of many users' jobs in one statement with no user row locked (the trigger takes the
-     * users' lane guards and lanes in key order; {@code POST /jobs/batch} locks its users first as
-     * well), side by side with set claims that start their jobs, batch completions and multi-user
-     * cancels: for four seconds on six connections none of them deadlocks or fails, and every
+     * Inserts of many users' jobs in one statement with no user row locked, their users' gates
+     * shared (as {@code POST /jobs/batch} without keys; the trigger takes the users' lane guards and
+     * lanes in key order), side by side with set claims that start their jobs, batch completions,
+     * multi-user cancels and a move of several statements that take lanes out of key order (as the
+     * promoter, a keyed batch or a claim's outcomes with failures, which take their users' gates and
+     * rows first): for four seconds on seven connections none of them deadlocks or fails, and every
      * counter and lane equals a recount. With the guards taken in random order it deadlocks within
-     * the four seconds.
+     * the four seconds, and so it does without the gates.
      */
     @Test
     void multi_user_inserts_claims_completions_and_cancels_side_by_side_never_deadlock() throws Exception {
@@ -277,10 +279,12 @@ class ClaimSetIT {
         long seconds = Long.getLong("fairqueue.it.sixWaySeconds", 4);
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         List<String> work = List.of(
-                // users in a random order within the statement, several jobs each
-                "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
-                        + "SELECT 'q', 'u' || (1 + (random() * 11)::int), 't', 'PENDING', (random() * 3)::int, 3, now() "
-                        + "FROM generate_series(1, 60)",
+                // an unkeyed batch: its users' gates shared, then one INSERT, users in a random
+                // order within the statement, several jobs each
+                "DO $$ DECLARE us text[] := ARRAY(SELECT 'u' || (1 + (random() * 11)::int) FROM generate_series(1, 60)); "
+                        + "BEGIN PERFORM fq_share_user_gates(us); "
+                        + "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
+                        + "SELECT 'q', u, 't', 'PENDING', (random() * 3)::int, 3, now() FROM unnest(us) u; END $$",
                 "SELECT count(*) FROM fq_claim('wk', '{q}', NULL, 10, now(), 'w', false, true)",
                 "UPDATE job SET status = 'COMPLETED', finished_at = now(), actual_duration_secs = 1 "
                         + "WHERE id = ANY (ARRAY(SELECT id FROM job WHERE status = 'RUNNING' ORDER BY random() LIMIT 15 "
@@ -288,9 +292,20 @@ class ClaimSetIT {
                 // as the bulk moves do: the jobs, then their users in id order, then one UPDATE
                 "DO $$ DECLARE ids bigint[] := ARRAY(SELECT id FROM job WHERE status = 'PENDING' ORDER BY random() "
                         + "LIMIT 4 FOR UPDATE SKIP LOCKED); BEGIN PERFORM fq_lock_users(ids); "
-                        + "UPDATE job SET status = 'CANCELLED', finished_at = now() WHERE id = ANY (ids); END $$");
+                        + "UPDATE job SET status = 'CANCELLED', finished_at = now() WHERE id = ANY (ids); END $$",
+                // several statements, as the promoter, a keyed batch or a claim's outcomes with
+                // failures: the users first (gates, then rows), then each statement takes guards
+                // and lanes of its own users, the later ones of users before the earlier ones
+                "DO $$ DECLARE ids bigint[] := ARRAY(SELECT id FROM job WHERE status = 'PENDING' ORDER BY user_id DESC, "
+                        + "random() LIMIT 6 FOR UPDATE SKIP LOCKED); us text[] := ARRAY(SELECT 'u' || g FROM "
+                        + "generate_series(11, 2, -3) g); u text; BEGIN PERFORM fq_lock_user_ids(ARRAY(SELECT user_id FROM job WHERE id = ANY (ids)) || us); "
+                        + "UPDATE job SET priority = priority + 1 WHERE id = ANY (ids[1:3]); "
+                        + "UPDATE job SET priority = priority + 1 WHERE id = ANY (ids[4:6]); "
+                        + "FOREACH u IN ARRAY us LOOP INSERT INTO job (queue, user_id, type, status, priority, max_retries, "
+                        + "created_at) VALUES ('q', u, 't', 'PENDING', 0, 3, now()); END LOOP; END $$");
         List<CompletableFuture<Integer>> runs = new ArrayList<>();
-        for (String sql : List.of(work.get(0), work.get(0), work.get(1), work.get(1), work.get(2), work.get(3))) {
+        for (String sql :
+                List.of(work.get(0), work.get(0), work.get(1), work.get(1), work.get(2), work.get(3), work.get(4))) {
             runs.add(CompletableFuture.supplyAsync(() -> {
                 int n = 0;
                 try (Connection c = DriverManager.getConnection(SERVER + DB, "postgres", "")) {

@@ -289,6 +289,54 @@ class WorkerProtocolIT extends ApiTestBase {
         }
     }
 
+    /**
+     * A batch of one INSERT does not hide its users from claims while it runs: it takes their
+     * gates, not their rows. Here the batch waits in its INSERT for another of its users, whose row
+     * a connection holds (as an admin's edit of that user does), and a worker's claim meanwhile
+     * gets the first user's job that was already waiting. When the batch held its users' rows the
+     * claim skipped that user and answered nothing; in the benchmark a claim then got through only
+     * between two batches.
+     */
+    @Test
+    void a_batch_in_flight_does_not_hide_its_users_from_claims() throws Exception {
+        String q = fx.queue();
+        Account one = fx.user("USER", 2);
+        Account two = fx.user("USER", 2);
+        String lower = one.id().compareTo(two.id()) < 0 ? one.id() : two.id();
+        String higher = lower.equals(one.id()) ? two.id() : one.id();
+        Job waiting = aJob().withQueue(q).withType("render").withUserId(lower);
+        long first = admin.post("jobs", waiting)
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .longValue();
+        WorkerAccount w = fx.worker();
+
+        CompletableFuture<JsonArray> batch;
+        JsonArray claimed;
+        try (Connection edit = AuditTrail.db()) {
+            edit.setAutoCommit(false);
+            try (PreparedStatement s = edit.prepareStatement("SELECT 1 FROM fq_user WHERE id = ? FOR UPDATE")) {
+                s.setString(1, higher);
+                s.executeQuery().close();
+            }
+            batch = CompletableFuture.supplyAsync(() -> admin.post(
+                            "jobs/batch",
+                            aBatch(
+                                    aJob().withQueue(q).withType("render").withUserId(lower),
+                                    aJob().withQueue(q).withType("render").withUserId(higher)))
+                    .expect(201)
+                    .array());
+            awaitBlockedBy(edit);
+            claimed = claimRunning(w, q, 5);
+            edit.commit();
+        }
+        assertEquals(1, claimed.size(), "the lower user's waiting job, while the batch is in flight: " + claimed);
+        assertEquals(first, claimed.getJsonObject(0).getJsonNumber("id").longValue());
+        assertEquals(2, batch.get(30, TimeUnit.SECONDS).size(), "the batch then commits");
+        assertEquals(2, claimRunning(w, q, 5).size(), "and its jobs are claimed");
+    }
+
     static JsonObject jobOf(JsonArray jobs, String user) {
         return jobs.stream()
                 .map(JsonValue::asJsonObject)

@@ -105,11 +105,15 @@ public class JobSubmission {
         for (String key : keys) {
             lockKey(key, attempt);
         }
-        lockUsers(caller, batch.jobs());
         List<Submitted> out;
         if (keys.isEmpty()) {
+            // one INSERT: its users' gates, shared, and no row lock, which would hide them from
+            // claims for the whole INSERT (R__locks_and_bulk_moves.sql)
+            lockUsers("fq_share_user_gates", caller, batch.jobs());
             out = insertAll(caller, batch.jobs(), attempt);
         } else {
+            // an INSERT per job: the users' gates, then their rows in id order
+            lockUsers("fq_lock_user_ids", caller, batch.jobs());
             out = new ArrayList<>(batch.jobs().size());
             for (int i = 0; i < batch.jobs().size(); i++) {
                 out.add(create(
@@ -262,16 +266,19 @@ public class JobSubmission {
     }
 
     /**
-     * Locks the batch's users in id order before any job is inserted: each job's lane update
-     * happens under its user's lock then, in the one order every multi-user move uses, so two
-     * batches (or a batch and a batch complete) cannot deadlock.
+     * Takes the batch's users with {@code function} before any job is inserted: {@code
+     * fq_lock_user_ids} (their gates, then their rows in id order) for a batch of one INSERT per
+     * job, whose lane updates then happen in the one order every move of several users in several
+     * statements uses; {@code fq_share_user_gates} for one INSERT of every job (its trigger takes
+     * guards and lanes in key order itself). Either way no two batches, nor a batch and the
+     * promoter, a bulk move or a claim's outcomes, can deadlock (R__locks_and_bulk_moves.sql).
      */
-    private void lockUsers(Caller caller, List<JobRequests.Submit> jobs) {
+    private void lockUsers(String function, Caller caller, List<JobRequests.Submit> jobs) {
         String users = SqlArrays.of(jobs.stream()
                 .map(r -> r.userId() == null ? caller.id() : r.userId())
                 .distinct()
                 .toList());
-        em.createNativeQuery("SELECT 1 FROM fq_lock_user_ids(CAST(?1 AS text[]))")
+        em.createNativeQuery("SELECT 1 FROM " + function + "(CAST(?1 AS text[]))")
                 .setParameter(1, users)
                 .getSingleResult();
     }
