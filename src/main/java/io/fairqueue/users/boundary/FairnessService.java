@@ -29,7 +29,7 @@ public class FairnessService {
                          FROM fq_user u LEFT JOIN p ON p.user_id = u.id
                         WHERE CASE WHEN CAST(?1 AS text) IS NULL THEN u.running > 0 OR coalesce(p.pending, 0) > 0
                                    ELSE strpos(lower(u.id), lower(CAST(?1 AS text))) > 0 END)
-            SELECT id, pending, count(*) OVER (), (SELECT count(*) FROM fq_user)
+            SELECT id, running, pending, count(*) OVER (), (SELECT count(*) FROM fq_user)
               FROM m
              ORDER BY running DESC, pending DESC, id
              LIMIT ?2
@@ -53,14 +53,17 @@ public class FairnessService {
                 .getResultList();
         long total = rows.isEmpty()
                 ? em.createQuery("SELECT count(u) FROM User u", Long.class).getSingleResult()
-                : ((Number) ((Object[]) rows.get(0))[3]).longValue();
-        long matched = rows.isEmpty() ? 0 : ((Number) ((Object[]) rows.get(0))[2]).longValue();
+                : ((Number) ((Object[]) rows.get(0))[4]).longValue();
+        long matched = rows.isEmpty() ? 0 : ((Number) ((Object[]) rows.get(0))[3]).longValue();
         List<FairnessView.Share> shares = new ArrayList<>(rows.size());
         for (Object o : rows) {
             Object[] row = (Object[]) o;
             User u = em.find(User.class, row[0]); // users are never deleted
+            // the running count of the statement that chose and ordered the users, not the row
+            // read a moment later: a job that ended in between would show a user with 0 and 0
             shares.add(new FairnessView.Share(
-                    UserView.of(u, ((Number) row[1]).longValue()), quotas.status(caller, u.id())));
+                    UserView.of(u, ((Number) row[1]).intValue(), ((Number) row[2]).longValue()),
+                    quotas.status(caller, u.id())));
         }
         return new FairnessView(total, matched, shares);
     }

@@ -20,6 +20,11 @@ public record UserView(
         long pending) {
 
     public static UserView of(User u, long pending) {
+        return of(u, u.running(), pending);
+    }
+
+    /** The user with a running count read together with {@code pending} (one snapshot). */
+    public static UserView of(User u, int running, long pending) {
         return new UserView(
                 u.id(),
                 u.displayName(),
@@ -27,7 +32,7 @@ public record UserView(
                 u.maxConcurrent(),
                 u.monthlyHoursLimit(),
                 u.createdAt(),
-                u.running(),
+                running,
                 pending);
     }
 
