@@ -12,13 +12,13 @@
 --   fq_cancel_waiting  a queue's waiting jobs become CANCELLED
 --   fq_bulk_move       an admin's bulk retry, cancel or reprioritize of given jobs
 --
--- THE ONE RULE FOR MOVES OF SEVERAL USERS: their rows first, in id order. A transaction that
--- moves jobs of several users locks those users before their lanes and usage: a batch submit and
--- the moves below with these functions, a batch start or complete through the job trigger, which
--- locks the users of its statement first (R__job_changes.sql), and a claim's outcomes with
--- failures among them (several statements: LeaseService.applyOutcomes) with fq_lock_users. So such moves never deadlock with
--- each other, and the claim (R__claim.sql) never waits for a user row: it skips a locked user for
--- that call. The moves below take their jobs with SKIP LOCKED, so every node may run them at once.
+-- THE ONE RULE FOR MOVES OF SEVERAL USERS: their gates, then their rows in id order. A
+-- transaction that moves jobs of several users takes those users before their lanes and usage: a
+-- keyed batch submit, the moves below and a claim's outcomes with failures among them (several
+-- statements: LeaseService.applyOutcomes) with these functions; a batch start or complete through
+-- the job trigger, which locks the users of its one statement first (R__job_changes.sql); an
+-- unkeyed batch submit with its gates only (below). So such moves never deadlock with each other,
+-- and the claim (R__claim.sql) never waits for a user row: it skips a locked user for that call. The moves below take their jobs with SKIP LOCKED, so every node may run them at once.
 --
 -- AN UNKEYED BATCH SUBMIT LOCKS NO USER ROW. It is one INSERT, whose trigger takes the lane guards
 -- and then the lanes each in key order (R__job_changes.sql), like every single-statement move; it
