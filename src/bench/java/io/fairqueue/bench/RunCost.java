@@ -26,7 +26,9 @@ final class RunCost {
 
     /**
      * A run's throughput and costs per job; {@code busyCores}: how many of the machine's cores were
-     * busy on average during the run (everything on it, from {@code /proc/stat}).
+     * busy on average during the run (everything on it, from {@code /proc/stat}), over the run's
+     * measured time ({@code jobs / jobsPerSec}; a FairQueue run's workers return up to a second
+     * later, idle, see {@code EndToEnd#fairQueue}).
      */
     record Cost(
             double jobsPerSec, double pgCpuMs, double appCpuMs, double jitCpuMs, double walBytes, double busyCores) {}
@@ -54,7 +56,7 @@ final class RunCost {
                 appTicks * MS_PER_TICK / jobs,
                 jitTicks * MS_PER_TICK / jobs,
                 wal / (double) jobs,
-                busy * MS_PER_TICK / 1000 / seconds);
+                busy * MS_PER_TICK / 1000 / Math.min(seconds, jobs / perSec));
     }
 
     /** The machine's busy CPU ticks since boot, all cores: user, nice, system, irq, softirq, steal. */
