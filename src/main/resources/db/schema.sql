@@ -1165,8 +1165,7 @@ CREATE FUNCTION public.fq_lock_user_ids(p_users text[]) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(fq_user_gate_class(), g.k)
-       FROM (SELECT DISTINCT hashtext(u) AS k FROM unnest(p_users) u ORDER BY 1) g;
+    PERFORM fq_user_gates(p_users, false);
     PERFORM 1 FROM fq_user WHERE id = ANY (p_users) ORDER BY id FOR NO KEY UPDATE;
 END $$;
 
@@ -1588,19 +1587,6 @@ END $$;
 
 
 --
--- Name: fq_share_user_gates(text[]); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.fq_share_user_gates(p_users text[]) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared(fq_user_gate_class(), g.k)
-       FROM (SELECT DISTINCT hashtext(u) AS k FROM unnest(p_users) u ORDER BY 1) g;
-END $$;
-
-
---
 -- Name: fq_slot_delta(text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1646,6 +1632,20 @@ CREATE FUNCTION public.fq_user_gate_class() RETURNS integer
     AS $$
     SELECT 7314
 $$;
+
+
+--
+-- Name: fq_user_gates(text[], boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_user_gates(p_users text[], p_shared boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM CASE WHEN p_shared THEN pg_advisory_xact_lock_shared(fq_user_gate_class(), g.k)
+                 ELSE pg_advisory_xact_lock(fq_user_gate_class(), g.k) END
+       FROM (SELECT DISTINCT hashtext(u) AS k FROM unnest(p_users) u ORDER BY 1) g;
+END $$;
 
 
 --

@@ -6,7 +6,7 @@
 --   fq_lock_jobs       LOCK TABLE job IN EXCLUSIVE MODE, after cancelling a vacuum of job
 --   fq_lock_user_ids   takes users' gates, then locks their rows in id order
 --   fq_lock_users      the same for the users of some jobs
---   fq_share_user_gates  an unkeyed batch submit's users: their gates, shared
+--   fq_user_gates      takes users' gates in key order, exclusive or shared (an unkeyed batch)
 --   fq_user_gate_class the first key of the user gates' advisory locks
 --   fq_promote         due RETRY_WAIT and SCHEDULED jobs become PENDING
 --   fq_cancel_waiting  a queue's waiting jobs become CANCELLED
@@ -61,21 +61,24 @@ CREATE OR REPLACE FUNCTION fq_user_gate_class() RETURNS integer LANGUAGE sql IMM
     SELECT 7314
 $$;
 
--- Takes the given users' gates exclusively in key order, then locks their rows in id order (a
--- keyed batch submit has user ids before any job exists). Gates first: waiting for a batch's
--- INSERT, this transaction holds no user row that would hide the user from claims.
-CREATE OR REPLACE FUNCTION fq_lock_user_ids(p_users text[]) RETURNS void LANGUAGE plpgsql AS $$
+-- Takes the given users' gates in key order: shared for an unkeyed batch submit (which locks no
+-- user row, see above), exclusive for the moves of several users in several statements (through
+-- fq_lock_user_ids).
+DROP FUNCTION IF EXISTS fq_share_user_gates(text[]);
+CREATE OR REPLACE FUNCTION fq_user_gates(p_users text[], p_shared boolean) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(fq_user_gate_class(), g.k)
+    PERFORM CASE WHEN p_shared THEN pg_advisory_xact_lock_shared(fq_user_gate_class(), g.k)
+                 ELSE pg_advisory_xact_lock(fq_user_gate_class(), g.k) END
        FROM (SELECT DISTINCT hashtext(u) AS k FROM unnest(p_users) u ORDER BY 1) g;
-    PERFORM 1 FROM fq_user WHERE id = ANY (p_users) ORDER BY id FOR NO KEY UPDATE;
 END $$;
 
--- An unkeyed batch submit's users: their gates, shared, in key order (see above); no row lock.
-CREATE OR REPLACE FUNCTION fq_share_user_gates(p_users text[]) RETURNS void LANGUAGE plpgsql AS $$
+-- Takes the given users' gates exclusively, then locks their rows in id order (a keyed batch
+-- submit has user ids before any job exists). Gates first: waiting for a batch's INSERT, this
+-- transaction holds no user row that would hide the user from claims.
+CREATE OR REPLACE FUNCTION fq_lock_user_ids(p_users text[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(fq_user_gate_class(), g.k)
-       FROM (SELECT DISTINCT hashtext(u) AS k FROM unnest(p_users) u ORDER BY 1) g;
+    PERFORM fq_user_gates(p_users, false);
+    PERFORM 1 FROM fq_user WHERE id = ANY (p_users) ORDER BY id FOR NO KEY UPDATE;
 END $$;
 
 -- Locks the users of the given jobs in id order.

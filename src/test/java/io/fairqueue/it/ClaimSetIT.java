@@ -282,7 +282,7 @@ class ClaimSetIT {
                 // an unkeyed batch: its users' gates shared, then one INSERT, users in a random
                 // order within the statement, several jobs each
                 "DO $$ DECLARE us text[] := ARRAY(SELECT 'u' || (1 + (random() * 11)::int) FROM generate_series(1, 60)); "
-                        + "BEGIN PERFORM fq_share_user_gates(us); "
+                        + "BEGIN PERFORM fq_user_gates(us, true); "
                         + "INSERT INTO job (queue, user_id, type, status, priority, max_retries, created_at) "
                         + "SELECT 'q', u, 't', 'PENDING', (random() * 3)::int, 3, now() FROM unnest(us) u; END $$",
                 "SELECT count(*) FROM fq_claim('wk', '{q}', NULL, 10, now(), 'w', false, true)",

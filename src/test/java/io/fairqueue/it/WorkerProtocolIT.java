@@ -368,7 +368,7 @@ class WorkerProtocolIT extends ApiTestBase {
                         return;
                     }
                 }
-                assertTrue(System.nanoTime() < until, "the outcomes never waited for the batch's lock");
+                assertTrue(System.nanoTime() < until, "nothing waited for a lock that the holding connection took");
                 Thread.sleep(20);
             }
         }

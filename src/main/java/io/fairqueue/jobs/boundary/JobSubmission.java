@@ -109,11 +109,11 @@ public class JobSubmission {
         if (keys.isEmpty()) {
             // one INSERT: its users' gates, shared, and no row lock, which would hide them from
             // claims for the whole INSERT (R__locks_and_bulk_moves.sql)
-            lockUsers("fq_share_user_gates", caller, batch.jobs());
+            lockUsers(SHARE_USER_GATES, caller, batch.jobs());
             out = insertAll(caller, batch.jobs(), attempt);
         } else {
             // an INSERT per job: the users' gates, then their rows in id order
-            lockUsers("fq_lock_user_ids", caller, batch.jobs());
+            lockUsers(LOCK_USERS, caller, batch.jobs());
             out = new ArrayList<>(batch.jobs().size());
             for (int i = 0; i < batch.jobs().size(); i++) {
                 out.add(create(
@@ -265,22 +265,26 @@ public class JobSubmission {
         return rows;
     }
 
+    /** A batch of one INSERT per job: its users' gates, then their rows in id order. */
+    static final String LOCK_USERS = "SELECT 1 FROM fq_lock_user_ids(CAST(?1 AS text[]))";
+
+    /** A batch of one INSERT: its users' gates, shared; no row lock. */
+    static final String SHARE_USER_GATES = "SELECT 1 FROM fq_user_gates(CAST(?1 AS text[]), true)";
+
     /**
-     * Takes the batch's users with {@code function} before any job is inserted: {@code
-     * fq_lock_user_ids} (their gates, then their rows in id order) for a batch of one INSERT per
-     * job, whose lane updates then happen in the one order every move of several users in several
-     * statements uses; {@code fq_share_user_gates} for one INSERT of every job (its trigger takes
-     * guards and lanes in key order itself). Either way no two batches, nor a batch and the
-     * promoter, a bulk move or a claim's outcomes, can deadlock (R__locks_and_bulk_moves.sql).
+     * Takes the batch's users with {@code sql} before any job is inserted: {@link #LOCK_USERS} for
+     * a batch of one INSERT per job, whose lane updates then happen in the one order every move of
+     * several users in several statements uses; {@link #SHARE_USER_GATES} for one INSERT of every
+     * job (its trigger takes guards and lanes in key order itself). Either way no two batches, nor
+     * a batch and the promoter, a bulk move or a claim's outcomes, can deadlock
+     * (R__locks_and_bulk_moves.sql).
      */
-    private void lockUsers(String function, Caller caller, List<JobRequests.Submit> jobs) {
+    private void lockUsers(String sql, Caller caller, List<JobRequests.Submit> jobs) {
         String users = SqlArrays.of(jobs.stream()
                 .map(r -> r.userId() == null ? caller.id() : r.userId())
                 .distinct()
                 .toList());
-        em.createNativeQuery("SELECT 1 FROM " + function + "(CAST(?1 AS text[]))")
-                .setParameter(1, users)
-                .getSingleResult();
+        em.createNativeQuery(sql).setParameter(1, users).getSingleResult();
     }
 
     /** The owners and queues of the jobs that do not exist: one round trip for a whole batch. */

@@ -145,8 +145,10 @@ public class LeaseService {
         // Failed jobs are written one UPDATE each (JPA), after or before the one UPDATE of the
         // completed: several statements, each locking its own users in its trigger. Out of id
         // order across them, they could close a cycle with a batch submit, the promoter or a bulk
-        // move, which take their users first in id order. So the users come first here too.
-        List<ItemOutcome> all = applyAll(caller, items, items.size() > completing.size());
+        // move, which take their users first in id order. So the users come first here too, when
+        // there is more than one statement (a failure and anything else); a lone failure is one.
+        boolean failures = items.size() > completing.size();
+        List<ItemOutcome> all = applyAll(caller, items, failures && items.size() > 1);
         return new Outcomes(all.subList(0, completing.size()), all.subList(completing.size(), all.size()));
     }
 
