@@ -77,7 +77,7 @@ BEGIN
     HAVING sum(delta) <> 0;
 
     -- The users whose counters change, locked first and in id order (the lock order is users,
-    -- then lane guards, then lanes, then usage). A job that becomes PENDING locks no user, not
+    -- then lane guards, then lanes). A job that becomes PENDING locks no user, not
     -- even for a new lane: the lane guard keeps its user's count still while the lane copies it.
     PERFORM 1 FROM fq_user
       WHERE id = ANY (counted)
@@ -145,21 +145,19 @@ BEGIN
               RETURNING s.running, s.global_slots, d.d, d.released)
         SELECT wake OR coalesce(bool_or(g.released > 0 AND g.running - g.d >= g.global_slots), false) INTO wake FROM g;
 
-        -- run time of ended attempts, per user and project, day, week and month
+        -- run time of ended attempts, per user and project and the local day they ended in:
+        -- appended, no lock (folded into usage's day, week and month by fq_compact_usage,
+        -- R__quotas.sql)
         tz := fq_quota_tz();
-        INSERT INTO usage AS us (scope, key, period, period_start, used_secs)
-        SELECT k.scope, k.key, p.period, p.start, sum(e.secs)
+        INSERT INTO usage_delta (scope, key, day, secs)
+        SELECT k.scope, k.key, e.local::date, sum(e.secs)
           FROM (SELECT c.n_user, c.n_project, c.n_duration AS secs,
                        (coalesce(c.o_started, c.o_claimed) + make_interval(secs => c.n_duration)) AT TIME ZONE tz AS local
                   FROM unnest(ch) c
                  WHERE fq_slot_delta(c.o_status, c.n_status) < 0 AND c.n_duration > 0) e
          CROSS JOIN LATERAL (VALUES ('USER', e.n_user), ('PROJECT', e.n_project)) k(scope, key)
-         CROSS JOIN LATERAL (VALUES ('DAY', e.local::date), ('WEEK', date_trunc('week', e.local)::date),
-                                    ('MONTH', date_trunc('month', e.local)::date)) p(period, start)
          WHERE k.key IS NOT NULL
-         GROUP BY 1, 2, 3, 4
-         ORDER BY 1, 2, 3, 4
-        ON CONFLICT (scope, key, period, period_start) DO UPDATE SET used_secs = us.used_secs + EXCLUDED.used_secs;
+         GROUP BY 1, 2, 3;
     END IF;
 
     -- jobs that stopped being PENDING (or changed priority): positions, and their lanes' heads
@@ -623,7 +621,7 @@ BEGIN
 
             IF s.global_slots IS NOT NULL THEN
                 -- Waiting here is safe: settings is the last counter in the lock order, and its
-                -- holders only go on to lanes and usage of their own user, never to ours.
+                -- holders only go on to lanes of their own user, never to ours.
                 SELECT * INTO s FROM settings WHERE id = 1 FOR UPDATE;
                 b := least(b, s.global_slots - s.running);
                 EXIT rounds WHEN b <= 0;
@@ -864,7 +862,7 @@ BEGIN
 
         IF s.global_slots IS NOT NULL THEN
             -- Waiting here is safe: settings is the last counter in the lock order, and its
-            -- holders only go on to lanes and usage of their own user, never to ours.
+            -- holders only go on to lanes of their own user, never to ours.
             SELECT * INTO s FROM settings WHERE id = 1 FOR UPDATE;
             held_settings := true;
             EXIT WHEN s.running >= s.global_slots;
@@ -956,6 +954,33 @@ BEGIN
       INTO folded, kp, km, ku, kup, kum;
     DELETE FROM pending_count WHERE n = 0 AND (priority, minute) IN (SELECT * FROM unnest(kp, km));
     DELETE FROM user_pending_count WHERE n = 0 AND (user_id, priority, minute) IN (SELECT * FROM unnest(ku, kup, kum));
+    RETURN folded;
+END $$;
+
+
+--
+-- Name: fq_compact_usage(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fq_compact_usage() RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    folded integer;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(7312220033) THEN
+        RETURN 0;
+    END IF;
+    WITH moved AS (DELETE FROM usage_delta RETURNING scope, key, day, secs),
+         a AS (INSERT INTO usage AS us (scope, key, period, period_start, used_secs)
+               SELECT m.scope, m.key, p.period, p.start, sum(m.secs)
+                 FROM moved m
+                CROSS JOIN LATERAL (VALUES ('DAY', m.day), ('WEEK', date_trunc('week', m.day)::date),
+                                           ('MONTH', date_trunc('month', m.day)::date)) p(period, start)
+                GROUP BY 1, 2, 3, 4
+                ORDER BY 1, 2, 3, 4
+               ON CONFLICT (scope, key, period, period_start) DO UPDATE SET used_secs = us.used_secs + EXCLUDED.used_secs)
+    SELECT count(*) INTO folded FROM moved;
     RETURN folded;
 END $$;
 
@@ -1616,10 +1641,15 @@ $$;
 --
 
 CREATE FUNCTION public.fq_used(p_scope text, p_key text, p_period text, p_start date) RETURNS double precision
-    LANGUAGE sql
+    LANGUAGE sql STABLE
     AS $$
     SELECT coalesce((SELECT used_secs FROM usage
                       WHERE scope = p_scope AND key = p_key AND period = p_period AND period_start = p_start), 0)
+         + coalesce((SELECT sum(secs) FROM usage_delta
+                      WHERE scope = p_scope AND key = p_key AND day >= p_start
+                        AND day < CASE p_period WHEN 'DAY' THEN p_start + 1
+                                                WHEN 'WEEK' THEN p_start + 7
+                                                ELSE (p_start + interval '1 month')::date END), 0)
 $$;
 
 
@@ -1991,6 +2021,19 @@ CREATE TABLE public.usage (
 
 
 --
+-- Name: usage_delta; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.usage_delta (
+    scope text NOT NULL,
+    key text NOT NULL,
+    day date NOT NULL,
+    secs double precision NOT NULL,
+    CONSTRAINT usage_delta_scope_check CHECK ((scope = ANY (ARRAY['USER'::text, 'PROJECT'::text])))
+);
+
+
+--
 -- Name: user_pending_count; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2337,6 +2380,13 @@ CREATE INDEX queue_release_queue_idx ON public.queue_release USING btree (queue)
 --
 
 CREATE INDEX scheduling_policy_type_idx ON public.scheduling_policy USING btree (policy_type) WHERE enabled;
+
+
+--
+-- Name: usage_delta_key_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX usage_delta_key_idx ON public.usage_delta USING btree (scope, key, day);
 
 
 --

@@ -24,8 +24,8 @@
 -- keeps them, whatever path changes a status, so they always equal a recount (R__recount.sql).
 -- The claim checks each limit under the row lock of its counter before it dispatches a job: a
 -- limit can never be exceeded, however many claimers run on however many nodes. Lock order:
--- job -> fq_user (id order) -> lane guards -> queue -> settings -> lane (key order) -> usage (key
--- order). The claim never waits for a user row or a user's lane guard, nor for a queue row while
+-- job -> fq_user (id order) -> lane guards -> queue -> settings -> lane (key order); usage is
+-- appended without a lock (R__job_changes.sql). The claim never waits for a user row or a user's lane guard, nor for a queue row while
 -- it holds another queue's row or the settings row (SKIP LOCKED, a try-lock for the guard: a busy
 -- one is skipped for that call); moves of many jobs lock
 -- their users first, in id order (R__locks_and_bulk_moves.sql). Changing queue.max_concurrent
@@ -259,7 +259,7 @@ BEGIN
 
             IF s.global_slots IS NOT NULL THEN
                 -- Waiting here is safe: settings is the last counter in the lock order, and its
-                -- holders only go on to lanes and usage of their own user, never to ours.
+                -- holders only go on to lanes of their own user, never to ours.
                 SELECT * INTO s FROM settings WHERE id = 1 FOR UPDATE;
                 b := least(b, s.global_slots - s.running);
                 EXIT rounds WHEN b <= 0;
@@ -499,7 +499,7 @@ BEGIN
 
         IF s.global_slots IS NOT NULL THEN
             -- Waiting here is safe: settings is the last counter in the lock order, and its
-            -- holders only go on to lanes and usage of their own user, never to ours.
+            -- holders only go on to lanes of their own user, never to ours.
             SELECT * INTO s FROM settings WHERE id = 1 FOR UPDATE;
             held_settings := true;
             EXIT WHEN s.running >= s.global_slots;

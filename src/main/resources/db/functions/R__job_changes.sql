@@ -10,12 +10,12 @@
 --   fq_job_deleted                     the archiver's DELETE: counts by status
 --
 -- PER STATEMENT. The work is done once per statement over its transition tables: one counter
--- UPDATE per user, one per queue, one lane update per lane, one usage upsert, grouped deltas. A
+-- UPDATE per user, one per queue, one lane update per lane, one usage append, grouped deltas. A
 -- single-row UPDATE (the JPA paths) does what a row trigger would; a statement that moves 50 jobs
 -- (a claim, the promoter, a batch) does it once instead of 50 times. Whatever path changes a
 -- status (JPA, the bulk statements, the claim), counters and lanes stay equal to a recount
 -- (R__recount.sql). Lock order: job -> fq_user (id order) -> queue -> settings -> lane (key
--- order) -> usage (key order), as in the claim (R__claim.sql).
+-- order), as in the claim (R__claim.sql); usage is appended without a lock (usage_delta).
 --
 -- SUBMITS TAKE NO USER LOCK. A user's pending count is derived from the position counts
 -- (fq_user_pending, R__counts_and_positions.sql), not kept on the user's row: a submit that held
@@ -36,7 +36,7 @@
 -- head. So each user has a guard, a transaction-level advisory lock (fq_lane_guard_class(),
 -- hashtext(user id)): a statement that changes a user's count takes it exclusively, one whose
 -- jobs give a lane a head or take one away takes it shared, both before they lock any lane (lock
--- order: job -> fq_user -> lane guards -> queue -> settings -> lane -> usage). The count's change
+-- order: job -> fq_user -> lane guards -> queue -> settings -> lane). The count's change
 -- then locks and rewrites the user's lanes that have a head, read in a later statement than the
 -- guard: a lane that got its head from a guarded transaction that committed first is seen, one
 -- whose transaction is still open cannot exist (it holds the guard). The guard replaced a row
@@ -111,7 +111,7 @@ BEGIN
     HAVING sum(delta) <> 0;
 
     -- The users whose counters change, locked first and in id order (the lock order is users,
-    -- then lane guards, then lanes, then usage). A job that becomes PENDING locks no user, not
+    -- then lane guards, then lanes). A job that becomes PENDING locks no user, not
     -- even for a new lane: the lane guard keeps its user's count still while the lane copies it.
     PERFORM 1 FROM fq_user
       WHERE id = ANY (counted)
@@ -179,21 +179,19 @@ BEGIN
               RETURNING s.running, s.global_slots, d.d, d.released)
         SELECT wake OR coalesce(bool_or(g.released > 0 AND g.running - g.d >= g.global_slots), false) INTO wake FROM g;
 
-        -- run time of ended attempts, per user and project, day, week and month
+        -- run time of ended attempts, per user and project and the local day they ended in:
+        -- appended, no lock (folded into usage's day, week and month by fq_compact_usage,
+        -- R__quotas.sql)
         tz := fq_quota_tz();
-        INSERT INTO usage AS us (scope, key, period, period_start, used_secs)
-        SELECT k.scope, k.key, p.period, p.start, sum(e.secs)
+        INSERT INTO usage_delta (scope, key, day, secs)
+        SELECT k.scope, k.key, e.local::date, sum(e.secs)
           FROM (SELECT c.n_user, c.n_project, c.n_duration AS secs,
                        (coalesce(c.o_started, c.o_claimed) + make_interval(secs => c.n_duration)) AT TIME ZONE tz AS local
                   FROM unnest(ch) c
                  WHERE fq_slot_delta(c.o_status, c.n_status) < 0 AND c.n_duration > 0) e
          CROSS JOIN LATERAL (VALUES ('USER', e.n_user), ('PROJECT', e.n_project)) k(scope, key)
-         CROSS JOIN LATERAL (VALUES ('DAY', e.local::date), ('WEEK', date_trunc('week', e.local)::date),
-                                    ('MONTH', date_trunc('month', e.local)::date)) p(period, start)
          WHERE k.key IS NOT NULL
-         GROUP BY 1, 2, 3, 4
-         ORDER BY 1, 2, 3, 4
-        ON CONFLICT (scope, key, period, period_start) DO UPDATE SET used_secs = us.used_secs + EXCLUDED.used_secs;
+         GROUP BY 1, 2, 3;
     END IF;
 
     -- jobs that stopped being PENDING (or changed priority): positions, and their lanes' heads

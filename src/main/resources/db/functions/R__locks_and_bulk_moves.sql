@@ -13,7 +13,7 @@
 --   fq_bulk_move       an admin's bulk retry, cancel or reprioritize of given jobs
 --
 -- THE ONE RULE FOR MOVES OF SEVERAL USERS: their gates, then their rows in id order. A
--- transaction that moves jobs of several users takes those users before their lanes and usage: a
+-- transaction that moves jobs of several users takes those users before their lanes: a
 -- keyed batch submit, the moves below and a claim's outcomes with failures among them (several
 -- statements: LeaseService.applyOutcomes) with these functions; a batch start or complete through
 -- the job trigger, which locks the users of its one statement first (R__job_changes.sql); an

@@ -510,6 +510,7 @@ class ClaimSetIT {
                 "DELETE FROM queue_release",
                 "DELETE FROM quota",
                 "DELETE FROM usage",
+                "DELETE FROM usage_delta",
                 "UPDATE fq_user SET running = 0, max_concurrent = " + slots
                         + ", monthly_hours_limit = NULL WHERE role = 'USER'",
                 "UPDATE queue SET running = 0, max_concurrent = NULL",
@@ -559,6 +560,7 @@ class ClaimSetIT {
                 "DELETE FROM job_count",
                 "DELETE FROM queue_release",
                 "DELETE FROM usage",
+                "DELETE FROM usage_delta",
                 "DELETE FROM quota",
                 "DELETE FROM worker",
                 "DELETE FROM fq_user",

@@ -482,6 +482,109 @@ class SchedulingIT extends ApiTestBase {
     }
 
     @Test
+    void usage_counts_in_the_day_an_attempt_ended_and_folding_it_into_day_week_and_month_changes_no_total()
+            throws Exception {
+        String q = fx.queue();
+        Account alice = fx.user("USER", 5);
+        WorkerAccount w = fx.worker();
+        OffsetDateTime now = startOfDayPlus(advance(0), 23).withOffsetSameInstant(ZoneOffset.UTC);
+        java.time.LocalDate first = now.toLocalDate();
+        String a = submit(alice, q);
+        JsonArray c = w.claim(q, 1);
+        run(w, a, lease(c, a), 30);
+        // the second attempt starts before midnight and ends after it: it counts in the new day
+        now = advance(0).withOffsetSameInstant(ZoneOffset.UTC);
+        advance(Duration.between(
+                        now,
+                        now.truncatedTo(ChronoUnit.DAYS)
+                                .plusHours(23)
+                                .plusMinutes(59)
+                                .plusSeconds(50))
+                .toSeconds());
+        String b = submit(alice, q);
+        c = w.claim(q, 1);
+        run(w, b, lease(c, b), 20);
+        java.time.LocalDate second =
+                advance(0).withOffsetSameInstant(ZoneOffset.UTC).toLocalDate();
+        assertEquals(first.plusDays(1), second);
+        boolean newWeek = second.getDayOfWeek() == java.time.DayOfWeek.MONDAY;
+        boolean newMonth = second.getDayOfMonth() == 1;
+        JsonObject before = alice.api().get("quota/status").expect(200).json();
+        assertEquals(20, used(before, "day"), 1.0);
+        assertEquals(newWeek ? 20 : 50, used(before, "week"), 1.0);
+        assertEquals(newMonth ? 20 : 50, used(before, "month"), 1.0);
+
+        try (java.sql.Connection db =
+                java.sql.DriverManager.getConnection(System.getProperty("fairqueue.it.dbUrl"), "postgres", "")) {
+            assertEquals(30, sql(db, "SELECT fq_used('USER', '" + alice.id() + "', 'DAY', DATE '" + first + "')"), 1.0);
+            // folded by the Promoter timer about once a second; folded here too, whichever comes first
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (sql(db, "SELECT fq_compact_usage() * 0 + count(*) FROM usage_delta WHERE key = '" + alice.id() + "'")
+                    > 0) {
+                assertTrue(System.nanoTime() < deadline, "the usage rows were never folded");
+                Thread.sleep(100);
+            }
+            java.util.Map<String, Double> rows = new java.util.HashMap<>();
+            try (java.sql.ResultSet r = db.createStatement()
+                    .executeQuery("SELECT period, period_start, used_secs FROM usage WHERE scope = 'USER' AND key = '"
+                            + alice.id() + "'")) {
+                while (r.next()) {
+                    rows.put(r.getString(1) + " " + r.getString(2), r.getDouble(3));
+                }
+            }
+            java.time.LocalDate week1 = first.with(TemporalAdjusters.previousOrSame(java.time.DayOfWeek.MONDAY));
+            java.time.LocalDate week2 = second.with(TemporalAdjusters.previousOrSame(java.time.DayOfWeek.MONDAY));
+            assertEquals(2 + (newWeek ? 2 : 1) + (newMonth ? 2 : 1), rows.size(), "rows: " + rows);
+            assertEquals(30, rows.get("DAY " + first), 1.0);
+            assertEquals(20, rows.get("DAY " + second), 1.0);
+            if (newWeek) {
+                assertEquals(30, rows.get("WEEK " + week1), 1.0);
+                assertEquals(20, rows.get("WEEK " + week2), 1.0);
+            } else {
+                assertEquals(50, rows.get("WEEK " + week1), 1.0);
+            }
+            if (newMonth) {
+                assertEquals(30, rows.get("MONTH " + first.withDayOfMonth(1)), 1.0);
+                assertEquals(20, rows.get("MONTH " + second), 1.0);
+            } else {
+                assertEquals(50, rows.get("MONTH " + first.withDayOfMonth(1)), 1.0);
+            }
+            JsonObject after = alice.api().get("quota/status").expect(200).json();
+            for (String window : List.of("day", "week", "month")) {
+                assertEquals(used(before, window), used(after, window), 1e-6, window + " after the fold");
+            }
+
+            // a row appended and not folded yet is read with the folded ones
+            db.setAutoCommit(false);
+            try {
+                db.createStatement()
+                        .executeUpdate("INSERT INTO usage_delta (scope, key, day, secs) VALUES ('USER', '" + alice.id()
+                                + "', DATE '" + second + "', 7)");
+                assertEquals(
+                        used(after, "month") + 7,
+                        sql(
+                                db,
+                                "SELECT fq_used('USER', '" + alice.id() + "', 'MONTH', DATE '"
+                                        + second.withDayOfMonth(1) + "')"),
+                        1e-6);
+            } finally {
+                db.rollback();
+            }
+        }
+    }
+
+    static double used(JsonObject status, String window) {
+        return status.getJsonObject(window).getJsonNumber("usedSecs").doubleValue();
+    }
+
+    static double sql(java.sql.Connection db, String query) throws java.sql.SQLException {
+        try (java.sql.ResultSet r = db.createStatement().executeQuery(query)) {
+            assertTrue(r.next());
+            return r.getDouble(1);
+        }
+    }
+
+    @Test
     void quota_windows_follow_the_quota_reset_policys_time_zone() throws Exception {
         Account alice = fx.user("USER");
         try (java.sql.Connection c =

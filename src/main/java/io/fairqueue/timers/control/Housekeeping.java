@@ -113,12 +113,12 @@ public class Housekeeping {
     }
 
     /**
-     * Folds the deltas behind positions ({@code fq_compact_pending}) and counts by status
-     * ({@code fq_compact_counts}) into their count tables, so readers sum a second's worth of
-     * deltas at most; answers how many deltas it folded.
+     * Folds the deltas behind positions ({@code fq_compact_pending}), counts by status
+     * ({@code fq_compact_counts}) and usage ({@code fq_compact_usage}) into their tables, so
+     * readers sum a second's worth of deltas at most; answers how many deltas it folded.
      */
     public int compactCounts() {
-        return ((Number) em.createNativeQuery("SELECT fq_compact_pending() + fq_compact_counts()")
+        return ((Number) em.createNativeQuery("SELECT fq_compact_pending() + fq_compact_counts() + fq_compact_usage()")
                         .getSingleResult())
                 .intValue();
     }

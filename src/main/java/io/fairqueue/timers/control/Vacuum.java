@@ -54,7 +54,8 @@ public class Vacuum {
             "user_pending_count",
             "job_count_delta",
             "job_count",
-            "usage");
+            "usage",
+            "usage_delta");
 
     static final int BASE = 200;
     static final double SCALE = 0.1;
