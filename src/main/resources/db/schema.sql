@@ -482,6 +482,11 @@ DECLARE
     seen        integer;
     lanes_max   integer := 4 * p_limit + 16;
 BEGIN
+    -- The jobs' worker, checked once per call instead of by a foreign key per job (V16): workers
+    -- are never deleted, so a worker that exists now still exists when the jobs commit.
+    IF p_worker IS NOT NULL AND NOT EXISTS (SELECT 1 FROM worker WHERE id = p_worker) THEN
+        RAISE EXCEPTION 'unknown worker %', p_worker USING ERRCODE = 'foreign_key_violation';
+    END IF;
     IF p_user IS NULL AND p_limit > 1 AND cardinality(p_queues) IS DISTINCT FROM 1 THEN
         -- A claim from all or several queues when only one of them has a lane that could give a
         -- job now is a claim from that queue (one index probe per queue).
@@ -2440,43 +2445,11 @@ ALTER TABLE ONLY public.api_token
 
 
 --
--- Name: job job_queue_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.job
-    ADD CONSTRAINT job_queue_fkey FOREIGN KEY (queue) REFERENCES public.queue(name);
-
-
---
 -- Name: job job_retry_of_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.job
     ADD CONSTRAINT job_retry_of_fkey FOREIGN KEY (retry_of) REFERENCES public.job(id);
-
-
---
--- Name: job_transition job_transition_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.job_transition
-    ADD CONSTRAINT job_transition_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.job(id);
-
-
---
--- Name: job job_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.job
-    ADD CONSTRAINT job_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.fq_user(id);
-
-
---
--- Name: job job_worker_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.job
-    ADD CONSTRAINT job_worker_id_fkey FOREIGN KEY (worker_id) REFERENCES public.worker(id);
 
 
 --

@@ -120,6 +120,11 @@ DECLARE
     seen        integer;
     lanes_max   integer := 4 * p_limit + 16;
 BEGIN
+    -- The jobs' worker, checked once per call instead of by a foreign key per job (V16): workers
+    -- are never deleted, so a worker that exists now still exists when the jobs commit.
+    IF p_worker IS NOT NULL AND NOT EXISTS (SELECT 1 FROM worker WHERE id = p_worker) THEN
+        RAISE EXCEPTION 'unknown worker %', p_worker USING ERRCODE = 'foreign_key_violation';
+    END IF;
     IF p_user IS NULL AND p_limit > 1 AND cardinality(p_queues) IS DISTINCT FROM 1 THEN
         -- A claim from all or several queues when only one of them has a lane that could give a
         -- job now is a claim from that queue (one index probe per queue).
