@@ -25,9 +25,9 @@
 -- The claim checks each limit under the row lock of its counter before it dispatches a job: a
 -- limit can never be exceeded, however many claimers run on however many nodes. Lock order:
 -- job -> fq_user (id order) -> lane guards -> queue -> settings -> lane (key order); usage is
--- appended without a lock (R__job_changes.sql). The claim never waits for a user row or a user's lane guard, nor for a queue row while
--- it holds another queue's row or the settings row (SKIP LOCKED, a try-lock for the guard: a busy
--- one is skipped for that call); moves of many jobs lock
+-- appended without a lock (R__job_changes.sql). The claim never waits for a user row or a user's
+-- lane guard, nor for a queue row while it holds another queue's row or the settings row (SKIP
+-- LOCKED, a try-lock for the guard: a busy one is skipped for that call); moves of many jobs lock
 -- their users first, in id order (R__locks_and_bulk_moves.sql). Changing queue.max_concurrent
 -- or settings.global_slots takes LOCK TABLE job IN EXCLUSIVE MODE (fq_lock_jobs) and recounts, so
 -- no claim runs while a counter starts or stops being kept: every claim first takes LOCK TABLE

@@ -14,9 +14,10 @@
 -- R__job_changes.sql) appends it to usage_delta, one row per user (and project) and local day,
 -- without a lock; fq_compact_usage (the Promoter timer, about once a second) folds those rows into
 -- usage's day, week and month in the transaction that deletes them, so a reader in one snapshot
--- sees each second of run time once, in usage or in usage_delta (fq_used adds both). The claim (R__claim.sql) skips a lane whose user or
--- project is out of quota and marks it (lane.quota_blocked_until); the UsageRefresher timer
--- lifts the mark once the window resets, and setting a quota lifts its lanes' marks at once.
+-- sees each second of run time once, in usage or in usage_delta (fq_used adds both). The claim
+-- (R__claim.sql) skips a lane whose user or project is out of quota and marks it
+-- (lane.quota_blocked_until); the UsageRefresher timer lifts the mark once the window resets, and
+-- setting a quota lifts its lanes' marks at once.
 
 -- The QUOTA_RESET policy's time zone (UTC without one).
 CREATE OR REPLACE FUNCTION fq_quota_tz() RETURNS text LANGUAGE sql AS $$

@@ -402,7 +402,7 @@ class ClaimSetIT {
     }
 
     /**
-     * A job's worker is no longer a foreign key checked per job (V16): the claim checks it once
+     * A job's worker is no longer a foreign key checked per job: the claim checks it once
      * per call, so a claim for a worker that does not exist takes no job.
      */
     @Test

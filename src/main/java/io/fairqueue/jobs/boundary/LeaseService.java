@@ -164,9 +164,9 @@ public class LeaseService {
     /**
      * The one UPDATE's trigger (per statement, R__job_changes.sql) takes the rows it changes in the
      * global lock order itself: the users in id order, settings, the lanes in key order (usage
-     * is appended without a lock). So without failures no lock is taken here beyond the jobs'. Started and completed
-     * jobs are written by one UPDATE (JobWrites); failed ones, which change more, by JPA; then
-     * every audit row at once. {@code severalStatements}: the items may be written by more than
+     * is appended without a lock). So without failures no lock is taken here beyond the jobs'.
+     * Started and completed jobs are written by one UPDATE (JobWrites); failed ones, which change
+     * more, by JPA; then every audit row at once. {@code severalStatements}: the items may be written by more than
      * one statement (failures among them), so the jobs' users are locked in id order right after
      * the jobs, before any is moved (THE ONE RULE in R__locks_and_bulk_moves.sql).
      */
