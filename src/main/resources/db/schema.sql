@@ -168,13 +168,16 @@ BEGIN
          GROUP BY 1, 2, 3;
         -- The lanes are locked first (key order), so the head query's fresh snapshot sees every
         -- job committed before: a concurrent offer either committed already or waits and compares
-        -- with the new head (as fq_lane_refresh in R__recount.sql does for one lane).
+        -- with the new head (as fq_lane_refresh in R__recount.sql does for one lane). NO KEY
+        -- UPDATE, the mode of every lane lock and of the UPDATE below: a claim's counters took
+        -- these very lanes so above, and a stronger mode would lock each of them again (a WAL
+        -- record per lane); nothing takes a key-share lock on a lane (no foreign key names it).
         PERFORM 1 FROM lane l
           WHERE (l.user_id, l.queue, l.project_key, l.off_peak) IN (
                 SELECT c.o_user, c.o_queue, coalesce(c.o_project, ''), c.o_off_peak FROM unnest(ch) c
                  WHERE c.id = ANY (leaving))
           ORDER BY l.user_id, l.queue, l.project_key, l.off_peak
-            FOR UPDATE;
+            FOR NO KEY UPDATE;
         -- With the next head, the user's running count and blocked flag (the counters above left
         -- these lanes alone): read under the user's lane guard, which any change of the user's
         -- count takes exclusively before it changes the count, so the read sees the count as it
@@ -1153,7 +1156,7 @@ CREATE FUNCTION public.fq_lane_refresh(p_user text, p_queue text, p_project text
 BEGIN
     PERFORM 1 FROM lane
       WHERE user_id = p_user AND queue = p_queue AND project_key = p_project AND off_peak = p_off_peak
-        FOR UPDATE;
+        FOR NO KEY UPDATE;
     UPDATE lane l SET (head_job_id, head_priority, head_created_at) = (
            SELECT j.id, j.priority, j.created_at FROM job j
             WHERE j.user_id = l.user_id AND j.queue = l.queue AND coalesce(j.project_id, '') = l.project_key
@@ -1742,7 +1745,8 @@ CREATE TABLE public.fq_user (
     CONSTRAINT fq_user_monthly_hours_limit_check CHECK ((monthly_hours_limit >= (0)::numeric)),
     CONSTRAINT fq_user_role_check CHECK ((role = ANY (ARRAY['USER'::text, 'ADMIN'::text, 'WORKER'::text, 'VIEWER'::text]))),
     CONSTRAINT fq_user_running_check CHECK ((running >= 0))
-);
+)
+WITH (fillfactor='30');
 
 
 --
@@ -2450,22 +2454,6 @@ ALTER TABLE ONLY public.api_token
 
 ALTER TABLE ONLY public.job
     ADD CONSTRAINT job_retry_of_fkey FOREIGN KEY (retry_of) REFERENCES public.job(id);
-
-
---
--- Name: lane lane_queue_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.lane
-    ADD CONSTRAINT lane_queue_fkey FOREIGN KEY (queue) REFERENCES public.queue(name);
-
-
---
--- Name: lane lane_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.lane
-    ADD CONSTRAINT lane_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.fq_user(id);
 
 
 --

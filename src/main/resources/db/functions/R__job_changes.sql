@@ -202,13 +202,16 @@ BEGIN
          GROUP BY 1, 2, 3;
         -- The lanes are locked first (key order), so the head query's fresh snapshot sees every
         -- job committed before: a concurrent offer either committed already or waits and compares
-        -- with the new head (as fq_lane_refresh in R__recount.sql does for one lane).
+        -- with the new head (as fq_lane_refresh in R__recount.sql does for one lane). NO KEY
+        -- UPDATE, the mode of every lane lock and of the UPDATE below: a claim's counters took
+        -- these very lanes so above, and a stronger mode would lock each of them again (a WAL
+        -- record per lane); nothing takes a key-share lock on a lane (no foreign key names it).
         PERFORM 1 FROM lane l
           WHERE (l.user_id, l.queue, l.project_key, l.off_peak) IN (
                 SELECT c.o_user, c.o_queue, coalesce(c.o_project, ''), c.o_off_peak FROM unnest(ch) c
                  WHERE c.id = ANY (leaving))
           ORDER BY l.user_id, l.queue, l.project_key, l.off_peak
-            FOR UPDATE;
+            FOR NO KEY UPDATE;
         -- With the next head, the user's running count and blocked flag (the counters above left
         -- these lanes alone): read under the user's lane guard, which any change of the user's
         -- count takes exclusively before it changes the count, so the read sees the count as it

@@ -119,7 +119,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM lane
       WHERE user_id = p_user AND queue = p_queue AND project_key = p_project AND off_peak = p_off_peak
-        FOR UPDATE;
+        FOR NO KEY UPDATE;
     UPDATE lane l SET (head_job_id, head_priority, head_created_at) = (
            SELECT j.id, j.priority, j.created_at FROM job j
             WHERE j.user_id = l.user_id AND j.queue = l.queue AND coalesce(j.project_id, '') = l.project_key

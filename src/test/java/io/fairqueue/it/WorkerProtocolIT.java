@@ -290,11 +290,12 @@ class WorkerProtocolIT extends ApiTestBase {
     }
 
     /**
-     * A batch of one INSERT does not hide its users from claims while it runs: it takes their
-     * gates, not their rows. Here the batch waits in its INSERT for another of its users, whose row
-     * a connection holds (as an admin's edit of that user does), and a worker's claim meanwhile
-     * gets the first user's job that was already waiting. When the batch held its users' rows the
-     * claim skipped that user and answered nothing; in the benchmark a claim then got through only
+     * A batch of one INSERT does not hide its users from claims while it waits: it takes their
+     * gates, not their rows, and claims take no gate. Here the batch waits for the gate of one of
+     * its users, which another transaction holds exclusively (as a keyed batch, a bulk move or a
+     * claim's outcomes with a failure of that user do), and a worker's claim meanwhile gets the
+     * other user's job that was already waiting. When the batch held its users' rows the claim
+     * skipped that user and answered nothing; in the benchmark a claim then got through only
      * between two batches.
      */
     @Test
@@ -302,39 +303,95 @@ class WorkerProtocolIT extends ApiTestBase {
         String q = fx.queue();
         Account one = fx.user("USER", 2);
         Account two = fx.user("USER", 2);
-        String lower = one.id().compareTo(two.id()) < 0 ? one.id() : two.id();
-        String higher = lower.equals(one.id()) ? two.id() : one.id();
-        Job waiting = aJob().withQueue(q).withType("render").withUserId(lower);
-        long first = admin.post("jobs", waiting)
-                .expect(201)
-                .json()
-                .getJsonNumber("id")
-                .longValue();
+        long first = submit(q, one.id());
         WorkerAccount w = fx.worker();
 
         CompletableFuture<JsonArray> batch;
         JsonArray claimed;
-        try (Connection edit = AuditTrail.db()) {
-            edit.setAutoCommit(false);
-            try (PreparedStatement s = edit.prepareStatement("SELECT 1 FROM fq_user WHERE id = ? FOR UPDATE")) {
-                s.setString(1, higher);
+        try (Connection mover = AuditTrail.db()) {
+            mover.setAutoCommit(false);
+            try (PreparedStatement s = mover.prepareStatement("SELECT fq_user_gates(ARRAY[?], false)")) {
+                s.setString(1, two.id());
                 s.executeQuery().close();
             }
-            batch = CompletableFuture.supplyAsync(() -> admin.post(
-                            "jobs/batch",
-                            aBatch(
-                                    aJob().withQueue(q).withType("render").withUserId(lower),
-                                    aJob().withQueue(q).withType("render").withUserId(higher)))
-                    .expect(201)
-                    .array());
-            awaitBlockedBy(edit);
+            batch = CompletableFuture.supplyAsync(() -> batchOf(q, one.id(), two.id()));
+            awaitBlockedBy(mover);
             claimed = claimRunning(w, q, 5);
-            edit.commit();
+            mover.commit();
         }
-        assertEquals(1, claimed.size(), "the lower user's waiting job, while the batch is in flight: " + claimed);
+        assertEquals(1, claimed.size(), "the first user's waiting job, while the batch is in flight: " + claimed);
         assertEquals(first, claimed.getJsonObject(0).getJsonNumber("id").longValue());
         assertEquals(2, batch.get(30, TimeUnit.SECONDS).size(), "the batch then commits");
         assertEquals(2, claimRunning(w, q, 5).size(), "and its jobs are claimed");
+    }
+
+    /**
+     * An admin's edit of a user ({@code PUT /admin/users/{id}} locks the row FOR UPDATE) does not
+     * hold up a batch that gives that user a new lane, nor the claims of the batch's other users.
+     * The lane's key check used to wait for the edit inside the job trigger, after the trigger had
+     * taken the users' lane guards, so every claim skipped the batch's users until the edit
+     * committed. A submit waits for no user row now.
+     */
+    @Test
+    void an_admin_edit_of_a_user_holds_up_neither_a_batch_nor_the_claims_of_its_other_users() throws Exception {
+        String q = fx.queue();
+        Account one = fx.user("USER", 2);
+        Account edited = fx.user("USER", 2);
+        long first = submit(q, one.id());
+        WorkerAccount w = fx.worker();
+
+        JsonArray created;
+        try (Connection edit = AuditTrail.db()) {
+            edit.setAutoCommit(false);
+            try (PreparedStatement s = edit.prepareStatement("SELECT 1 FROM fq_user WHERE id = ? FOR UPDATE")) {
+                s.setString(1, edited.id());
+                s.executeQuery().close();
+            }
+            // the edited user's first job in the queue: its lane is new
+            created = CompletableFuture.supplyAsync(() -> batchOf(q, one.id(), edited.id()))
+                    .get(20, TimeUnit.SECONDS);
+            assertEquals(2, created.size(), "the batch commits while the edit is open");
+            // the edited user's row is locked, so claims skip that user (as always) but not the other
+            JsonArray claimed = claimRunning(w, q, 5);
+            assertEquals(
+                    List.of(first, createdIds(created).get(0)),
+                    ids(claimed).stream().sorted().toList(),
+                    "the other user's two jobs, while the edit is open: " + claimed);
+            edit.commit();
+        }
+        assertEquals(List.of(createdIds(created).get(1)), ids(claimRunning(w, q, 5)), "then the edited user's job");
+    }
+
+    private long submit(String q, String user) {
+        return admin.post("jobs", aJob().withQueue(q).withType("render").withUserId(user))
+                .expect(201)
+                .json()
+                .getJsonNumber("id")
+                .longValue();
+    }
+
+    private JsonArray batchOf(String q, String... users) {
+        List<Job> jobs = new ArrayList<>();
+        for (String u : users) {
+            jobs.add(aJob().withQueue(q).withType("render").withUserId(u));
+        }
+        return admin.post("jobs/batch", aBatch(jobs)).expect(201).array();
+    }
+
+    /** The jobs' ids of a batch answer ({@code [{job, created}]}), in request order. */
+    private static List<Long> createdIds(JsonArray answer) {
+        return answer.stream()
+                .map(a -> a.asJsonObject()
+                        .getJsonObject("job")
+                        .getJsonNumber("id")
+                        .longValue())
+                .toList();
+    }
+
+    private static List<Long> ids(JsonArray jobs) {
+        return jobs.stream()
+                .map(j -> j.asJsonObject().getJsonNumber("id").longValue())
+                .toList();
     }
 
     static JsonObject jobOf(JsonArray jobs, String user) {
