@@ -1745,8 +1745,7 @@ CREATE TABLE public.fq_user (
     CONSTRAINT fq_user_monthly_hours_limit_check CHECK ((monthly_hours_limit >= (0)::numeric)),
     CONSTRAINT fq_user_role_check CHECK ((role = ANY (ARRAY['USER'::text, 'ADMIN'::text, 'WORKER'::text, 'VIEWER'::text]))),
     CONSTRAINT fq_user_running_check CHECK ((running >= 0))
-)
-WITH (fillfactor='30');
+);
 
 
 --
