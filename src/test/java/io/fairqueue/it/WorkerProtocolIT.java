@@ -300,29 +300,19 @@ class WorkerProtocolIT extends ApiTestBase {
      */
     @Test
     void a_batch_in_flight_does_not_hide_its_users_from_claims() throws Exception {
-        String q = fx.queue();
-        Account one = fx.user("USER", 2);
-        Account two = fx.user("USER", 2);
-        long first = submit(q, one.id());
-        WorkerAccount w = fx.worker();
-
+        TwoUsers t = twoUsersOneWaiting();
         CompletableFuture<JsonArray> batch;
         JsonArray claimed;
-        try (Connection mover = AuditTrail.db()) {
-            mover.setAutoCommit(false);
-            try (PreparedStatement s = mover.prepareStatement("SELECT fq_user_gates(ARRAY[?], false)")) {
-                s.setString(1, two.id());
-                s.executeQuery().close();
-            }
-            batch = CompletableFuture.supplyAsync(() -> batchOf(q, one.id(), two.id()));
+        try (Connection mover = holding("SELECT fq_user_gates(ARRAY[?], false)", t.two())) {
+            batch = CompletableFuture.supplyAsync(() -> batchOf(t.queue(), t.one(), t.two()));
             awaitBlockedBy(mover);
-            claimed = claimRunning(w, q, 5);
+            claimed = claimRunning(t.worker(), t.queue(), 5);
             mover.commit();
         }
         assertEquals(1, claimed.size(), "the first user's waiting job, while the batch is in flight: " + claimed);
-        assertEquals(first, claimed.getJsonObject(0).getJsonNumber("id").longValue());
+        assertEquals(t.waiting(), claimed.getJsonObject(0).getJsonNumber("id").longValue());
         assertEquals(2, batch.get(30, TimeUnit.SECONDS).size(), "the batch then commits");
-        assertEquals(2, claimRunning(w, q, 5).size(), "and its jobs are claimed");
+        assertEquals(2, claimRunning(t.worker(), t.queue(), 5).size(), "and its jobs are claimed");
     }
 
     /**
@@ -334,32 +324,46 @@ class WorkerProtocolIT extends ApiTestBase {
      */
     @Test
     void an_admin_edit_of_a_user_holds_up_neither_a_batch_nor_the_claims_of_its_other_users() throws Exception {
-        String q = fx.queue();
-        Account one = fx.user("USER", 2);
-        Account edited = fx.user("USER", 2);
-        long first = submit(q, one.id());
-        WorkerAccount w = fx.worker();
-
+        TwoUsers t = twoUsersOneWaiting();
         JsonArray created;
-        try (Connection edit = AuditTrail.db()) {
-            edit.setAutoCommit(false);
-            try (PreparedStatement s = edit.prepareStatement("SELECT 1 FROM fq_user WHERE id = ? FOR UPDATE")) {
-                s.setString(1, edited.id());
-                s.executeQuery().close();
-            }
+        try (Connection edit = holding("SELECT 1 FROM fq_user WHERE id = ? FOR UPDATE", t.two())) {
             // the edited user's first job in the queue: its lane is new
-            created = CompletableFuture.supplyAsync(() -> batchOf(q, one.id(), edited.id()))
+            created = CompletableFuture.supplyAsync(() -> batchOf(t.queue(), t.one(), t.two()))
                     .get(20, TimeUnit.SECONDS);
             assertEquals(2, created.size(), "the batch commits while the edit is open");
             // the edited user's row is locked, so claims skip that user (as always) but not the other
-            JsonArray claimed = claimRunning(w, q, 5);
+            JsonArray claimed = claimRunning(t.worker(), t.queue(), 5);
             assertEquals(
-                    List.of(first, createdIds(created).get(0)),
+                    List.of(t.waiting(), createdIds(created).get(0)),
                     ids(claimed).stream().sorted().toList(),
                     "the other user's two jobs, while the edit is open: " + claimed);
             edit.commit();
         }
-        assertEquals(List.of(createdIds(created).get(1)), ids(claimRunning(w, q, 5)), "then the edited user's job");
+        assertEquals(
+                List.of(createdIds(created).get(1)),
+                ids(claimRunning(t.worker(), t.queue(), 5)),
+                "then the edited user's job");
+    }
+
+    /** A fresh queue, two users of limit 2, the first with one job waiting, and a worker. */
+    private record TwoUsers(String queue, String one, String two, long waiting, WorkerAccount worker) {}
+
+    private TwoUsers twoUsersOneWaiting() {
+        String q = fx.queue();
+        String one = fx.user("USER", 2).id();
+        String two = fx.user("USER", 2).id();
+        return new TwoUsers(q, one, two, submit(q, one), fx.worker());
+    }
+
+    /** A connection in a transaction that ran {@code sql} with {@code user} and holds its locks. */
+    private static Connection holding(String sql, String user) throws SQLException {
+        Connection c = AuditTrail.db();
+        c.setAutoCommit(false);
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, user);
+            s.executeQuery().close();
+        }
+        return c;
     }
 
     private long submit(String q, String user) {
