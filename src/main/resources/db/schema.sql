@@ -1028,9 +1028,16 @@ CREATE FUNCTION public.fq_events(p_after bigint, p_gaps bigint[], p_limit intege
          WHERE p_after IS NOT NULL AND (t.id > p_after OR t.id = ANY (p_gaps))
          ORDER BY t.id
          LIMIT p_limit),
+    -- settled and held jobs apart: job_user_id_idx leaves out DISPATCHED and RUNNING jobs,
+    -- job_running_idx has them
     user_counts AS (
-        SELECT user_id, status, fq_tier(priority) AS tier, count(*) AS n FROM job
-         WHERE user_id = ANY (p_users) GROUP BY 1, 2, 3)
+        SELECT user_id, status, fq_tier(priority) AS tier, count(*) AS n FROM (
+            SELECT user_id, status, priority FROM job
+             WHERE user_id = ANY (p_users) AND status <> ALL ('{DISPATCHED,RUNNING}')
+            UNION ALL
+            SELECT user_id, status, priority FROM job
+             WHERE user_id = ANY (p_users) AND status = ANY ('{DISPATCHED,RUNNING}')) mine
+         GROUP BY 1, 2, 3)
     SELECT json_build_object(
         'changes', coalesce((
             SELECT json_agg(json_build_object(
@@ -2253,7 +2260,7 @@ CREATE INDEX job_archive_user_idx ON public.job_archive USING btree (user_id, id
 -- Name: job_finished_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX job_finished_idx ON public.job USING btree (queue, status, finished_at);
+CREATE INDEX job_finished_idx ON public.job USING btree (queue, status, finished_at) WHERE (status <> ALL ('{DISPATCHED,RUNNING}'::text[]));
 
 
 --
@@ -2323,7 +2330,7 @@ CREATE INDEX job_scheduled_due_idx ON public.job USING btree (scheduled_start_at
 -- Name: job_status_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX job_status_id_idx ON public.job USING btree (status, id);
+CREATE INDEX job_status_id_idx ON public.job USING btree (status, id) WHERE (status <> ALL ('{DISPATCHED,RUNNING}'::text[]));
 
 
 --
@@ -2351,7 +2358,7 @@ CREATE INDEX job_transition_job_idx ON public.job_transition USING btree (job_id
 -- Name: job_user_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX job_user_id_idx ON public.job USING btree (user_id, id);
+CREATE INDEX job_user_id_idx ON public.job USING btree (user_id, id) WHERE (status <> ALL ('{DISPATCHED,RUNNING}'::text[]));
 
 
 --

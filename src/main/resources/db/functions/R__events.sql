@@ -25,9 +25,16 @@ RETURNS json LANGUAGE sql STABLE AS $$
          WHERE p_after IS NOT NULL AND (t.id > p_after OR t.id = ANY (p_gaps))
          ORDER BY t.id
          LIMIT p_limit),
+    -- settled and held jobs apart: job_user_id_idx leaves out DISPATCHED and RUNNING jobs,
+    -- job_running_idx has them
     user_counts AS (
-        SELECT user_id, status, fq_tier(priority) AS tier, count(*) AS n FROM job
-         WHERE user_id = ANY (p_users) GROUP BY 1, 2, 3)
+        SELECT user_id, status, fq_tier(priority) AS tier, count(*) AS n FROM (
+            SELECT user_id, status, priority FROM job
+             WHERE user_id = ANY (p_users) AND status <> ALL ('{DISPATCHED,RUNNING}')
+            UNION ALL
+            SELECT user_id, status, priority FROM job
+             WHERE user_id = ANY (p_users) AND status = ANY ('{DISPATCHED,RUNNING}')) mine
+         GROUP BY 1, 2, 3)
     SELECT json_build_object(
         'changes', coalesce((
             SELECT json_agg(json_build_object(

@@ -22,6 +22,14 @@ import java.util.List;
  * {@value #WINDOW} jobs by id ({@code id > max(id) - WINDOW}, a range of the primary key; ids are
  * handed out in submission order), so the search reads at most that many rows whatever the size
  * of the table. Older jobs are found by the indexed filters alone.
+ *
+ * <p>HELD JOBS APART. The three indexes behind those filters ({@code job_status_id_idx},
+ * {@code job_user_id_idx}, {@code job_finished_idx}) leave out DISPATCHED and RUNNING jobs: a claim
+ * moves a job into RUNNING and would otherwise write an entry into each of them for every claimed
+ * job, while the jobs held right now are few (the limits bound them) and {@code job_running_idx}
+ * (user_id, queue) has them all. A search without a status therefore reads the two groups apart,
+ * each through its own index, and merges them ({@link #HELD}); a status is written into the
+ * statement as a literal, so that even a generic plan knows which group it reads.
  */
 @Dependent
 public class JobSearch {
@@ -31,6 +39,11 @@ public class JobSearch {
 
     @PersistenceContext
     EntityManager em;
+
+    /** The statuses that the three search indexes leave out (see job_running_idx). */
+    static final String HELD = "j.status = ANY ('{DISPATCHED,RUNNING}')";
+
+    static final String SETTLED = "j.status <> ALL ('{DISPATCHED,RUNNING}')";
 
     /** Every member may be null (no condition). {@code payload} is the text of a JSON object. */
     public record Filter(
@@ -65,6 +78,7 @@ public class JobSearch {
     public static final class Where {
         final StringBuilder sql = new StringBuilder("1 = 1");
         final List<Object> params = new ArrayList<>();
+        boolean statusNamed;
 
         String param(Object value) {
             params.add(value);
@@ -82,11 +96,12 @@ public class JobSearch {
             return this;
         }
 
+        /** Adds the statuses as a literal (enum names need no quoting). */
         public Where statusIn(Collection<JobStatus> statuses) {
-            List<String> names = statuses.stream().map(Enum::name).toList();
-            sql.append(" AND j.status = ANY (CAST(")
-                    .append(param(SqlArrays.of(names)))
-                    .append(" AS text[]))");
+            sql.append(" AND j.status = ANY ('{")
+                    .append(String.join(",", statuses.stream().map(Enum::name).toList()))
+                    .append("}')");
+            statusNamed = true;
             return this;
         }
 
@@ -118,7 +133,7 @@ public class JobSearch {
     public static Where where(Filter f) {
         Where w = new Where();
         if (f.status() != null) {
-            w.and("j.status =", f.status().name());
+            w.statusIn(List.of(f.status()));
         }
         if (f.queue() != null) {
             w.and("j.queue =", f.queue());
@@ -159,22 +174,49 @@ public class JobSearch {
     /** Jobs matching {@code w}, in {@code order} (an ORDER BY over {@code j}), at most {@code limit}. */
     @SuppressWarnings("unchecked")
     public List<Job> jobs(Where w, String order, int limit) {
-        Query q = em.createNativeQuery("SELECT j.* FROM job j WHERE " + w.sql() + " ORDER BY " + order, Job.class)
-                .setMaxResults(limit);
-        return w.bind(q).getResultList();
+        return w.bind(em.createNativeQuery(jobsSql(w, order, limit), Job.class)).getResultList();
     }
 
     /** The ids of the jobs matching {@code w}, oldest (lowest id) first, at most {@code limit}. */
     public List<Long> ids(Where w, int limit) {
-        Query q = em.createNativeQuery("SELECT j.id FROM job j WHERE " + w.sql() + " ORDER BY j.id")
-                .setMaxResults(limit);
-        List<?> rows = w.bind(q).getResultList();
+        List<?> rows = w.bind(em.createNativeQuery(idsSql(w, limit))).getResultList();
         return rows.stream().map(r -> ((Number) r).longValue()).toList();
     }
 
     /** How many jobs match {@code w}. */
     public long count(Where w) {
-        Query q = em.createNativeQuery("SELECT count(*) FROM job j WHERE " + w.sql());
-        return ((Number) w.bind(q).getSingleResult()).longValue();
+        return ((Number) w.bind(em.createNativeQuery(countSql(w))).getSingleResult()).longValue();
+    }
+
+    /**
+     * The statement of {@link #jobs}. Without a status, the settled and the held jobs are read
+     * apart (each branch ordered and limited, so a backward scan of an index stops after
+     * {@code limit} rows) and merged in {@code order}. The limit is part of the statement, so the
+     * planner plans for it.
+     */
+    static String jobsSql(Where w, String order, int limit) {
+        String page = " ORDER BY " + order + " LIMIT " + limit;
+        if (w.statusNamed) {
+            return "SELECT j.* FROM job j WHERE " + w.sql() + page;
+        }
+        return "SELECT j.* FROM ((SELECT j.* FROM job j WHERE " + w.sql() + " AND " + SETTLED + page
+                + ") UNION ALL (SELECT j.* FROM job j WHERE " + w.sql() + " AND " + HELD + page + ")) j" + page;
+    }
+
+    static String idsSql(Where w, int limit) {
+        String page = " ORDER BY j.id LIMIT " + limit;
+        if (w.statusNamed) {
+            return "SELECT j.id FROM job j WHERE " + w.sql() + page;
+        }
+        return "SELECT j.id FROM ((SELECT j.id FROM job j WHERE " + w.sql() + " AND " + SETTLED + page
+                + ") UNION ALL (SELECT j.id FROM job j WHERE " + w.sql() + " AND " + HELD + page + ")) j" + page;
+    }
+
+    static String countSql(Where w) {
+        if (w.statusNamed) {
+            return "SELECT count(*) FROM job j WHERE " + w.sql();
+        }
+        return "SELECT (SELECT count(*) FROM job j WHERE " + w.sql() + " AND " + SETTLED
+                + ") + (SELECT count(*) FROM job j WHERE " + w.sql() + " AND " + HELD + ")";
     }
 }

@@ -28,7 +28,8 @@ import java.util.List;
  * counters plus the last second's deltas; R__counts_and_positions.sql), the pending list from the pending-order
  * indexes with a LIMIT, positions from the list itself (row k of the unfiltered order is position
  * k) or from {@code fq_position}. With {@code userId}, counts are that user's, counted in its own
- * jobs ({@code job_user_id_idx}), so they cost what the user has, not what the queue has.
+ * jobs ({@code job_user_id_idx} and {@code job_running_idx}), so they cost what the user has, not
+ * what the queue has.
  */
 @Stateless
 public class QueueOverviewService {
@@ -43,9 +44,19 @@ public class QueueOverviewService {
                 + (byUser ? " AND user_id = ?3" : "") + " ORDER BY priority DESC, created_at, id LIMIT ?1";
     }
 
-    static final String USER_COUNTS = """
-            SELECT status, fq_tier(priority), count(*) FROM job
-             WHERE user_id = ?1 AND (CAST(?2 AS text) IS NULL OR queue = ?2)
+    /**
+     * One user's counts: its settled jobs through job_user_id_idx, its held ones (DISPATCHED,
+     * RUNNING, which that index leaves out) through job_running_idx.
+     */
+    public static final String USER_COUNTS = """
+            SELECT status, fq_tier(priority), count(*) FROM (
+                SELECT status, priority FROM job
+                 WHERE user_id = ?1 AND (CAST(?2 AS text) IS NULL OR queue = ?2)
+                   AND status <> ALL ('{DISPATCHED,RUNNING}')
+                UNION ALL
+                SELECT status, priority FROM job
+                 WHERE user_id = ?1 AND (CAST(?2 AS text) IS NULL OR queue = ?2)
+                   AND status = ANY ('{DISPATCHED,RUNNING}')) mine
              GROUP BY 1, 2
             """;
 

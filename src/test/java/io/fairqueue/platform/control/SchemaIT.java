@@ -1,5 +1,10 @@
 package io.fairqueue.platform.control;
 
+import static io.fairqueue.platform.control.TestDatabases.admin;
+import static io.fairqueue.platform.control.TestDatabases.connect;
+import static io.fairqueue.platform.control.TestDatabases.create;
+import static io.fairqueue.platform.control.TestDatabases.migrate;
+import static io.fairqueue.platform.control.TestDatabases.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -8,8 +13,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -17,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,10 +34,8 @@ import org.junit.jupiter.api.Test;
  */
 class SchemaIT {
 
-    static final String IT_URL =
-            System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it");
-    static final String SERVER = IT_URL.replaceFirst("/[^/]*$", "/");
-    static final String BASE = IT_URL.replaceFirst("^.*/", "").replaceFirst("\\?.*$", "");
+    static final String SERVER = TestDatabases.SERVER;
+    static final String BASE = TestDatabases.BASE;
     static final String FRESH = BASE + "_schema_fresh";
     static final String UPGRADED = BASE + "_schema_upgraded";
     static final String PG_DUMP = System.getProperty("fairqueue.pg_dump", "pg_dump");
@@ -199,43 +199,5 @@ class SchemaIT {
             }
         }
         return dump.toString().strip() + "\n";
-    }
-
-    static void migrate(String database, String target, String... locations) {
-        var config =
-                Flyway.configure().dataSource(SERVER + database, "postgres", "").locations(locations);
-        if (target != null) {
-            config.target(target);
-        }
-        config.load().migrate();
-    }
-
-    static List<String> query(String database, String sql) throws SQLException {
-        List<String> rows = new ArrayList<>();
-        try (Connection c = connect(database);
-                Statement s = c.createStatement();
-                ResultSet r = s.executeQuery(sql)) {
-            while (r.next()) {
-                rows.add(r.getString(1));
-            }
-        }
-        return rows;
-    }
-
-    static Connection connect(String database) throws SQLException {
-        return DriverManager.getConnection(SERVER + database, "postgres", "");
-    }
-
-    static void create(String database) throws SQLException {
-        admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)", "CREATE DATABASE " + database);
-    }
-
-    static void admin(String... sql) throws SQLException {
-        try (Connection c = connect("postgres");
-                Statement s = c.createStatement()) {
-            for (String q : sql) {
-                s.execute(q);
-            }
-        }
     }
 }

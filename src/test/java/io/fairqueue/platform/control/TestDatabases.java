@@ -1,0 +1,63 @@
+package io.fairqueue.platform.control;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.flywaydb.core.Flyway;
+
+/**
+ * Databases of a test's own on the build's PostgreSQL server (named after the build's IT database,
+ * {@code -Dfairqueue.it.dbUrl}), for tests that run on PostgreSQL directly rather than through
+ * Payara.
+ */
+public final class TestDatabases {
+
+    public static final String IT_URL =
+            System.getProperty("fairqueue.it.dbUrl", "jdbc:postgresql://127.0.0.1:5432/fairqueue_it");
+    public static final String SERVER = IT_URL.replaceFirst("/[^/]*$", "/");
+    public static final String BASE = IT_URL.replaceFirst("^.*/", "").replaceFirst("\\?.*$", "");
+
+    private TestDatabases() {}
+
+    public static void migrate(String database, String target, String... locations) {
+        var config =
+                Flyway.configure().dataSource(SERVER + database, "postgres", "").locations(locations);
+        if (target != null) {
+            config.target(target);
+        }
+        config.load().migrate();
+    }
+
+    public static List<String> query(String database, String sql) throws SQLException {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = connect(database);
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery(sql)) {
+            while (r.next()) {
+                rows.add(r.getString(1));
+            }
+        }
+        return rows;
+    }
+
+    public static Connection connect(String database) throws SQLException {
+        return DriverManager.getConnection(SERVER + database, "postgres", "");
+    }
+
+    public static void create(String database) throws SQLException {
+        admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)", "CREATE DATABASE " + database);
+    }
+
+    public static void admin(String... sql) throws SQLException {
+        try (Connection c = connect("postgres");
+                Statement s = c.createStatement()) {
+            for (String q : sql) {
+                s.execute(q);
+            }
+        }
+    }
+}
