@@ -20,7 +20,8 @@ import java.util.logging.Logger;
  * through a JAX-RS exception mapper (an unknown path outside the API, a filter that threw, a
  * request the container itself refused) is answered as a problem document too, never as the
  * server's HTML page. A database outage found here is a 503, anything else at 500 is logged with
- * its cause.
+ * its cause. The container's own 503 (the application is starting or stopping, as in a redeploy)
+ * is a 503 with Retry-After, logged at INFO: it is no fault.
  */
 @WebServlet(ErrorPageServlet.PATH)
 public class ErrorPageServlet extends HttpServlet {
@@ -29,7 +30,11 @@ public class ErrorPageServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = Logger.getLogger(ErrorPageServlet.class.getName());
-    private static final Jsonb JSON = JsonbBuilder.create();
+
+    /** Made on first use, not when the class loads. */
+    private static final class Json {
+        static final Jsonb JSONB = JsonbBuilder.create();
+    }
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -40,9 +45,10 @@ public class ErrorPageServlet extends HttpServlet {
         if (error != null && Outages.isUnavailable(error)) {
             problem = Outages.unavailable().problem();
         } else {
-            if (status >= 500) {
+            Level level = logLevel(status);
+            if (level != null) {
                 LOG.log(
-                        Level.SEVERE,
+                        level,
                         "Error answered with " + status + " by the container for "
                                 + request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI),
                         error);
@@ -68,7 +74,7 @@ public class ErrorPageServlet extends HttpServlet {
         }
         response.setContentType(ProblemException.MEDIA_TYPE);
         response.setCharacterEncoding(StandardCharsets.UTF_8.name());
-        response.getWriter().write(JSON.toJson(problem));
+        response.getWriter().write(Json.JSONB.toJson(problem));
     }
 
     private static String reason(int status) {
@@ -76,8 +82,19 @@ public class ErrorPageServlet extends HttpServlet {
         return s == null ? "Error" : s.getReasonPhrase();
     }
 
-    private static String detail(int status) {
+    /**
+     * How an error the container answers is logged: any 5xx at SEVERE with its cause, except the
+     * container's own 503 (the application is starting or stopping: a redeploy under load sends
+     * it to the requests that arrive meanwhile), which is no fault and goes to INFO; below 500
+     * not at all (the client's mistake, answered as such).
+     */
+    static Level logLevel(int status) {
+        return status == 503 ? Level.INFO : status >= 500 ? Level.SEVERE : null;
+    }
+
+    static String detail(int status) {
         return switch (status) {
+            case 503 -> "the application is starting or stopping; try again shortly";
             case 400 -> "the request could not be read (a malformed URL, header or body)";
             case 404 -> "nothing here; the API is under /api/v1 and described at /openapi";
             case 405 -> "this method is not offered here";
