@@ -104,10 +104,25 @@ public class Housekeeping {
         return true;
     }
 
+    /**
+     * Lifts quota blocks whose window has reset, skipping lanes another transaction holds: a claim
+     * holds its lanes until it commits and may, in the same transaction, wait for a lane to mark it
+     * exhausted again (at a window's reset, the very lanes this lifts), so waiting here could close
+     * a cycle of waits that PostgreSQL breaks only after a second by failing one side. A skipped
+     * lane loses nothing: the claim already passes a block in the past, and the next run lifts it.
+     */
+    static final String LIFT_QUOTA_BLOCKS = """
+            UPDATE lane l SET quota_blocked_until = NULL
+              FROM (SELECT user_id, queue, project_key, off_peak FROM lane
+                     WHERE quota_blocked_until <= CAST(?1 AS timestamptz)
+                       FOR NO KEY UPDATE SKIP LOCKED) due
+             WHERE l.user_id = due.user_id AND l.queue = due.queue
+               AND l.project_key = due.project_key AND l.off_peak = due.off_peak
+            """;
+
     /** Lifts quota blocks whose window has reset; answers how many lanes it unblocked. */
     public int refreshUsage() {
-        return em.createNativeQuery(
-                        "UPDATE lane SET quota_blocked_until = NULL WHERE quota_blocked_until <= CAST(?1 AS timestamptz)")
+        return em.createNativeQuery(LIFT_QUOTA_BLOCKS)
                 .setParameter(1, Time.now(clock))
                 .executeUpdate();
     }
