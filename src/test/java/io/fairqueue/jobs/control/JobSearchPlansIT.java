@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fairqueue.jobs.entity.JobStatus;
-import io.fairqueue.platform.control.SchemaMigration;
 import io.fairqueue.platform.control.TestDatabases;
 import io.fairqueue.queues.boundary.QueueOverviewService;
 import java.sql.Connection;
@@ -38,31 +37,28 @@ class JobSearchPlansIT {
 
     @BeforeAll
     static void jobs() throws SQLException {
-        TestDatabases.create(DB);
-        TestDatabases.migrate(DB, null, SchemaMigration.LOCATIONS);
-        try (Connection c = TestDatabases.connect(DB);
-                Statement s = c.createStatement()) {
-            // rows as they would stand, without the triggers' counters (not read here)
-            s.execute("SET session_replication_role = replica");
-            s.execute("""
-                    INSERT INTO job (queue, user_id, type, priority, status, max_retries, created_at, finished_at)
-                    SELECT 'q' || (g % 20), 'u' || (g % 1000), 't', (g % 3)::smallint,
-                           CASE WHEN g % 2000 = 0 THEN 'RUNNING' WHEN g % 2000 = 1 THEN 'DISPATCHED'
-                                WHEN g % 10 < 3 THEN 'PENDING' WHEN g % 10 = 3 THEN 'FAILED' ELSE 'COMPLETED' END,
-                           3, now() - (100000 - g) * interval '1 s',
-                           CASE WHEN g % 10 >= 3 AND g % 2000 > 1 THEN now() - (100000 - g) * interval '1 s' END
-                      FROM generate_series(1, 100000) g""");
-            // one small user's jobs in one small queue, spread over the table, every status
-            s.execute("""
-                    INSERT INTO job (queue, user_id, type, priority, status, max_retries, created_at, finished_at)
-                    SELECT 'small-q', 'small-u', 't', 0, (ARRAY['PENDING', 'RUNNING', 'COMPLETED', 'FAILED',
-                           'DISPATCHED', 'SCHEDULED', 'CANCELLED', 'RETRY_WAIT', 'PAUSED'])[1 + g % 9],
-                           3, now(), CASE WHEN g % 9 IN (2, 3, 6) THEN now() END
-                      FROM generate_series(1, 60) g""");
-            s.execute(
-                    "INSERT INTO fq_user (id, display_name, role, created_at) VALUES ('small-u', 'small', 'USER', now())");
-            s.execute("VACUUM ANALYZE job");
-        }
+        TestDatabases.createMigrated(DB);
+        TestDatabases.execute(
+                DB,
+                // rows as they would stand, without the triggers' counters (not read here)
+                "SET session_replication_role = replica",
+                """
+                INSERT INTO job (queue, user_id, type, priority, status, max_retries, created_at, finished_at)
+                SELECT 'q' || (g % 20), 'u' || (g % 1000), 't', (g % 3)::smallint,
+                       CASE WHEN g % 2000 = 0 THEN 'RUNNING' WHEN g % 2000 = 1 THEN 'DISPATCHED'
+                            WHEN g % 10 < 3 THEN 'PENDING' WHEN g % 10 = 3 THEN 'FAILED' ELSE 'COMPLETED' END,
+                       3, now() - (100000 - g) * interval '1 s',
+                       CASE WHEN g % 10 >= 3 AND g % 2000 > 1 THEN now() - (100000 - g) * interval '1 s' END
+                  FROM generate_series(1, 100000) g""",
+                // one small user's jobs in one small queue, every status
+                """
+                INSERT INTO job (queue, user_id, type, priority, status, max_retries, created_at, finished_at)
+                SELECT 'small-q', 'small-u', 't', 0, (ARRAY['PENDING', 'RUNNING', 'COMPLETED', 'FAILED',
+                       'DISPATCHED', 'SCHEDULED', 'CANCELLED', 'RETRY_WAIT', 'PAUSED'])[1 + g % 9],
+                       3, now(), CASE WHEN g % 9 IN (2, 3, 6) THEN now() END
+                  FROM generate_series(1, 60) g""",
+                "INSERT INTO fq_user (id, display_name, role, created_at) VALUES ('small-u', 'small', 'USER', now())",
+                "VACUUM ANALYZE job");
     }
 
     @AfterAll

@@ -48,8 +48,7 @@ class SchemaIT {
 
     @BeforeAll
     static void freshDatabase() throws SQLException {
-        create(FRESH);
-        migrate(FRESH, null, SchemaMigration.LOCATIONS);
+        TestDatabases.createMigrated(FRESH);
     }
 
     @AfterAll

@@ -23,6 +23,21 @@ public final class TestDatabases {
 
     private TestDatabases() {}
 
+    public static Connection connect(String database) throws SQLException {
+        return DriverManager.getConnection(SERVER + database, "postgres", "");
+    }
+
+    /** A new, empty database {@code database} (dropped first if it exists). */
+    public static void create(String database) throws SQLException {
+        admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)", "CREATE DATABASE " + database);
+    }
+
+    /** A new database {@code database} (dropped first if it exists), migrated to the latest schema. */
+    public static void createMigrated(String database) throws SQLException {
+        create(database);
+        migrate(database, null, SchemaMigration.LOCATIONS);
+    }
+
     public static void migrate(String database, String target, String... locations) {
         var config =
                 Flyway.configure().dataSource(SERVER + database, "postgres", "").locations(locations);
@@ -32,6 +47,22 @@ public final class TestDatabases {
         config.load().migrate();
     }
 
+    /** Runs the statements in the server's {@code postgres} database (creating and dropping databases). */
+    public static void admin(String... sql) throws SQLException {
+        execute("postgres", sql);
+    }
+
+    /** Runs the statements in {@code database}, one after another on one connection (autocommit). */
+    public static void execute(String database, String... sql) throws SQLException {
+        try (Connection c = connect(database);
+                Statement s = c.createStatement()) {
+            for (String q : sql) {
+                s.execute(q);
+            }
+        }
+    }
+
+    /** The first column of every row of {@code sql}, as text. */
     public static List<String> query(String database, String sql) throws SQLException {
         List<String> rows = new ArrayList<>();
         try (Connection c = connect(database);
@@ -42,22 +73,5 @@ public final class TestDatabases {
             }
         }
         return rows;
-    }
-
-    public static Connection connect(String database) throws SQLException {
-        return DriverManager.getConnection(SERVER + database, "postgres", "");
-    }
-
-    public static void create(String database) throws SQLException {
-        admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)", "CREATE DATABASE " + database);
-    }
-
-    public static void admin(String... sql) throws SQLException {
-        try (Connection c = connect("postgres");
-                Statement s = c.createStatement()) {
-            for (String q : sql) {
-                s.execute(q);
-            }
-        }
     }
 }

@@ -2,7 +2,6 @@ package io.fairqueue.timers.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.fairqueue.platform.control.SchemaMigration;
 import io.fairqueue.platform.control.TestDatabases;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -28,16 +27,12 @@ class QuotaLiftLocksIT {
 
     @BeforeAll
     static void lanes() throws SQLException {
-        TestDatabases.create(DB);
-        TestDatabases.migrate(DB, null, SchemaMigration.LOCATIONS);
-        try (Connection c = TestDatabases.connect(DB);
-                Statement s = c.createStatement()) {
-            s.execute("""
-                    INSERT INTO lane (user_id, queue, project_key, off_peak, user_running, blocked, quota_blocked_until)
-                    VALUES ('held', 'default', '', false, 0, false, now() - interval '1 minute'),
-                           ('free', 'default', '', false, 0, false, now() - interval '1 minute'),
-                           ('later', 'default', '', false, 0, false, now() + interval '1 day')""");
-        }
+        TestDatabases.createMigrated(DB);
+        TestDatabases.execute(DB, """
+                INSERT INTO lane (user_id, queue, project_key, off_peak, user_running, blocked, quota_blocked_until)
+                VALUES ('held', 'default', '', false, 0, false, now() - interval '1 minute'),
+                       ('free', 'default', '', false, 0, false, now() - interval '1 minute'),
+                       ('later', 'default', '', false, 0, false, now() + interval '1 day')""");
     }
 
     @AfterAll
