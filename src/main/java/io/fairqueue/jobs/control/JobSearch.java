@@ -195,21 +195,22 @@ public class JobSearch {
      * planner plans for it.
      */
     static String jobsSql(Where w, String order, int limit) {
-        String page = " ORDER BY " + order + " LIMIT " + limit;
-        if (w.statusNamed) {
-            return "SELECT j.* FROM job j WHERE " + w.sql() + page;
-        }
-        return "SELECT j.* FROM ((SELECT j.* FROM job j WHERE " + w.sql() + " AND " + SETTLED + page
-                + ") UNION ALL (SELECT j.* FROM job j WHERE " + w.sql() + " AND " + HELD + page + ")) j" + page;
+        return select("j.*", w, order, limit);
     }
 
+    /** The statement of {@link #ids}: as {@link #jobsSql}, ids only, oldest first. */
     static String idsSql(Where w, int limit) {
-        String page = " ORDER BY j.id LIMIT " + limit;
+        return select("j.id", w, "j.id", limit);
+    }
+
+    private static String select(String columns, Where w, String order, int limit) {
+        String page = " ORDER BY " + order + " LIMIT " + limit;
+        String from = "SELECT " + columns + " FROM job j WHERE " + w.sql();
         if (w.statusNamed) {
-            return "SELECT j.id FROM job j WHERE " + w.sql() + page;
+            return from + page;
         }
-        return "SELECT j.id FROM ((SELECT j.id FROM job j WHERE " + w.sql() + " AND " + SETTLED + page
-                + ") UNION ALL (SELECT j.id FROM job j WHERE " + w.sql() + " AND " + HELD + page + ")) j" + page;
+        return "SELECT " + columns + " FROM ((" + from + " AND " + SETTLED + page + ") UNION ALL (" + from + " AND "
+                + HELD + page + ")) j" + page;
     }
 
     static String countSql(Where w) {

@@ -1,5 +1,6 @@
 package io.fairqueue.timers.boundary;
 
+import io.fairqueue.platform.control.SqlArrays;
 import jakarta.ejb.Stateless;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
@@ -20,10 +21,12 @@ public class QueueCounts {
                 .getResultList();
     }
 
-    public long count(String queue, String status) {
-        return ((Number) em.createNativeQuery("SELECT coalesce(sum(n), 0) FROM fq_counts(?1) WHERE status = ?2")
+    /** How many jobs of {@code queue} are in any of {@code statuses}: one read of the counters. */
+    public long count(String queue, String... statuses) {
+        return ((Number) em.createNativeQuery(
+                                "SELECT coalesce(sum(n), 0) FROM fq_counts(?1) WHERE status = ANY (CAST(?2 AS text[]))")
                         .setParameter(1, queue)
-                        .setParameter(2, status)
+                        .setParameter(2, SqlArrays.of(List.of(statuses)))
                         .getSingleResult())
                 .longValue();
     }

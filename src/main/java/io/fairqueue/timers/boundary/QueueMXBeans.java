@@ -95,7 +95,7 @@ public class QueueMXBeans {
 
                             @Override
                             public long getRunning() {
-                                return counts.count(queue, "DISPATCHED") + counts.count(queue, "RUNNING");
+                                return counts.count(queue, "DISPATCHED", "RUNNING");
                             }
 
                             @Override
@@ -106,8 +106,7 @@ public class QueueMXBeans {
                         name);
                 registered.add(name);
                 metrics.queueGauge("pending", queue, () -> counts.count(queue, "PENDING"));
-                metrics.queueGauge(
-                        "running", queue, () -> counts.count(queue, "DISPATCHED") + counts.count(queue, "RUNNING"));
+                metrics.queueGauge("running", queue, () -> counts.count(queue, "DISPATCHED", "RUNNING"));
                 metrics.queueGauge("dead_letter", queue, () -> counts.count(queue, "FAILED"));
             } catch (JMException e) {
                 LOG.log(Level.WARNING, "cannot register the MXBean of queue " + queue, e);
